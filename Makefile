@@ -1,0 +1,28 @@
+# Two commands on a fresh machine: `make up` runs the embedded stack, `make test` the whole suite.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: up test lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+up: $(STAMP)
+	$(VENV)/bin/edcs up
+
+test: $(STAMP)
+	./scripts/install-system-deps
+	$(PY) -m ruff check .
+	$(PY) -m mypy
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m mypy
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

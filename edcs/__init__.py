@@ -1,0 +1,1 @@
+"""edcs: the command line and the embedded stack, composed from the services."""

@@ -1,0 +1,197 @@
+"""The ``edcs`` command (design.md §8). Exit codes: 0 ok, 1 rejected or data errors, 2 usage,
+unreadable file or an unreachable service."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from edcs.client import FINAL, ApiError, Client, api_url
+from edcs.offline import Report, validate_file
+from shared.catalog.loader import default_catalog
+
+DATA_DIR = click.option("--data-dir", type=click.Path(path_type=Path), default=Path("var"),
+                        show_default=True, envvar="EDCS_DATA_DIR",
+                        help="Where the embedded stack keeps its files.")
+API = click.option("--api", default=None, help="Web API URL (default: the running stack).")
+FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+                      show_default=True)
+
+
+@click.group()
+def main() -> None:
+    """edcs: state education data collection."""
+
+
+@main.command()
+@DATA_DIR
+@click.option("--port", default=8000, show_default=True, help="Port of the web app.")
+def up(data_dir: Path, port: int) -> None:
+    """Start the embedded stack: broker, store, SMTP sink, workers and web app."""
+    from edcs.stack import Stack
+
+    stack = Stack(data_dir=data_dir, web_port=port)
+    click.echo("edcs: starting the embedded stack ...")
+    try:
+        stack.start()
+    except (TimeoutError, RuntimeError, OSError) as exc:
+        click.echo(f"edcs: could not start: {exc} (logs in {data_dir / 'logs'})", err=True)
+        sys.exit(2)
+    width = max(len(k) for k in stack.endpoints)
+    for name, where in stack.endpoints.items():
+        click.echo(f"  {name:<{width}}  {where}")
+    click.echo("edcs: up. Submit with: edcs submit FILE --collection SENR --institution "
+               "1964733 --wait   (Ctrl-C stops everything)")
+    stopping = False
+
+    def on_signal(*_: Any) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    code = 0
+    while not stopping:
+        dead = stack.dead()
+        if dead:
+            click.echo(f"edcs: {', '.join(dead)} stopped unexpectedly; see "
+                       f"{data_dir / 'logs'}; stopping everything", err=True)
+            code = 1
+            break
+        time.sleep(0.5)
+    click.echo("edcs: stopping ...")
+    stack.stop()
+    click.echo("edcs: stopped.")
+    sys.exit(code)
+
+
+def _print_report(path: Path, report: Report) -> None:
+    for issue in report.issues:
+        where = f"{path}:{issue.row}" if issue.row is not None else str(path)
+        click.echo(f"{where}: {issue.severity.value} [{issue.code}] {issue.message}")
+    shown = len(report.issues)
+    total = sum(report.counts.values())
+    if total > shown:
+        click.echo(f"... {total - shown} more issues (capped per code): "
+                   + ", ".join(f"{c}={n}" for c, n in report.counts.most_common()))
+    verdict = "accepted" if report.accepted else "rejected"
+    click.echo(f"{report.collection}: {report.records} records, "
+               f"{report.rejected_records} with errors, {total} issues: {verdict}")
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--collection", required=True, help="Collection code, e.g. SENR.")
+@FORMAT
+@click.option("--max-issues-per-code", default=1000, show_default=True)
+def validate(file: Path, collection: str, fmt: str, max_issues_per_code: int) -> None:
+    """Check FILE offline with the pipeline's rules (no broker, no store rules)."""
+    catalog = default_catalog()
+    if catalog.collection(collection) is None:
+        click.echo(f"edcs: unknown collection '{collection}'; known: "
+                   f"{', '.join(sorted(catalog.collections))}", err=True)
+        sys.exit(2)
+    try:
+        report = validate_file(file, collection, catalog, max_issues_per_code)
+    except OSError as exc:
+        click.echo(f"edcs: cannot read {file}: {exc.strerror or exc}", err=True)
+        sys.exit(2)
+    if fmt == "json":
+        click.echo(json.dumps(report.to_json(), ensure_ascii=False))
+    else:
+        _print_report(file, report)
+    sys.exit(2 if report.unreadable else 0 if report.accepted else 1)
+
+
+def _print_job(job: dict[str, Any]) -> None:
+    click.echo(f"job {job['id']}: {job['status']}")
+    click.echo(f"  collection {job['collection']}, institution {job['institution']}, "
+               f"file {job['filename']}")
+    click.echo(f"  records {job['records']}, posted {job['posted']}, with errors "
+               f"{job['rejected']}, warnings {job['warnings']}, issues {job['issues']}")
+    if job.get("message"):
+        click.echo(f"  {job['message']}")
+    click.echo(f"  details: {job['links']['page']}   errors (csv): {job['links']['issues_csv']}")
+
+
+def _exit_for(job: dict[str, Any]) -> int:
+    return 0 if job["status"] == "posted" else 1 if job["status"] in FINAL else 0
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--collection", required=True)
+@click.option("--institution", required=True, help="The institution submitting (e.g. LEA CD code).")
+@click.option("--email", default=None, help="Where results go (default: institution contact).")
+@click.option("--wait", is_flag=True, help="Wait for the final status.")
+@click.option("--timeout", default=3600.0, show_default=True, help="Seconds --wait waits.")
+@FORMAT
+@API
+@DATA_DIR
+def submit(file: Path, collection: str, institution: str, email: str | None, wait: bool,
+           timeout: float, fmt: str, api: str | None, data_dir: Path) -> None:
+    """Send FILE to the running stack through the web API."""
+    client = Client(api_url(api, data_dir))
+    try:
+        job = client.submit(file, collection, institution, email)
+        if wait:
+            job = client.wait(int(job["id"]), timeout)
+    except ApiError as exc:
+        click.echo(f"edcs: {exc}", err=True)
+        sys.exit(2)
+    if fmt == "json":
+        click.echo(json.dumps(job))
+    else:
+        _print_job(job)
+    sys.exit(_exit_for(job) if wait else 0 if job["status"] != "rejected" else 1)
+
+
+@main.command()
+@click.option("--institution", default=None)
+@FORMAT
+@API
+@DATA_DIR
+def jobs(institution: str | None, fmt: str, api: str | None, data_dir: Path) -> None:
+    """List recent submissions, newest first."""
+    try:
+        found = Client(api_url(api, data_dir)).jobs(institution)
+    except ApiError as exc:
+        click.echo(f"edcs: {exc}", err=True)
+        sys.exit(2)
+    if fmt == "json":
+        click.echo(json.dumps(found))
+        return
+    for j in found:
+        click.echo(f"{j['id']:>6}  {j['collection']:<8} {j['institution']:<8} "
+                   f"{j['status']:<10} records {j['records']} posted {j['posted']} "
+                   f"errors {j['rejected']}  {j['filename']}")
+
+
+@main.command()
+@click.argument("job_id", type=int)
+@click.option("--issues", "show_issues", is_flag=True, help="Also list every issue.")
+@FORMAT
+@API
+@DATA_DIR
+def job(job_id: int, show_issues: bool, fmt: str, api: str | None, data_dir: Path) -> None:
+    """Show one submission: status, counts and where its errors are."""
+    client = Client(api_url(api, data_dir))
+    try:
+        found = client.job(job_id)
+        issues = client.issues(job_id) if show_issues or fmt == "json" else []
+    except ApiError as exc:
+        click.echo(f"edcs: {exc}", err=True)
+        sys.exit(2)
+    if fmt == "json":
+        click.echo(json.dumps({**found, "errors": issues}))
+        return
+    _print_job(found)
+    for i in issues:
+        click.echo(f"  row {i['row']}: {i['severity']} [{i['code']}] {i['field_name'] or ''}: "
+                   f"{i['message']}")

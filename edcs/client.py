@@ -1,0 +1,90 @@
+"""HTTP client of the web API for ``edcs submit``, ``edcs jobs`` and ``edcs job``."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+FINAL = ("posted", "rejected", "failed")
+
+
+class ApiError(Exception):
+    """The API refused a request or could not be reached; the message says why."""
+
+
+def api_url(explicit: str | None, data_dir: Path) -> str:
+    """Where the web API is: --api, then EDCS_API_URL, then the running stack, then :8000."""
+    if explicit:
+        return explicit.rstrip("/")
+    if os.environ.get("EDCS_API_URL"):
+        return os.environ["EDCS_API_URL"].rstrip("/")
+    stack = data_dir / "stack.json"
+    if stack.exists():
+        return str(json.loads(stack.read_text())["api"]).rstrip("/")
+    return "http://127.0.0.1:8000"
+
+
+class Client:
+    """A thin client of the submissions API."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.http = httpx.Client(base_url=base, timeout=600)
+
+    def _get(self, path: str) -> Any:
+        try:
+            response = self.http.get(path)
+        except httpx.TransportError as exc:
+            raise ApiError(f"cannot reach edcs at {self.base}: {exc}; is `edcs up` running?"
+                           ) from exc
+        if response.status_code != 200:
+            raise ApiError(f"{path}: HTTP {response.status_code} {response.text[:300]}")
+        return response.json()
+
+    def submit(self, path: Path, collection: str, institution: str,
+               email: str | None) -> dict[str, Any]:
+        """Upload a file; returns the new job."""
+        data = {"collection": collection, "institution": institution}
+        if email:
+            data["email"] = email
+        try:
+            with path.open("rb") as fh:
+                response = self.http.post("/api/submissions", data=data,
+                                          files={"file": (path.name, fh)})
+        except httpx.TransportError as exc:
+            raise ApiError(f"cannot reach edcs at {self.base}: {exc}; is `edcs up` running?"
+                           ) from exc
+        body = response.json()
+        if response.status_code != 201:
+            raise ApiError("; ".join(e["message"] for e in body.get("errors", [])) or
+                           f"HTTP {response.status_code}")
+        return dict(body)
+
+    def job(self, job_id: int) -> dict[str, Any]:
+        """One job."""
+        return dict(self._get(f"/api/submissions/{job_id}"))
+
+    def jobs(self, institution: str | None = None) -> list[dict[str, Any]]:
+        """Recent jobs, newest first."""
+        query = f"?institution={institution}" if institution else ""
+        return list(self._get(f"/api/submissions{query}"))
+
+    def issues(self, job_id: int) -> list[dict[str, Any]]:
+        """Every issue of a job."""
+        return list(self._get(f"/api/submissions/{job_id}/issues"))
+
+    def wait(self, job_id: int, timeout: float) -> dict[str, Any]:
+        """Poll until the job reaches a final status."""
+        deadline = time.monotonic() + timeout
+        while True:
+            job = self.job(job_id)
+            if job["status"] in FINAL:
+                return job
+            if time.monotonic() > deadline:
+                raise ApiError(f"job {job_id} still {job['status']} after {timeout:.0f} s")
+            time.sleep(0.5)

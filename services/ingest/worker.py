@@ -1,0 +1,37 @@
+"""Ingest worker: files.received -> records.parsed.
+
+Reads each received file from the content-addressed store and streams it into record batches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from services.ingest.parser import parse_file
+from shared.catalog.loader import default_catalog
+from shared.events.models import FileReceived
+from shared.filestore import FileStore
+from shared.messaging.runner import Outgoing, Worker
+from shared.observability import Health
+from shared.settings import Settings
+
+NAME = "ingest"
+
+
+def build_worker(settings: Settings) -> Worker[FileReceived]:
+    """The ingest stage wired to its topic, store and catalog."""
+    catalog = default_catalog()
+    store = FileStore(settings.files_dir)
+
+    def handle(events: Sequence[FileReceived]) -> Iterator[Outgoing]:
+        for event in events:
+            collection = catalog.collection(event.collection)
+            if collection is None:  # checked at upload; a replay of an old event may differ
+                continue
+            with store.open(event.sha256) as stream:
+                yield from parse_file(event, stream, catalog.layout_of(collection),
+                                      settings.pipeline)
+
+    return Worker(name=NAME, topic="files.received", group="edcs-ingest",
+                  decode=FileReceived.model_validate_json, handle=handle, settings=settings,
+                  health=Health(NAME))

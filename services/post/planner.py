@@ -1,0 +1,55 @@
+"""Pure posting rules: normalise transaction codes and build operational and replace-set keys.
+
+CFS §1.3 table (requirements.md §2.3): how each method reads the transaction type field.
+"""
+
+from __future__ import annotations
+
+from shared.catalog.models import Layout, Method
+
+DELETE, ADD, REPLACE = "D", "A", "R"
+ORDER = (DELETE, ADD, REPLACE)  # posting order by normalised action (CFS §1.3, design.md §4)
+
+_NORMALISE: dict[Method, dict[str, str]] = {
+    Method.TRANSACTION: {"": ADD, "A": ADD, "R": REPLACE, "D": DELETE},
+    Method.EFFECTIVE_DATE: {"": ADD, "A": ADD, "D": DELETE},
+    Method.REPLACEMENT: {"": REPLACE, "R": REPLACE, "D": DELETE},
+}
+
+
+class KeyMaker:
+    """Reads the operational key, the replace-set key and the action of a record."""
+
+    def __init__(self, layout: Layout) -> None:
+        names = [f.name for f in layout.fields]
+        self.method = layout.method
+        self.key_index = tuple(names.index(n) for n in layout.operational_key)
+        self.op_index = (names.index(layout.operation_field)
+                         if layout.operation_field else None)
+        self.school_index = names.index(layout.school_field) if layout.school_field else None
+        self.lea_index = names.index(layout.lea_field) if layout.lea_field else None
+
+    def action(self, fields: list[str]) -> str | None:
+        """The normalised action, or None when the code is not one the method allows."""
+        code = fields[self.op_index].strip().upper() if self.op_index is not None else ""
+        return _NORMALISE[self.method].get(code)
+
+    def op_key(self, fields: list[str]) -> str:
+        """The operational key as one string (fields joined with '|')."""
+        return "|".join(fields[i].strip() for i in self.key_index)
+
+    def school(self, fields: list[str]) -> str | None:
+        """The school the record belongs to, if the layout has one."""
+        return fields[self.school_index].strip() if self.school_index is not None else None
+
+    def lea(self, fields: list[str]) -> str:
+        """The reporting LEA of the record."""
+        return fields[self.lea_index].strip() if self.lea_index is not None else ""
+
+    def set_prefix(self, fields: list[str]) -> str:
+        """The replace set of a record: its operational key less the last part (e.g. the date).
+
+        For SENR the set is (school, SSID) within the record's academic year (design.md §4);
+        the academic year is compared by the caller.
+        """
+        return "|".join(fields[i].strip() for i in self.key_index[:-1]) + "|"

@@ -1,0 +1,92 @@
+"""Post worker: records.validated -> the store, and submissions.status.
+
+Stages every batch, and when a submission's staged count reaches its end-of-file count posts it
+in one transaction (services.post.posting), then announces the milestone.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.post.planner import KeyMaker
+from services.post.posting import claim, post_submission
+from services.post.staging import FINAL, record_end_of_file, stage_batches
+from shared.catalog.loader import Catalog, default_catalog
+from shared.db.models import Submission
+from shared.db.session import make_engine, make_session_factory
+from shared.events.models import (
+    EndOfFile,
+    RecordBatch,
+    RecordStreamEvent,
+    SubmissionStatus,
+    record_stream,
+)
+from shared.events.topics import SUBMISSIONS_STATUS
+from shared.messaging.runner import Outgoing, Worker
+from shared.observability import RECORDS, SUBMISSIONS, Health
+from shared.settings import Settings
+
+NAME = "post"
+log = logging.getLogger(__name__)
+
+
+def status_message(submission_id: int, status: str) -> Outgoing:
+    """The 'processed' milestone of a submission that reached a final status."""
+    event = SubmissionStatus(submission_id=submission_id, milestone="processed", status=status)
+    return Outgoing(SUBMISSIONS_STATUS, str(submission_id).encode(),
+                    event.model_dump_json().encode())
+
+
+def handle_submission(sessions: sessionmaker[Session], catalog: Catalog, submission_id: int,
+                      events: Sequence[RecordStreamEvent]) -> Outgoing | None:
+    """Stage one submission's events and post it if this completes it."""
+    with sessions.begin() as session:
+        submission = session.get(Submission, submission_id)
+        if submission is None:
+            log.warning("events for unknown submission %s skipped", submission_id)
+            return None
+        if submission.status in FINAL:  # a replay: already posted; repeat the milestone
+            return status_message(submission_id, submission.status)
+        collection = catalog.collection(submission.collection)
+        if collection is None:
+            return None
+        layout = catalog.layout_of(collection)
+        batches = [e for e in events if isinstance(e, RecordBatch)]
+        if batches:
+            staged = stage_batches(session, submission_id, batches, KeyMaker(layout))
+            RECORDS.labels(NAME).inc(staged)
+        for eof in (e for e in events if isinstance(e, EndOfFile)):
+            record_end_of_file(session, eof)
+    with sessions.begin() as session:
+        if not claim(session, submission_id):
+            return None
+        submission = session.get(Submission, submission_id, populate_existing=True)
+        assert submission is not None
+        outcome = post_submission(session, submission, collection, layout)
+    SUBMISSIONS.labels(outcome.status).inc()
+    log.info("submission %s %s: %s posted, %s rejected", submission_id, outcome.status,
+             outcome.posted, outcome.rejected)
+    return status_message(submission_id, outcome.status)
+
+
+def build_worker(settings: Settings) -> Worker[RecordStreamEvent]:
+    """The post stage wired to its topic, store and catalog."""
+    catalog = default_catalog()
+    sessions = make_session_factory(make_engine(settings.database.url))
+
+    def handle(events: Sequence[RecordStreamEvent]) -> Iterator[Outgoing]:
+        by_submission: dict[int, list[RecordStreamEvent]] = defaultdict(list)
+        for event in events:
+            by_submission[event.submission_id].append(event)
+        for submission_id, group in by_submission.items():
+            out = handle_submission(sessions, catalog, submission_id, group)
+            if out is not None:
+                yield out
+
+    return Worker(name=NAME, topic="records.validated", group="edcs-post",
+                  decode=record_stream.validate_json, handle=handle, settings=settings,
+                  health=Health(NAME))

@@ -1,0 +1,91 @@
+"""The validation engine: runs a layout's field checks and record rules over one record.
+
+Never raises on data: every problem is an Issue. The same engine runs in the validate worker and
+in the offline ``edcs validate`` command, so both give the same answer for the same file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from services.validate.rules.field import FieldChecker, compile_field
+from services.validate.rules.record import RecordChecker, compile_rule, rule_fields
+from shared.catalog.loader import Catalog
+from shared.catalog.models import Layout, Severity
+from shared.issues import Issue
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What a record is checked against besides itself."""
+
+    institution_id: str | None  # the submitter; None offline (the check is skipped)
+    submitted_on: dt.date
+
+
+class Validator:
+    """A layout compiled into check functions, reused for every record of every file."""
+
+    def __init__(self, layout: Layout, catalog: Catalog) -> None:
+        self.layout = layout
+        self.names = tuple(f.name for f in layout.fields)
+        self._fields: tuple[FieldChecker, ...] = tuple(
+            compile_field(f, catalog.codesets) for f in layout.fields)
+        # A Delete needs only what finds the record: "other fields can be left blank"
+        # (CFS §1.3.1 Scenario 2), so their required checks are off for D records.
+        keep = {*layout.operational_key, layout.lea_field, layout.operation_field,
+                layout.fields[0].name}
+        self._delete_fields: tuple[FieldChecker, ...] = tuple(
+            compile_field(f if f.name in keep else f.model_copy(update={"required": False}),
+                          catalog.codesets) for f in layout.fields)
+        self._op_index = (self.names.index(layout.operation_field)
+                          if layout.operation_field else None)
+        by_name = {f.name: f for f in layout.fields}
+        self._rules: tuple[tuple[frozenset[str], RecordChecker], ...] = tuple(
+            (frozenset(rule_fields(r)), compile_rule(r, by_name)) for r in layout.record_rules)
+        self._lea = None
+        if layout.lea_field is not None:
+            self._lea = (self.names.index(layout.lea_field), by_name[layout.lea_field])
+
+    def validate(self, fields: list[str], row: int, context: Context) -> list[Issue]:
+        """Every issue of one record (fields in layout order, already split)."""
+        issues: list[Issue] = []
+        failed: set[str] = set()
+        checks = self._fields
+        if self._op_index is not None and fields[self._op_index].strip().upper() == "D":
+            checks = self._delete_fields
+        for name, check, value in zip(self.names, checks, fields, strict=True):
+            problem = check(value, row)
+            if problem is not None:
+                issues.append(problem)
+                failed.add(name)
+        if self._rules:
+            values = dict(zip(self.names, fields, strict=True))
+            for reads, rule in self._rules:
+                if failed and not reads.isdisjoint(failed):
+                    continue
+                problem = rule(values, row, context.submitted_on)
+                if problem is not None:
+                    issues.append(problem)
+        if self._lea is not None and context.institution_id is not None:
+            index, spec = self._lea
+            value = fields[index].strip()
+            if value and spec.name not in failed and value != context.institution_id:
+                issues.append(Issue(
+                    row=row, field=spec.id, field_name=spec.title,
+                    code="reporting-lea-mismatch", severity=Severity.FATAL,
+                    message=f"{spec.title} ({spec.id}) '{value}' is not the submitting "
+                            f"institution '{context.institution_id}'."))
+        return issues
+
+
+_validators: dict[str, Validator] = {}
+
+
+def validator_for(layout: Layout, catalog: Catalog) -> Validator:
+    """The compiled validator of a layout, built once per process."""
+    key = f"{layout.record_type}/{layout.layout_version}"
+    if key not in _validators:
+        _validators[key] = Validator(layout, catalog)
+    return _validators[key]

@@ -1,0 +1,117 @@
+"""Single-field checks compiled from a FieldSpec: required, length, type, code, characters."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Callable
+
+from shared.catalog.models import Charset, CodeSet, FieldCheck, FieldSpec, FieldType, Severity
+from shared.issues import Issue
+
+FieldChecker = Callable[[str, int], Issue | None]
+"""(value, row) -> the first issue of the value, or None when it passes."""
+
+_CHARSETS = {
+    # letters (accented included), digits, period, hyphen, apostrophes, slash, space (IVR0009)
+    Charset.NAME: re.compile(r"(?:[^\W_]|[.\-'\u2018\u2019/ ])*"),
+    Charset.NAME_NARROW: re.compile(r"(?:[^\W_]|[.\-'\u2018\u2019])*"),
+}
+_ACADEMIC_YEAR = re.compile(r"(\d{4})-(\d{4})")
+
+
+def ssid_check_digit(body: str) -> int:
+    """Check digit of the first nine digits of an SSID (CFS 1.08, design.md §5)."""
+    r = (int(body[0:3]) + int(body[3:6]) + int(body[6:9])) % 9
+    return 9 if r == int(body[8]) else r
+
+
+def ssid_problem(value: str) -> str | None:
+    """The issue code for a malformed SSID, or None when it is well formed."""
+    if len(value) != 10 or not value.isascii() or not value.isdigit() or value[0] == "0":
+        return "ssid-format"
+    if int(value[9]) != ssid_check_digit(value[:9]):
+        return "ssid-check-digit"
+    return None
+
+
+def parse_date(value: str) -> dt.date | None:
+    """A CCYYMMDD date, or None when the value is not a real calendar date."""
+    if len(value) != 8 or not value.isascii() or not value.isdigit():
+        return None
+    try:
+        return dt.date(int(value[:4]), int(value[4:6]), int(value[6:]))
+    except ValueError:
+        return None
+
+
+def _allowed_values(spec: FieldSpec, codesets: dict[str, CodeSet]
+                    ) -> tuple[frozenset[str] | None, str]:
+    """The values a field may take (None: any) and the name of its code set."""
+    if spec.codeset is not None:
+        codeset = codesets[spec.codeset]
+        return (frozenset(codeset.values) if codeset.enforce else None), codeset.title
+    return (frozenset(spec.allowed) if spec.allowed is not None else None), "allowed"
+
+
+def compile_field(spec: FieldSpec, codesets: dict[str, CodeSet]) -> FieldChecker:  # noqa: C901
+    """One function that applies every check of the field, in the order users expect."""
+    label = f"{spec.title} ({spec.id})"
+    allowed, code_label = _allowed_values(spec, codesets)
+    charset = _CHARSETS[spec.charset] if spec.charset is not None else None
+    pattern = re.compile(spec.pattern) if spec.pattern else None
+
+    def shown(value: str) -> str:
+        return "" if spec.pii else f" '{value}'"
+
+    def issue(row: int, code: str, message: str) -> Issue:
+        return Issue(row=row, field=spec.id, field_name=spec.title, code=code,
+                     severity=Severity.FATAL, message=message)
+
+    def check(value: str, row: int) -> Issue | None:
+        if not value.strip():
+            if spec.required:
+                return issue(row, "required", f"{label} is required.")
+            if allowed is not None and value and value not in allowed:
+                return issue(row, "invalid-code", f"{label} is not a valid {code_label} code.")
+            return None
+        if spec.type is FieldType.DT and parse_date(value) is None:
+            return issue(row, "invalid-date",
+                         f"{label}{shown(value)} is not a valid date in the form CCYYMMDD.")
+        if len(value) > spec.max_length:
+            return issue(row, "max-length", f"{label} is {len(value)} characters; the maximum "
+                                            f"is {spec.max_length}.")
+        if spec.type is FieldType.NU and not value.replace(".", "", 1).isdigit():
+            return issue(row, "invalid-number", f"{label}{shown(value)} is not a number.")
+        if allowed is not None and value not in allowed:
+            return issue(row, "invalid-code",
+                         f"{label}{shown(value)} is not a valid {code_label} code.")
+        if charset is not None and not charset.fullmatch(unicodedata.normalize("NFC", value)):
+            return issue(row, "invalid-characters",
+                         f"{label} may contain only letters, digits, periods, hyphens, "
+                         "apostrophes" + (", slashes and spaces." if spec.charset is Charset.NAME
+                                          else "."))
+        if pattern is not None and not pattern.fullmatch(value):
+            return issue(row, "invalid-format", f"{label}{shown(value)} has the wrong format.")
+        for extra in spec.checks:
+            problem = _named_check(extra, value)
+            if problem is not None:
+                return issue(row, problem[0], f"{label}{shown(value)} {problem[1]}")
+        return None
+
+    return check
+
+
+def _named_check(check: FieldCheck, value: str) -> tuple[str, str] | None:
+    if check is FieldCheck.SSID:
+        code = ssid_problem(value)
+        if code == "ssid-format":
+            return code, "must be 10 digits and must not start with 0."
+        if code == "ssid-check-digit":
+            return code, "has a wrong check digit; check the SSID for a typing error."
+        return None
+    match = _ACADEMIC_YEAR.fullmatch(value)
+    if match is None or int(match[2]) != int(match[1]) + 1:
+        return "invalid-academic-year", "must be an academic year such as 2025-2026."
+    return None

@@ -1,0 +1,162 @@
+"""The web app: upload page, job pages, and the JSON API behind ``edcs submit``.
+
+Run with ``python -m services.web`` (uvicorn). Publishes to files.received and
+submissions.status after the job row is committed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import FastAPI, File, Form, HTTPException, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
+
+from services.web.submissions import (
+    Accepted,
+    UploadRefused,
+    accept_upload,
+    issues_of,
+    job_json,
+)
+from shared.catalog.loader import default_catalog
+from shared.db.models import Institution, Submission
+from shared.db.session import make_engine, make_session_factory
+from shared.filestore import FileStore
+from shared.messaging.kafka import make_producer, topic_name
+from shared.settings import Settings
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+ISSUES_ON_PAGE = 200
+
+
+def create_app(settings: Settings) -> FastAPI:  # noqa: C901 - one closure per route
+    """The app with its database, file store and Kafka producer."""
+    catalog = default_catalog()
+    sessions = make_session_factory(make_engine(settings.database.url))
+    store = FileStore(settings.files_dir)
+    state: dict[str, Any] = {}
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        producer = make_producer(settings.kafka)
+        await producer.start()
+        state["producer"] = producer
+        try:
+            yield
+        finally:
+            await producer.stop()
+
+    app = FastAPI(title="edcs", lifespan=lifespan)
+
+    async def submit(file: UploadFile, collection: str, institution: str,
+                     email: str | None) -> Submission:
+        def work() -> Accepted:
+            with sessions.begin() as session:
+                return accept_upload(
+                    session, catalog, store, stream=file.file,
+                    filename=file.filename or "upload", collection=collection.strip(),
+                    institution_id=institution.strip(), submitted_by=email or None,
+                    max_bytes=settings.pipeline.max_upload_bytes)
+
+        accepted = await run_in_threadpool(work)
+        producer = state["producer"]
+        for out in accepted.events:
+            await producer.send_and_wait(topic_name(settings.kafka, out.topic), out.value,
+                                         key=out.key)
+        return accepted.submission
+
+    def job(submission_id: int) -> dict[str, Any]:
+        with sessions() as session:
+            submission = session.get(Submission, submission_id)
+            if submission is None:
+                raise HTTPException(404, f"no submission {submission_id}")
+            return job_json(session, submission, settings.base_url)
+
+    @app.get("/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post("/api/submissions", status_code=201)
+    async def api_submit(file: Annotated[UploadFile, File()],
+                         collection: Annotated[str, Form()],
+                         institution: Annotated[str, Form()],
+                         email: Annotated[str | None, Form()] = None) -> JSONResponse:
+        try:
+            submission = await submit(file, collection, institution, email)
+        except UploadRefused as refused:
+            return JSONResponse({"errors": [refused.issue.model_dump(mode="json")]},
+                                status_code=refused.status)
+        return JSONResponse(job(submission.id), status_code=201)
+
+    @app.get("/api/submissions")
+    def api_list(institution: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        with sessions() as session:
+            query = select(Submission).order_by(Submission.id.desc()).limit(min(limit, 500))
+            if institution:
+                query = query.where(Submission.institution_id == institution)
+            return [job_json(session, s, settings.base_url) for s in session.scalars(query)]
+
+    @app.get("/api/submissions/{submission_id}")
+    def api_job(submission_id: int) -> dict[str, Any]:
+        return job(submission_id)
+
+    @app.get("/api/submissions/{submission_id}/issues")
+    def api_issues(submission_id: int) -> list[dict[str, Any]]:
+        job(submission_id)
+        with sessions() as session:
+            return [{"row": i.row, "field": i.field, "field_name": i.field_name,
+                     "code": i.code, "severity": i.severity, "message": i.message,
+                     "rule_id": i.rule_id} for i in issues_of(session, submission_id)]
+
+    @app.get("/api/submissions/{submission_id}/issues.csv")
+    def api_issues_csv(submission_id: int) -> Response:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["row", "field", "field_name", "code", "severity", "message", "rule_id"])
+        for i in api_issues(submission_id):
+            writer.writerow(i.values())
+        return Response(out.getvalue(), media_type="text/csv", headers={
+            "Content-Disposition": f'attachment; filename="submission-{submission_id}-'
+                                   'errors.csv"'})
+
+    @app.get("/", response_class=HTMLResponse)
+    def home(request: Request) -> HTMLResponse:
+        with sessions() as session:
+            institutions = list(session.scalars(select(Institution).order_by(Institution.id)))
+            jobs = list(session.scalars(select(Submission).order_by(Submission.id.desc())
+                                        .limit(25)))
+        return TEMPLATES.TemplateResponse(request, "home.html", {
+            "collections": sorted(catalog.collections.values(), key=lambda c: c.code),
+            "institutions": institutions, "jobs": jobs})
+
+    @app.post("/upload")
+    async def upload(file: Annotated[UploadFile, File()],
+                     collection: Annotated[str, Form()], institution: Annotated[str, Form()],
+                     email: Annotated[str | None, Form()] = None) -> Response:
+        try:
+            submission = await submit(file, collection, institution, email)
+        except UploadRefused as refused:
+            return HTMLResponse(f"<p class=error>{refused.issue.message}</p>"
+                                '<p><a href="/">Back</a></p>', status_code=refused.status)
+        return RedirectResponse(f"/jobs/{submission.id}", status_code=303)
+
+    @app.get("/jobs/{submission_id}", response_class=HTMLResponse)
+    def job_page(request: Request, submission_id: int) -> HTMLResponse:
+        data = job(submission_id)
+        with sessions() as session:
+            issues = issues_of(session, submission_id, limit=ISSUES_ON_PAGE)
+            by_code = Counter(i.code for i in issues_of(session, submission_id))
+        return TEMPLATES.TemplateResponse(request, "job.html", {
+            "job": data, "issues": issues, "by_code": by_code.most_common(),
+            "shown": ISSUES_ON_PAGE})
+
+    return app

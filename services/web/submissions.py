@@ -1,0 +1,120 @@
+"""Accepting an upload: preliminary checks, content-addressed storage, the job row, events."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from shared.catalog.loader import Catalog
+from shared.db.models import Institution, Submission, SubmissionIssue
+from shared.events.models import FileReceived, SubmissionStatus
+from shared.events.topics import FILES_RECEIVED, SUBMISSIONS_STATUS
+from shared.filestore import FileStore
+from shared.intake import check_upload
+from shared.issues import Issue
+from shared.messaging.runner import Outgoing
+from shared.reader import SNIFF_BYTES, file_issue
+
+FINAL = ("posted", "rejected", "failed")
+
+
+@dataclass
+class Accepted:
+    """A stored upload: its job, and the events to publish once the job is committed."""
+
+    submission: Submission
+    events: list[Outgoing]
+
+
+class UploadRefused(Exception):  # noqa: N818 - a refusal, not a failure of edcs
+    """The upload names something that does not exist; no job is created."""
+
+    def __init__(self, status: int, issue: Issue) -> None:
+        super().__init__(issue.message)
+        self.status = status
+        self.issue = issue
+
+
+def accept_upload(session: Session, catalog: Catalog, store: FileStore, *, stream: BinaryIO,
+                  filename: str, collection: str, institution_id: str, submitted_by: str | None,
+                  max_bytes: int) -> Accepted:
+    """Run the preliminary checks and create the job (committed by the caller)."""
+    if catalog.collection(collection) is None:
+        raise UploadRefused(422, check_upload(catalog, collection, b"").issues[0])
+    institution = session.get(Institution, institution_id)
+    if institution is None:
+        raise UploadRefused(404, file_issue(
+            "unknown-institution", f"Institution '{institution_id}' is not known to edcs."))
+    try:
+        sha, size = store.put(stream, max_bytes)
+    except ValueError:
+        raise UploadRefused(413, file_issue(
+            "file-too-large", f"The file is larger than the limit of {max_bytes} bytes.")
+        ) from None
+    with store.open(sha) as fh:
+        head = fh.read(SNIFF_BYTES)
+    intake = check_upload(catalog, collection, head)
+    submission = Submission(
+        collection=collection.upper(), institution_id=institution_id, filename=filename[:255],
+        sha256=sha, size_bytes=size, submitted_by=submitted_by or institution.contact_email,
+        status="received" if intake.accepted else "rejected")
+    session.add(submission)
+    session.flush()
+    events: list[Outgoing] = []
+    key = str(submission.id).encode()
+    if not intake.accepted:
+        submission.message = " ".join(i.message for i in intake.issues)
+        submission.finished_at = submission.received_at
+        session.add_all(SubmissionIssue(submission_id=submission.id, row=None, field=None,
+                                        field_name=None, code=i.code, severity=i.severity.value,
+                                        message=i.message) for i in intake.issues)
+        status = SubmissionStatus(submission_id=submission.id, milestone="rejected",
+                                  status="rejected")
+        events.append(Outgoing(SUBMISSIONS_STATUS, key, status.model_dump_json().encode()))
+        return Accepted(submission, events)
+    assert intake.delimiter is not None
+    received = FileReceived(submission_id=submission.id, collection=submission.collection,
+                            institution_id=institution_id, submitted_on=dt.date.today(),
+                            sha256=sha, delimiter=intake.delimiter)
+    status = SubmissionStatus(submission_id=submission.id, milestone="received",
+                              status="received")
+    events += [Outgoing(FILES_RECEIVED, key, received.model_dump_json().encode()),
+               Outgoing(SUBMISSIONS_STATUS, key, status.model_dump_json().encode())]
+    return Accepted(submission, events)
+
+
+def job_json(session: Session, submission: Submission, base_url: str) -> dict[str, Any]:
+    """The job as the API and ``edcs job`` show it."""
+    issues = session.scalar(select(func.count()).select_from(SubmissionIssue).where(
+        SubmissionIssue.submission_id == submission.id)) or 0
+    link = f"{base_url.rstrip('/')}"
+    return {
+        "id": submission.id, "collection": submission.collection,
+        "institution": submission.institution_id, "filename": submission.filename,
+        "status": submission.status, "final": submission.status in FINAL,
+        "records": submission.expected_records if submission.expected_records is not None
+        else submission.records,
+        "staged": submission.staged_records, "posted": submission.posted,
+        "rejected": submission.rejected, "warnings": submission.warnings, "issues": issues,
+        "message": submission.message,
+        "received_at": submission.received_at.isoformat() + "Z",
+        "finished_at": submission.finished_at.isoformat() + "Z"
+        if submission.finished_at else None,
+        "links": {"page": f"{link}/jobs/{submission.id}",
+                  "issues_csv": f"{link}/api/submissions/{submission.id}/issues.csv",
+                  "issues": f"{link}/api/submissions/{submission.id}/issues"},
+    }
+
+
+def issues_of(session: Session, submission_id: int, limit: int | None = None
+              ) -> list[SubmissionIssue]:
+    """The submission's issues in file order (file-level first)."""
+    query = (select(SubmissionIssue).where(SubmissionIssue.submission_id == submission_id)
+             .order_by(SubmissionIssue.row.is_not(None), SubmissionIssue.row, SubmissionIssue.id))
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.scalars(query))

@@ -1,0 +1,113 @@
+"""Load the catalog files, cross-check them and return one immutable Catalog.
+
+Every problem in the catalog is collected and reported together (never only the first), so a
+broken layout is found in one run of the tests.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import ValidationError
+
+from shared.catalog.models import CodeSet, Collection, IssueType, Layout
+
+CATALOG_DIR = Path(__file__).parent
+M = TypeVar("M", Layout, CodeSet)
+
+
+class CatalogError(Exception):
+    """The catalog files are inconsistent; the message lists every problem."""
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Layouts, code sets, collections and issue codes, checked against each other."""
+
+    layouts: dict[str, Layout]
+    codesets: dict[str, CodeSet]
+    collections: dict[str, Collection]
+    issue_types: dict[str, IssueType]
+
+    def collection(self, code: str) -> Collection | None:
+        """The collection with this public code, if edcs knows it."""
+        return self.collections.get(code.upper())
+
+    @property
+    def all_record_types(self) -> frozenset[str]:
+        """Every record type code the seeds name (CFS Record Type code set), known layout or not."""
+        codes = self.codesets.get("record-type")
+        return frozenset(codes.values if codes else ()) | frozenset(self.layouts)
+
+    def layout_of(self, collection: Collection) -> Layout:
+        """The record layout files of this collection use."""
+        return self.layouts[collection.layout]
+
+
+def _read_yaml(path: Path) -> Any:
+    with path.open(encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def _check_layout(layout: Layout, codesets: dict[str, CodeSet], codes: set[str]) -> list[str]:
+    where = f"layout {layout.record_type}"
+    problems: list[str] = []
+    names = [f.name for f in layout.fields]
+    ids = [f.id for f in layout.fields]
+    for label, values in (("field name", names), ("field id", ids)):
+        dupes = {v for v in values if values.count(v) > 1}
+        problems += [f"{where}: duplicate {label} {v}" for v in sorted(dupes)]
+    known = set(names)
+    refs = [*layout.operational_key, layout.school_field, layout.lea_field, layout.operation_field]
+    problems += [f"{where}: unknown field {r}" for r in refs if r is not None and r not in known]
+    for f in layout.fields:
+        if f.codeset is not None and f.codeset not in codesets:
+            problems.append(f"{where}: field {f.id} names unknown code set {f.codeset}")
+    for rule in layout.record_rules:
+        used = [rule.field, rule.earlier, rule.later, rule.when.field if rule.when else None]
+        problems += [f"{where}: rule {rule.id} names unknown field {u}"
+                     for u in used if u is not None and u not in known]
+        if rule.code not in codes:
+            problems.append(f"{where}: rule {rule.id} uses unregistered issue code {rule.code}")
+    return problems
+
+
+def load_catalog(directory: Path = CATALOG_DIR) -> Catalog:
+    """Read and cross-check every catalog file under ``directory``."""
+    problems: list[str] = []
+
+    def parse(model: type[M], path: Path) -> M | None:
+        try:
+            return model.model_validate(_read_yaml(path))
+        except (ValidationError, yaml.YAMLError) as exc:
+            problems.append(f"{path.name}: {exc}")
+            return None
+
+    layouts = [parse(Layout, p) for p in sorted((directory / "layouts").glob("*.yaml"))]
+    codesets = [parse(CodeSet, p) for p in sorted((directory / "codesets").glob("*.yaml"))]
+    issue_types = [IssueType.model_validate(x) for x in _read_yaml(directory / "issues.yaml")]
+    collections = [Collection.model_validate(x) for x in _read_yaml(directory / "collections.yaml")]
+    catalog = Catalog(
+        layouts={x.record_type: x for x in layouts if x is not None},
+        codesets={x.name: x for x in codesets if x is not None},
+        collections={x.code: x for x in collections},
+        issue_types={x.code: x for x in issue_types},
+    )
+    codes = set(catalog.issue_types)
+    for layout in catalog.layouts.values():
+        problems += _check_layout(layout, catalog.codesets, codes)
+    problems += [f"collection {c.code}: unknown layout {c.layout}"
+                 for c in catalog.collections.values() if c.layout not in catalog.layouts]
+    if problems:
+        raise CatalogError("catalog problems:\n  " + "\n  ".join(problems))
+    return catalog
+
+
+@functools.cache
+def default_catalog() -> Catalog:
+    """The catalog shipped with edcs, loaded once per process."""
+    return load_catalog()

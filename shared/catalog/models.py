@@ -1,0 +1,179 @@
+"""Pydantic models of the catalog files: record layouts, code sets and issue codes.
+
+The catalog is data (``layouts/*.yaml``, ``codesets/*.yaml``, ``issues.yaml``); only the small
+vocabulary of check and rule kinds below is code (``services/validate/rules``). Every model
+forbids unknown keys so a typo in a layout is a load error, not a silently ignored rule.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Strict(BaseModel):
+    """Base for catalog models: immutable, unknown keys rejected."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Severity(StrEnum):
+    """How an issue affects the record and the file."""
+
+    FATAL = "fatal"
+    WARNING = "warning"
+
+
+class FieldType(StrEnum):
+    """CALPADS field types (CFS §1.1): character string, date CCYYMMDD, numeric."""
+
+    CS = "CS"
+    DT = "DT"
+    NU = "NU"
+
+
+class Charset(StrEnum):
+    """Named character sets (CFS §5, rule IVR0009 and its narrower variant)."""
+
+    NAME = "name"  # letters (accented allowed), digits, . - ' / space
+    NAME_NARROW = "name-narrow"  # letters (accented allowed), digits, . - '
+
+
+class FieldCheck(StrEnum):
+    """Named single-field checks that are more than a length, code or pattern."""
+
+    SSID = "ssid"  # 10 digits, first not 0, check digit (CFS 1.08, design.md §5)
+    ACADEMIC_YEAR = "academic-year"  # CCYY-CCYY with consecutive years
+
+
+class FieldSpec(Strict):
+    """One positional field of a record layout."""
+
+    id: str  # the seed's field number, e.g. "1.08"
+    name: str  # snake_case identifier used in code and storage
+    title: str  # the seed's public name, used in every message ("Student Legal First Name")
+    type: FieldType = FieldType.CS
+    max_length: int = Field(gt=0)
+    required: bool = False
+    codeset: str | None = None  # name of a codesets/<name>.yaml
+    allowed: tuple[str, ...] | None = None  # explicit allowed values ("" allowed only if listed)
+    charset: Charset | None = None
+    pattern: str | None = None  # full-match regular expression
+    checks: tuple[FieldCheck, ...] = ()
+    pii: bool = False  # never copied into issues, logs or emails
+    spec_rule_ids: tuple[str, ...] = ()
+    note: str | None = None  # transcription decisions, in prose
+
+
+class Condition(Strict):
+    """A condition on one field of the same record.
+
+    Exactly one of ``in_`` (value is one of) or ``populated`` (value is / is not blank) is set.
+    """
+
+    field: str
+    in_: tuple[str, ...] | None = Field(default=None, alias="in")
+    populated: bool | None = None
+
+
+class RecordRule(Strict):
+    """A rule across fields of one record, from the closed vocabulary of rule kinds.
+
+    Kinds and their parameters:
+      - ``required-when``: ``field`` must be populated when ``when`` holds.
+      - ``blank-when``: ``field`` must be blank when ``when`` holds.
+      - ``allowed-when``: ``field`` must be one of ``values`` when ``when`` holds.
+      - ``date-order``: ``later`` must be after ``earlier`` (or equal when ``or_equal``).
+      - ``date-window``: ``field`` must not be later than the submission date plus ``days``.
+    Rules are skipped when a field they read has already failed its own field checks.
+    """
+
+    id: str  # our id, e.g. "SENR-R001"
+    spec_rule_id: str | None = None  # the state's rule id, verbatim, when it publishes one
+    kind: Literal["required-when", "blank-when", "allowed-when", "date-order", "date-window"]
+    field: str | None = None
+    when: Condition | None = None
+    values: tuple[str, ...] | None = None
+    earlier: str | None = None
+    later: str | None = None
+    or_equal: bool = False
+    days: int | None = None
+    code: str
+    severity: Severity = Severity.FATAL
+    message: str  # what the user reads; may use {field_title}-style names of the fields involved
+    source: str  # where in the seed, e.g. "CFS Table 3-1, 1.22"
+
+
+class Method(StrEnum):
+    """CALPADS processing methods (CFS §1.3)."""
+
+    TRANSACTION = "transaction"
+    EFFECTIVE_DATE = "effective-date"
+    REPLACEMENT = "replacement"
+
+
+class Framing(Strict):
+    """How records are written in a file of this layout."""
+
+    delimiters: tuple[str, ...] = (",", "^")
+    header: bool = False
+
+
+class Layout(Strict):
+    """One record layout (one record type, one transcription revision)."""
+
+    record_type: str
+    title: str
+    source: str  # e.g. "CALPADS File Specification v14.1, §3.1 Table 3-1"
+    layout_version: int = 1
+    method: Method
+    operational_key: tuple[str, ...]
+    school_field: str | None = None  # partitioning key; records of one school stay in order
+    lea_field: str | None = None  # must equal the submitting institution
+    operation_field: str | None = None  # the transaction type field
+    framing: Framing = Framing()
+    fields: tuple[FieldSpec, ...]
+    record_rules: tuple[RecordRule, ...] = ()
+
+
+class CodeSet(Strict):
+    """A named set of codes.
+
+    ``complete`` says whether the seeds list every value: an incomplete set is still enforced
+    (a value outside it is an error) only when ``enforce`` is true, a decision recorded in ``note``.
+    """
+
+    name: str
+    title: str
+    source: str
+    complete: bool
+    enforce: bool = True
+    values: dict[str, str]  # code -> meaning ("" where the seed gives none)
+    note: str | None = None
+
+
+class IssueType(Strict):
+    """A stable issue code with its default severity and message template."""
+
+    code: str
+    severity: Severity
+    title: str
+    description: str
+
+
+class Acceptance(StrEnum):
+    """How a file's fatal issues affect what posts (design.md §2)."""
+
+    ALL_OR_NOTHING = "all-or-nothing"
+    VALID_RECORDS_POST = "valid-records-post"
+
+
+class Collection(Strict):
+    """A public collection code and what it means."""
+
+    code: str
+    title: str
+    layout: str
+    acceptance: Acceptance

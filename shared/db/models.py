@@ -1,0 +1,143 @@
+"""Tables of the state's store: submissions, their issues, staged and posted records, history.
+
+Posted records are generic: one row per record with its operational key and its fields (in
+layout order) as JSON, so every collection posts through the same code (design.md §2).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, MetaData, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    """Timestamps are stored in UTC."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a naming convention so migrations name constraints stably."""
+
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSON, list[str]: JSON}  # noqa: RUF012
+
+
+class Institution(Base):
+    """An LEA, school or the state; users and tokens belong to one."""
+
+    __tablename__ = "institutions"
+    id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("institutions.id"))
+    contact_email: Mapped[str] = mapped_column(String(320))
+
+
+class Submission(Base):
+    """One uploaded file and what happened to it."""
+
+    __tablename__ = "submissions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    collection: Mapped[str] = mapped_column(String(20))
+    institution_id: Mapped[str] = mapped_column(String(20), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(default=0)
+    submitted_by: Mapped[str] = mapped_column(String(320))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[dt.datetime | None]
+    expected_records: Mapped[int | None]
+    staged_records: Mapped[int] = mapped_column(default=0)
+    records: Mapped[int] = mapped_column(default=0)
+    posted: Mapped[int] = mapped_column(default=0)
+    rejected: Mapped[int] = mapped_column(default=0)
+    warnings: Mapped[int] = mapped_column(default=0)
+    message: Mapped[str | None] = mapped_column(Text)
+
+
+class SubmissionIssue(Base):
+    """A located problem of a submission (file-level when row is None)."""
+
+    __tablename__ = "submission_issues"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    row: Mapped[int | None]
+    field: Mapped[str | None] = mapped_column(String(10))
+    field_name: Mapped[str | None] = mapped_column(String(120))
+    code: Mapped[str] = mapped_column(String(40))
+    severity: Mapped[str] = mapped_column(String(10))
+    message: Mapped[str] = mapped_column(Text)
+    rule_id: Mapped[str | None] = mapped_column(String(40))
+
+
+class StagedRecord(Base):
+    """A validated record waiting for the rest of its file (the posting barrier)."""
+
+    __tablename__ = "staged_records"
+    __table_args__ = (Index("ix_staged_records_action", "submission_id", "action", "row"),)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
+    row: Mapped[int] = mapped_column(primary_key=True)
+    action: Mapped[str | None] = mapped_column(String(1))  # normalised: D, A or R; None if fatal
+    op_key: Mapped[str | None] = mapped_column(String(200))
+    fields: Mapped[list[str] | None] = mapped_column(JSON)
+    fatal: Mapped[bool]
+    warnings: Mapped[int] = mapped_column(default=0)
+
+
+class OdsRecord(Base):
+    """A posted record: the state's current data."""
+
+    __tablename__ = "ods_records"
+    __table_args__ = (UniqueConstraint("record_type", "op_key"),
+                      Index("ix_ods_records_lea", "record_type", "lea"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_type: Mapped[str] = mapped_column(String(10))
+    op_key: Mapped[str] = mapped_column(String(200))
+    lea: Mapped[str] = mapped_column(String(20))
+    school: Mapped[str | None] = mapped_column(String(20))
+    fields: Mapped[list[str]] = mapped_column(JSON)
+    submission_id: Mapped[int]
+    row: Mapped[int]
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class RecordHistory(Base):
+    """Every change to a posted record: which submission, when, before and after."""
+
+    __tablename__ = "record_history"
+    __table_args__ = (Index("ix_record_history_key", "record_type", "op_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_type: Mapped[str] = mapped_column(String(10))
+    op_key: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(10))
+    before: Mapped[list[str] | None] = mapped_column(JSON)
+    after: Mapped[list[str] | None] = mapped_column(JSON)
+    submission_id: Mapped[int] = mapped_column(index=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Email(Base):
+    """Every email edcs sends, kept for Review Email; one per submission milestone."""
+
+    __tablename__ = "emails"
+    __table_args__ = (UniqueConstraint("submission_id", "milestone"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"))
+    milestone: Mapped[str] = mapped_column(String(20))
+    recipient: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10))
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,21 @@
+"""``python -m services.<name>``: settings, logging, /metrics, then the worker loop."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from shared.messaging.runner import Worker, run_until_signalled
+from shared.observability import serve_metrics, setup_logging
+from shared.settings import Settings
+
+
+def main(name: str, build: Callable[[Settings], Worker[Any]]) -> None:
+    """Start one worker process and run it until signalled."""
+    settings = Settings()
+    log = setup_logging(name)
+    worker = build(settings)
+    if settings.metrics_port:
+        serve_metrics(settings.metrics_port, worker.health.snapshot)
+        log.info("metrics on http://127.0.0.1:%s/metrics", settings.metrics_port)
+    run_until_signalled(worker)

@@ -1,0 +1,72 @@
+"""Kafka clients: aiokafka for the hot path, kafka-python for admin (kafka-on-tansu.md §0).
+
+This is the only module that imports a Kafka client.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from kafka import KafkaAdminClient
+from kafka.admin import NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from shared.events.topics import topic_specs
+from shared.settings import KafkaSettings
+
+
+def topic_name(settings: KafkaSettings, name: str) -> str:
+    """The deployed name of a logical topic (with the deployment's prefix)."""
+    return settings.topic_prefix + name
+
+
+def make_producer(settings: KafkaSettings) -> AIOKafkaProducer:
+    """A batching producer; acks=all so an acknowledged batch is durable on the broker."""
+    return AIOKafkaProducer(
+        bootstrap_servers=settings.bootstrap_servers,
+        linger_ms=settings.linger_ms,
+        max_batch_size=settings.max_batch_size,
+        max_request_size=settings.max_request_size,
+        acks="all",
+    )
+
+
+def make_consumer(settings: KafkaSettings, topic: str, group: str) -> AIOKafkaConsumer:
+    """A group consumer that never auto-commits: the runner commits after output is durable."""
+    return AIOKafkaConsumer(
+        topic_name(settings, topic),
+        bootstrap_servers=settings.bootstrap_servers,
+        group_id=settings.topic_prefix + group,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        session_timeout_ms=settings.session_timeout_ms,
+        heartbeat_interval_ms=settings.heartbeat_interval_ms,
+        max_partition_fetch_bytes=8 * 1024 * 1024,
+        fetch_max_bytes=32 * 1024 * 1024,
+    )
+
+
+def create_topics(settings: KafkaSettings) -> list[str]:
+    """Create every topic of topics.yaml that does not exist yet; returns the ones created."""
+    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers,
+                             client_id="edcs-admin", request_timeout_ms=30_000)
+    created: list[str] = []
+    try:
+        existing = set(admin.list_topics())
+        wanted = [NewTopic(topic_name(settings, s.name), s.partitions, s.replication)
+                  for s in topic_specs() if topic_name(settings, s.name) not in existing]
+        for topic in wanted:
+            try:
+                admin.create_topics([topic])
+                created.append(topic.name)
+            except TopicAlreadyExistsError:
+                pass
+    finally:
+        admin.close()
+    return created
+
+
+def describe(settings: KafkaSettings) -> dict[str, Any]:
+    """Connection facts for the start-up banner (no secrets)."""
+    return {"bootstrap_servers": settings.bootstrap_servers, "topic_prefix": settings.topic_prefix}

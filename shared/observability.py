@@ -1,0 +1,77 @@
+"""Logging, and the /metrics and /health endpoints every worker serves (Prometheus).
+
+Labels never carry student data, file names or school codes (design.md §6): only the worker name,
+the outcome and issue codes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+
+MESSAGES = Counter("edcs_worker_messages", "Kafka messages handled", ["worker", "outcome"])
+RECORDS = Counter("edcs_worker_records", "Records handled", ["worker"])
+HANDLE_SECONDS = Histogram("edcs_worker_handle_duration_seconds",
+                           "Time to handle one fetched set of messages", ["worker"],
+                           buckets=(0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60))
+ISSUES = Counter("edcs_validate_issues", "Issues found by validation", ["code", "severity"])
+SUBMISSIONS = Counter("edcs_submissions", "Submissions reaching a final status", ["status"])
+EMAILS = Counter("edcs_notify_emails", "Emails sent or failed", ["milestone", "outcome"])
+
+
+def setup_logging(name: str, level: str = "INFO") -> logging.Logger:
+    """Plain one-line logs naming the process; never log record values."""
+    logging.basicConfig(level=level,
+                        format=f"%(asctime)s {name} %(levelname)s %(name)s: %(message)s")
+    return logging.getLogger(name)
+
+
+class Health:
+    """What /health reports: alive, and when the worker last made progress."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.started = time.time()
+        self.last_poll = 0.0
+        self.ready = False
+        self.detail: dict[str, Any] = {}
+
+    def snapshot(self) -> dict[str, Any]:
+        """The JSON body of /health."""
+        return {"worker": self.name, "ready": self.ready,
+                "seconds_since_poll": round(time.time() - self.last_poll, 1)
+                if self.last_poll else None, **self.detail}
+
+
+def serve_metrics(port: int, health: Callable[[], dict[str, Any]]) -> ThreadingHTTPServer:
+    """Serve /metrics and /health on 127.0.0.1:port in a daemon thread."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path.startswith("/metrics"):
+                body, ctype, status = generate_latest(), CONTENT_TYPE_LATEST, 200
+            elif self.path.startswith("/health"):
+                state = health()
+                body = json.dumps(state).encode()
+                ctype, status = "application/json", 200 if state.get("ready") else 503
+            else:
+                body, ctype, status = b"not found", "text/plain", 404
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True, name="metrics").start()
+    return server

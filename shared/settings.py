@@ -1,0 +1,72 @@
+"""Settings of every edcs process, read once from the environment (prefix ``EDCS_``).
+
+Nested sections use ``__``: ``EDCS_KAFKA__BOOTSTRAP_SERVERS``, ``EDCS_DATABASE__URL``,
+``EDCS_SMTP__PORT``. The embedded stack (``edcs up``) sets these for its children; production
+sets them in deploy/. Nothing reads the environment at import time: call ``Settings()``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class KafkaSettings(BaseModel):
+    """Broker connection and client tuning (kafka-on-tansu.md §0)."""
+
+    bootstrap_servers: str = "127.0.0.1:9092"
+    topic_prefix: str = ""  # lets tests run side by side on one broker
+    session_timeout_ms: int = 10_000  # Tansu holds JoinGroup for session/2 (B7)
+    heartbeat_interval_ms: int = 3_000
+    linger_ms: int = 10
+    max_batch_size: int = 131_072
+    max_request_size: int = 4_194_304
+    fetch_max_records: int = 64  # messages per getmany; each message is a batch of records
+
+
+class DatabaseSettings(BaseModel):
+    """The operational data store; SQLite by default, PostgreSQL in production."""
+
+    url: str = "sqlite:///var/edcs.db"
+
+
+class SmtpSettings(BaseModel):
+    """Where result emails go: the embedded sink or a real relay."""
+
+    host: str = "127.0.0.1"
+    port: int = 8025
+    sender: str = "edcs@localhost"
+    username: str | None = None
+    password: SecretStr | None = None
+    starttls: bool = False
+
+
+class PipelineSettings(BaseModel):
+    """Sizes that shape the record stream and the error report."""
+
+    batch_max_records: int = 500
+    batch_max_bytes: int = 512_000
+    max_issues_per_code: int = 1000  # per file; counts beyond the cap are still reported
+    max_upload_bytes: int = 2_000_000_000
+
+
+class Settings(BaseSettings):
+    """All settings of one process."""
+
+    model_config = SettingsConfigDict(env_prefix="EDCS_", env_nested_delimiter="__")
+
+    data_dir: Path = Path("var")
+    base_url: str = "http://127.0.0.1:8000"  # links in emails point here
+    kafka: KafkaSettings = KafkaSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    smtp: SmtpSettings = SmtpSettings()
+    pipeline: PipelineSettings = PipelineSettings()
+    metrics_port: int = 0  # 0: no /metrics server in this process
+    hmac_key: SecretStr = Field(default=SecretStr("dev-only-change-me"))
+
+    @property
+    def files_dir(self) -> Path:
+        """Content-addressed store of every uploaded file."""
+        return self.data_dir / "files"

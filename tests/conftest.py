@@ -1,0 +1,3 @@
+"""Shared pytest configuration for the edcs test suite."""
+
+pytest_plugins = ["tests.fixtures.postgres"]
