@@ -25,7 +25,7 @@ from shared.db.migrate import upgrade
 from shared.db.models import Institution
 from shared.db.session import make_engine, make_session_factory
 from shared.messaging.kafka import create_topics
-from shared.settings import Settings
+from shared.settings import DatabaseSettings, KafkaSettings, Settings, SmtpSettings
 
 WORKERS = ("ingest", "validate", "post", "notify")
 DEMO_INSTITUTIONS = (
@@ -77,15 +77,16 @@ class Stack:
 
     data_dir: Path
     web_port: int = 8000
+    base_env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
     env: dict[str, str] = field(default_factory=dict)
     children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     endpoints: dict[str, str] = field(default_factory=dict)
 
-    def _spawn(self, name: str, args: list[str], env: dict[str, str] | None = None) -> None:
-        log = (self.data_dir / "logs" / f"{name}.log").open("ab")
-        self.children[name] = subprocess.Popen(
-            args, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or self.env)},
-            start_new_session=True)
+    def _spawn(self, name: str, args: list[str], **extra: str) -> None:
+        with (self.data_dir / "logs" / f"{name}.log").open("ab") as log:
+            self.children[name] = subprocess.Popen(
+                args, stdout=log, stderr=subprocess.STDOUT, env={**self.env, **extra},
+                start_new_session=True)
 
     def start(self) -> None:
         """Start every part; raises (after stopping what started) if one fails to come up."""
@@ -98,41 +99,46 @@ class Stack:
             raise
 
     def _start(self) -> None:
-        env = {"EDCS_DATA_DIR": str(self.data_dir.resolve())}
-        if "EDCS_KAFKA__BOOTSTRAP_SERVERS" not in os.environ:
+        env = {**self.base_env, "EDCS_DATA_DIR": str(self.data_dir.resolve())}
+        self.env = env
+        if not env.get("EDCS_KAFKA__BOOTSTRAP_SERVERS"):
             port = free_port()
             url = f"tcp://127.0.0.1:{port}"
             self._spawn("broker", [str(tansu_binary()), "broker", "--listener-url", url,
-                                   "--advertised-listener-url", url], env={})
+                                   "--advertised-listener-url", url])
             wait_until(lambda: port_open(port), "the Tansu broker")
             env["EDCS_KAFKA__BOOTSTRAP_SERVERS"] = f"127.0.0.1:{port}"
-        if "EDCS_DATABASE__URL" not in os.environ:
+        if not env.get("EDCS_DATABASE__URL"):
             env["EDCS_DATABASE__URL"] = f"sqlite:///{(self.data_dir / 'edcs.db').resolve()}"
-        if "EDCS_SMTP__HOST" not in os.environ:
+        if not env.get("EDCS_SMTP__HOST"):
             smtp_port = free_port()
             self._spawn("mailsink", [sys.executable, "-m", "edcs.mailsink", "--dir",
-                                     str(self.data_dir / "mail"), "--port", str(smtp_port)],
-                        env={**os.environ})
+                                     str(self.data_dir / "mail"), "--port", str(smtp_port)])
             wait_until(lambda: port_open(smtp_port), "the SMTP sink")
             env["EDCS_SMTP__HOST"], env["EDCS_SMTP__PORT"] = "127.0.0.1", str(smtp_port)
             self.endpoints["mail"] = str(self.data_dir / "mail")
         env["EDCS_BASE_URL"] = f"http://127.0.0.1:{self.web_port}"
-        self.env = {**env}
-        os.environ.update(env)
-        settings = Settings()
+        settings = Settings(
+            data_dir=self.data_dir, base_url=env["EDCS_BASE_URL"],
+            kafka=KafkaSettings(bootstrap_servers=env["EDCS_KAFKA__BOOTSTRAP_SERVERS"],
+                                topic_prefix=env.get("EDCS_KAFKA__TOPIC_PREFIX", "")),
+            database=DatabaseSettings(url=env["EDCS_DATABASE__URL"]),
+            smtp=SmtpSettings(host=env["EDCS_SMTP__HOST"],
+                              port=int(env.get("EDCS_SMTP__PORT", "25"))))
         created = self._create_topics(settings)
         upgrade(settings.database.url)
-        sessions = make_session_factory(make_engine(settings.database.url))
-        with sessions.begin() as session:
+        engine = make_engine(settings.database.url)
+        with make_session_factory(engine).begin() as session:
             ensure_institutions(session)
+        engine.dispose()
         for name in WORKERS:
             metrics = free_port()
             self._spawn(name, [sys.executable, "-m", f"services.{name}"],
-                        env={**os.environ, "EDCS_METRICS_PORT": str(metrics)})
+                        EDCS_METRICS_PORT=str(metrics))
             self.endpoints[f"{name} metrics"] = f"http://127.0.0.1:{metrics}/metrics"
         if port_open(self.web_port):
             raise RuntimeError(f"port {self.web_port} is in use; pass --port")
-        self._spawn("web", [sys.executable, "-m", "services.web"], env={**os.environ})
+        self._spawn("web", [sys.executable, "-m", "services.web"])
         wait_until(lambda: port_open(self.web_port), "the web app")
         self.endpoints = {
             "web": settings.base_url, "broker": settings.kafka.bootstrap_servers,

@@ -1,0 +1,129 @@
+"""A district coordinator's day, end to end on the real stack (Tansu, workers, SMTP sink), once
+on SQLite and once on PostgreSQL: submit, get the email, find the records in the store."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from shared.db.models import OdsRecord, RecordHistory
+from tests.fixtures.stack import RunningStack, gen_senr
+
+pytestmark = [pytest.mark.e2e, pytest.mark.integration]
+STACKS = ["sqlite_stack", "postgres_stack"]
+
+
+def ods_count(stack: RunningStack) -> int:
+    with Session(stack.engine()) as session:
+        return session.scalar(select(func.count()).select_from(OdsRecord)) or 0
+
+
+def body(message: object) -> str:
+    return str(message.get_content())  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("stack_name", STACKS)
+def test_good_file_is_posted_and_emailed(stack_name: str, request: pytest.FixtureRequest,
+                                         tmp_path: Path) -> None:
+    stack: RunningStack = request.getfixturevalue(stack_name)
+    before = ods_count(stack)
+    path = gen_senr(tmp_path / "senr.csv", 1500, errors=0.0, seed=stack_name.__len__())
+    job = stack.submit(path)
+    assert job["status"] == "posted"
+    assert (job["records"], job["posted"], job["rejected"]) == (1500, 1500, 0)
+    assert ods_count(stack) == before + 1500
+    mail = stack.wait_for_email(f"submission {job['id']} posted")
+    text = body(mail)
+    assert "Posted: 1500" in text and f"/jobs/{job['id']}" in text
+    assert mail["To"] == "coordinator@demo-usd.example"
+    # No student data in the email: none of the file's names, SSIDs or birth dates.
+    rows = [line.split(",") for line in path.read_text().splitlines()[:200]]
+    for fields in rows:
+        for private in (fields[7], fields[9], fields[11], fields[16]):
+            assert private not in text
+    received = stack.wait_for_email(f"submission {job['id']} received")
+    assert "received" in body(received)
+
+
+@pytest.mark.parametrize("stack_name", STACKS)
+def test_file_with_bad_rows_is_rejected_whole_with_located_errors(
+        stack_name: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    stack: RunningStack = request.getfixturevalue(stack_name)
+    path = gen_senr(tmp_path / "senr.csv", 800, errors=0.0, seed=11)
+    lines = path.read_bytes().split(b"\r\n")
+    bad = lines[41].split(b",")
+    bad[22] = b"77"  # Enrollment Status Code not in the code set
+    lines[41] = b",".join(bad)
+    lines[99] = lines[99] + b",extra"  # one field too many
+    lines[500] = lines[500].replace(b"SENR", b"SENR", 1)[:40] + b"\xe9" + lines[500][40:]
+    path.write_bytes(b"\r\n".join(lines))
+    before = ods_count(stack)
+    job = stack.submit(path)
+    assert job["status"] == "rejected"
+    assert job["posted"] == 0 and job["rejected"] == 3
+    assert ods_count(stack) == before  # all-or-nothing: nothing posted
+    issues = json.loads(stack.edcs("job", str(job["id"]), "--format", "json").stdout)["errors"]
+    located = {(i["row"], i["code"]) for i in issues}
+    assert {(42, "invalid-code"), (100, "field-count"), (501, "encoding")} <= located
+    assert next(i for i in issues if i["row"] == 42)["field_name"] == "Enrollment Status Code"
+    mail = stack.wait_for_email(f"submission {job['id']} rejected")
+    assert "Records with errors: 3" in body(mail)
+    assert "invalid-code: 1" in body(mail)
+
+
+@pytest.mark.parametrize(("content", "code"), [
+    (b"", "empty-file"),
+    (b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + bytes(range(256)) * 4, "binary-file"),
+    (b"SINF,,1,1964733,6000001,,2025-2026\r\n", "wrong-collection"),
+])
+def test_unusable_files_are_rejected_at_upload_with_a_reason(
+        sqlite_stack: RunningStack, tmp_path: Path, content: bytes, code: str) -> None:
+    path = tmp_path / "upload.csv"
+    path.write_bytes(content)
+    job = sqlite_stack.submit(path)
+    assert job["status"] == "rejected" and job["posted"] == 0
+    issues = json.loads(sqlite_stack.edcs("job", str(job["id"]), "--format", "json").stdout)
+    assert [i["code"] for i in issues["errors"]] == [code]
+    mail = sqlite_stack.wait_for_email(f"submission {job['id']} rejected")
+    assert issues["errors"][0]["message"] in body(mail)
+
+
+def test_deletes_and_updates_post_in_order(sqlite_stack: RunningStack, tmp_path: Path) -> None:
+    first = gen_senr(tmp_path / "first.csv", 50, errors=0.0, seed=3)
+    assert sqlite_stack.submit(first)["status"] == "posted"
+    rows = [line.split(",") for line in first.read_text().splitlines()]
+    delete = [*rows[0]]
+    delete[1] = "D"
+    update = [*rows[1]]
+    update[24] = "20260115"  # exit date ...
+    update[25] = "E155"  # ... with an exit reason
+    missing = [*rows[2]]
+    missing[1], missing[21] = "D", "20250801"  # a start date that was never posted
+    second = tmp_path / "second.csv"
+    second.write_text("\r\n".join(",".join(r) for r in (update, delete, missing)) + "\r\n")
+    job = sqlite_stack.submit(second)
+    assert job["status"] == "posted", job
+    assert job["warnings"] == 1  # deleting a record the store does not hold
+    with Session(sqlite_stack.engine()) as session:
+        key = "|".join((rows[0][4], rows[0][7], rows[0][21]))
+        assert session.scalar(select(OdsRecord).where(OdsRecord.op_key == key)) is None
+        key = "|".join((rows[1][4], rows[1][7], rows[1][21]))
+        stored = session.scalar(select(OdsRecord).where(OdsRecord.op_key == key))
+        assert stored is not None and stored.fields[25] == "E155"
+        actions = session.scalars(select(RecordHistory.action).where(
+            RecordHistory.submission_id == job["id"])).all()
+        assert sorted(actions) == ["delete", "update"]
+
+
+def test_workers_serve_metrics_and_health(sqlite_stack: RunningStack) -> None:
+    for name in ("ingest", "validate", "post", "notify"):
+        url = sqlite_stack.stack.endpoints[f"{name} metrics"]
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback
+            assert b"edcs_worker_messages_total" in response.read()
+        with urllib.request.urlopen(url.replace("/metrics", "/health"), timeout=5) as r:  # noqa: S310
+            assert json.load(r)["ready"] is True
