@@ -1,0 +1,149 @@
+"""Staging and posting against a real store, SQLite and PostgreSQL alike: the barrier, the
+acceptance mode, Delete -> Add/Update -> Replace, and idempotence under redelivery."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.post.worker import handle_submission
+from shared.catalog.loader import Catalog, default_catalog
+from shared.catalog.models import Severity
+from shared.db.migrate import upgrade
+from shared.db.models import Institution, OdsRecord, RecordHistory, Submission, SubmissionIssue
+from shared.db.session import make_engine, make_session_factory
+from shared.events.models import EndOfFile, Record, RecordBatch
+from shared.issues import Issue
+
+pytestmark = pytest.mark.integration
+LEA, SCHOOL = "1964733", "6000001"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def sessions(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sessionmaker[Session]]:
+    url = (f"sqlite:///{tmp_path / 'store.db'}" if request.param == "sqlite"
+           else request.getfixturevalue("postgres_database_url"))
+    upgrade(url)
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+    with factory.begin() as session:
+        session.add(Institution(id=LEA, name="Demo", contact_email="c@example.org"))
+    yield factory
+    engine.dispose()
+
+
+def senr(ssid: str, start: str, action: str = "", status: str = "10",
+         year: str = "2025-2026") -> list[str]:
+    fields = [""] * 34
+    fields[:9] = ["SENR", action, "1", LEA, SCHOOL, "", year, ssid, "L1"]
+    fields[9], fields[11], fields[16], fields[17] = "Ana", "Lopez", "20150101", "F"
+    fields[21], fields[22], fields[23], fields[30] = start, status, "05", LEA
+    return fields
+
+
+def new_submission(sessions: sessionmaker[Session]) -> int:
+    with sessions.begin() as session:
+        submission = Submission(collection="SENR", institution_id=LEA, filename="f.csv",
+                                submitted_by="c@example.org", status="received")
+        session.add(submission)
+        session.flush()
+        return submission.id
+
+
+def send(sessions: sessionmaker[Session], catalog: Catalog, sid: int,
+         records: list[Record], *, eof: bool = True) -> str | None:
+    ref = {"submission_id": sid, "collection": "SENR", "institution_id": LEA,
+           "submitted_on": dt.date(2025, 9, 1)}
+    events: list[RecordBatch | EndOfFile] = [RecordBatch(**ref, school=SCHOOL, records=records)]
+    if eof:
+        events.append(EndOfFile(**ref, records=len(records)))
+    out = handle_submission(sessions, catalog, sid, events)
+    return out.value.decode() if out else None
+
+
+def current(sessions: sessionmaker[Session]) -> dict[str, list[str]]:
+    with sessions() as session:
+        return {r.op_key: r.fields for r in session.scalars(select(OdsRecord))}
+
+
+def status(sessions: sessionmaker[Session], sid: int) -> Submission:
+    with sessions() as session:
+        found = session.get(Submission, sid)
+        assert found is not None
+        return found
+
+
+def test_barrier_waits_for_every_record_and_redelivery_stages_once(
+        sessions: sessionmaker[Session]) -> None:
+    catalog = default_catalog()
+    sid = new_submission(sessions)
+    first = [Record(row=1, fields=senr("1234567890", "20250820"))]
+    second = [Record(row=2, fields=senr("1000000001", "20250821"))]
+    ref = {"submission_id": sid, "collection": "SENR", "institution_id": LEA,
+           "submitted_on": dt.date(2025, 9, 1)}
+    # End-of-file first (it travels on another partition), then the batches, one twice.
+    assert handle_submission(sessions, catalog, sid, [EndOfFile(**ref, records=2)]) is None
+    assert handle_submission(sessions, catalog, sid, [RecordBatch(**ref, school=SCHOOL,
+                                                                  records=first)]) is None
+    assert handle_submission(sessions, catalog, sid, [RecordBatch(**ref, school=SCHOOL,
+                                                                  records=first)]) is None
+    assert status(sessions, sid).status == "processing"
+    assert current(sessions) == {}
+    out = handle_submission(sessions, catalog, sid, [RecordBatch(**ref, school=SCHOOL,
+                                                                 records=second)])
+    assert out is not None
+    assert status(sessions, sid).status == "posted"
+    assert status(sessions, sid).posted == 2
+    assert len(current(sessions)) == 2
+    # A replay of the whole file after posting posts nothing again.
+    again = send(sessions, catalog, sid, first + second)
+    assert again is not None
+    assert '"processed"' in again
+    with sessions() as session:
+        assert len(session.scalars(select(RecordHistory)).all()) == 2
+
+
+def test_one_fatal_record_rejects_the_whole_file(sessions: sessionmaker[Session]) -> None:
+    catalog = default_catalog()
+    sid = new_submission(sessions)
+    bad = Issue(row=2, field="1.23", field_name="Enrollment Status Code", code="invalid-code",
+                severity=Severity.FATAL, message="x")
+    send(sessions, catalog, sid, [Record(row=1, fields=senr("1234567890", "20250820")),
+                                  Record(row=2, fields=senr("1000000001", "20250820", status="77"),
+                                         issues=[bad])])
+    job = status(sessions, sid)
+    assert (job.status, job.posted, job.rejected) == ("rejected", 0, 1)
+    assert current(sessions) == {}
+    with sessions() as session:
+        codes = session.scalars(select(SubmissionIssue.code).where(
+            SubmissionIssue.submission_id == sid)).all()
+    assert codes == ["invalid-code"]
+
+
+def test_delete_then_add_then_replace_set(sessions: sessionmaker[Session]) -> None:
+    catalog = default_catalog()
+    first = new_submission(sessions)
+    send(sessions, catalog, first, [
+        Record(row=1, fields=senr("1234567890", "20250820")),
+        Record(row=2, fields=senr("1234567890", "20251001")),
+        Record(row=3, fields=senr("1000000001", "20250820")),
+    ])
+    assert len(current(sessions)) == 3
+    second = new_submission(sessions)
+    # Row order is deliberately R, A, D: posting still applies D, then A, then R (CFS §1.3).
+    replace = senr("1234567890", "20250901", action="R")
+    update = senr("1000000001", "20250820", status="20")
+    remove = senr("1000000001", "20250820", action="D")
+    send(sessions, catalog, second, [Record(row=1, fields=replace), Record(row=2, fields=update),
+                                     Record(row=3, fields=remove)])
+    store = current(sessions)
+    # The delete ran first, then the add re-created the record with status 20.
+    assert store[f"{SCHOOL}|1000000001|20250820"][22] == "20"
+    # The R set (school, SSID, year) replaced both earlier enrollments with the one submitted.
+    assert sorted(k for k in store if "1234567890" in k) == [f"{SCHOOL}|1234567890|20250901"]
+    assert status(sessions, second).status == "posted"
