@@ -113,7 +113,8 @@ def _print_job(job: dict[str, Any]) -> None:
     click.echo(f"job {job['id']}: {job['status']}")
     click.echo(f"  collection {job['collection']}, institution {job['institution']}, "
                f"file {job['filename']}")
-    click.echo(f"  records {job['records']}, posted {job['posted']}, with errors "
+    records = job["records"] if job["records"] is not None else "?"
+    click.echo(f"  records {records}, posted {job['posted']}, with errors "
                f"{job['rejected']}, warnings {job['warnings']}, issues {job['issues']}")
     if job.get("message"):
         click.echo(f"  {job['message']}")

@@ -181,8 +181,9 @@ def post_submission(session: Session, submission: Submission, collection: Collec
         StagedRecord.submission_id == sid)) or 0
     total = submission.expected_records or 0
     if fatal and collection.acceptance is Acceptance.ALL_OR_NOTHING:
+        verb = "has" if fatal == 1 else "have"
         outcome = Outcome(status="rejected", rejected=fatal, warnings=warnings, message=(
-            f"{fatal} of {total} records have errors; nothing was posted. Fix the errors and "
+            f"{fatal} of {total} records {verb} errors; nothing was posted. Fix the errors and "
             "submit the whole file again."))
     else:
         poster = Poster(session, submission, layout)

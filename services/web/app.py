@@ -131,7 +131,8 @@ def create_app(settings: Settings) -> FastAPI:  # noqa: C901 - one closure per r
     @app.get("/", response_class=HTMLResponse)
     def home(request: Request) -> HTMLResponse:
         with sessions() as session:
-            institutions = list(session.scalars(select(Institution).order_by(Institution.id)))
+            # Districts before the state (no parent and id 0000000 sorts first by id).
+            institutions = list(session.scalars(select(Institution).order_by(Institution.name)))
             jobs = list(session.scalars(select(Submission).order_by(Submission.id.desc())
                                         .limit(25)))
         return TEMPLATES.TemplateResponse(request, "home.html", {

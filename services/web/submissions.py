@@ -97,12 +97,12 @@ def job_json(session: Session, submission: Submission, base_url: str) -> dict[st
         "institution": submission.institution_id, "filename": submission.filename,
         "status": submission.status, "final": submission.status in FINAL,
         "records": submission.expected_records if submission.expected_records is not None
-        else submission.records,
+        else submission.records if submission.status in FINAL else None,
         "staged": submission.staged_records, "posted": submission.posted,
         "rejected": submission.rejected, "warnings": submission.warnings, "issues": issues,
         "message": submission.message,
-        "received_at": submission.received_at.isoformat() + "Z",
-        "finished_at": submission.finished_at.isoformat() + "Z"
+        "received_at": submission.received_at.isoformat(timespec="seconds") + "Z",
+        "finished_at": submission.finished_at.isoformat(timespec="seconds") + "Z"
         if submission.finished_at else None,
         "links": {"page": f"{link}/jobs/{submission.id}",
                   "issues_csv": f"{link}/api/submissions/{submission.id}/issues.csv",

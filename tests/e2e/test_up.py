@@ -35,7 +35,7 @@ def test_up_serves_submits_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
             pytest.fail("edcs up exited early:\n" + "".join(banner))
         stack = json.loads((tmp_path / "var" / "stack.json").read_text())
         assert stack["api"] == f"http://127.0.0.1:{port}"
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as r:  # noqa: S310
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as r:
             assert json.load(r) == {"status": "ok"}
         broker_port = int(stack["broker"].rsplit(":", 1)[1])
         # The CLI finds the running stack from --data-dir alone.
