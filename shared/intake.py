@@ -51,7 +51,8 @@ def _wrong_record_type(catalog: Catalog, layout: Layout, head: bytes,
                        delimiter: str) -> Issue | None:
     """A file whose first record is another known record type was sent to the wrong collection."""
     first_line = next((ln for ln in head.removeprefix(BOM).splitlines() if ln.strip()), b"")
-    first_field = first_line.split(delimiter.encode(), 1)[0].strip().decode("utf-8", "replace")
+    first_field = (first_line.split(delimiter.encode(), 1)[0].strip().strip(b'"')
+                   .decode("utf-8", "replace"))
     if first_field == layout.record_type or first_field not in catalog.all_record_types:
         return None  # unknown first fields are reported per row by the record type field's rule
     return file_issue(

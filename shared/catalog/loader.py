@@ -7,6 +7,7 @@ broken layout is found in one run of the tests.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,6 +19,7 @@ from shared.catalog.models import CodeSet, Collection, IssueType, Layout
 
 CATALOG_DIR = Path(__file__).parent
 M = TypeVar("M", Layout, CodeSet)
+L = TypeVar("L", IssueType, Collection)
 
 
 class CatalogError(Exception):
@@ -67,6 +69,12 @@ def _check_layout(layout: Layout, codesets: dict[str, CodeSet], codes: set[str])
     for f in layout.fields:
         if f.codeset is not None and f.codeset not in codesets:
             problems.append(f"{where}: field {f.id} names unknown code set {f.codeset}")
+        if f.pattern is not None:
+            try:
+                re.compile(f.pattern)
+            except re.error as exc:
+                problems.append(f"{where}: field {f.id} pattern is not a regular expression: "
+                                f"{exc}")
     for rule in layout.record_rules:
         used = [rule.field, rule.earlier, rule.later, rule.when.field if rule.when else None]
         problems += [f"{where}: rule {rule.id} names unknown field {u}"
@@ -74,6 +82,22 @@ def _check_layout(layout: Layout, codesets: dict[str, CodeSet], codes: set[str])
         if rule.code not in codes:
             problems.append(f"{where}: rule {rule.id} uses unregistered issue code {rule.code}")
     return problems
+
+
+def _parse_list(model: type[L], path: Path, problems: list[str]) -> list[L]:
+    """Every valid entry of a YAML list file; each invalid entry is added to ``problems``."""
+    try:
+        entries = _read_yaml(path)
+    except yaml.YAMLError as exc:
+        problems.append(f"{path.name}: {exc}")
+        return []
+    parsed: list[L] = []
+    for index, entry in enumerate(entries or []):
+        try:
+            parsed.append(model.model_validate(entry))
+        except ValidationError as exc:
+            problems.append(f"{path.name} entry {index + 1}: {exc}")
+    return parsed
 
 
 def load_catalog(directory: Path = CATALOG_DIR) -> Catalog:
@@ -89,8 +113,8 @@ def load_catalog(directory: Path = CATALOG_DIR) -> Catalog:
 
     layouts = [parse(Layout, p) for p in sorted((directory / "layouts").glob("*.yaml"))]
     codesets = [parse(CodeSet, p) for p in sorted((directory / "codesets").glob("*.yaml"))]
-    issue_types = [IssueType.model_validate(x) for x in _read_yaml(directory / "issues.yaml")]
-    collections = [Collection.model_validate(x) for x in _read_yaml(directory / "collections.yaml")]
+    issue_types = _parse_list(IssueType, directory / "issues.yaml", problems)
+    collections = _parse_list(Collection, directory / "collections.yaml", problems)
     catalog = Catalog(
         layouts={x.record_type: x for x in layouts if x is not None},
         codesets={x.name: x for x in codesets if x is not None},

@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class Strict(BaseModel):
@@ -77,6 +77,12 @@ class Condition(Strict):
     in_: tuple[str, ...] | None = Field(default=None, alias="in")
     populated: bool | None = None
 
+    @model_validator(mode="after")
+    def _one_test(self) -> Condition:
+        if (self.in_ is None) == (self.populated is None):
+            raise ValueError(f"condition on {self.field} needs exactly one of 'in', 'populated'")
+        return self
+
 
 class RecordRule(Strict):
     """A rule across fields of one record, from the closed vocabulary of rule kinds.
@@ -102,8 +108,25 @@ class RecordRule(Strict):
     days: int | None = None
     code: str
     severity: Severity = Severity.FATAL
-    message: str  # what the user reads; may use {field_title}-style names of the fields involved
+    message: str  # what the user reads, naming the fields by their titles
     source: str  # where in the seed, e.g. "CFS Table 3-1, 1.22"
+
+    @model_validator(mode="after")
+    def _parameters_of_kind(self) -> RecordRule:
+        needs = RULE_PARAMETERS[self.kind]
+        missing = [name for name in needs if getattr(self, name) is None]
+        if missing:
+            raise ValueError(f"rule {self.id} ({self.kind}) needs {', '.join(missing)}")
+        return self
+
+
+RULE_PARAMETERS: dict[str, tuple[str, ...]] = {
+    "required-when": ("field", "when"),
+    "blank-when": ("field", "when"),
+    "allowed-when": ("field", "when", "values"),
+    "date-order": ("earlier", "later"),
+    "date-window": ("field", "days"),
+}
 
 
 class Method(StrEnum):

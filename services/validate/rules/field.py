@@ -70,12 +70,8 @@ def compile_field(spec: FieldSpec, codesets: dict[str, CodeSet]) -> FieldChecker
                      severity=Severity.FATAL, message=message)
 
     def check(value: str, row: int) -> Issue | None:
-        if not value.strip():
-            if spec.required:
-                return issue(row, "required", f"{label} is required.")
-            if allowed is not None and value and value not in allowed:
-                return issue(row, "invalid-code", f"{label} is not a valid {code_label} code.")
-            return None
+        if not value.strip():  # blank, or only spaces: harmless in an optional field
+            return issue(row, "required", f"{label} is required.") if spec.required else None
         if spec.type is FieldType.DT and parse_date(value) is None:
             return issue(row, "invalid-date",
                          f"{label}{shown(value)} is not a valid date in the form CCYYMMDD.")
