@@ -58,9 +58,9 @@ def up(data_dir: Path, port: int) -> None:
     signal.signal(signal.SIGTERM, on_signal)
     code = 0
     while not stopping:
-        dead = stack.dead()
-        if dead:
-            click.echo(f"edcs: {', '.join(dead)} stopped unexpectedly; see "
+        failed = [name for name in stack.dead() if not stack.restart(name)]
+        if failed:
+            click.echo(f"edcs: {', '.join(failed)} stopped and cannot be restarted; see "
                        f"{data_dir / 'logs'}; stopping everything", err=True)
             code = 1
             break

@@ -81,8 +81,11 @@ class Stack:
     env: dict[str, str] = field(default_factory=dict)
     children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     endpoints: dict[str, str] = field(default_factory=dict)
+    commands: dict[str, tuple[list[str], dict[str, str]]] = field(default_factory=dict)
+    restarts: dict[str, list[float]] = field(default_factory=dict)
 
     def _spawn(self, name: str, args: list[str], **extra: str) -> None:
+        self.commands[name] = (args, extra)
         with (self.data_dir / "logs" / f"{name}.log").open("ab") as log:
             self.children[name] = subprocess.Popen(
                 args, stdout=log, stderr=subprocess.STDOUT, env={**self.env, **extra},
@@ -163,6 +166,24 @@ class Stack:
     def dead(self) -> list[str]:
         """Children that have exited."""
         return [n for n, p in self.children.items() if p.poll() is not None]
+
+    def restart(self, name: str, per_minute: int = 5) -> bool:
+        """Start an exited worker again; False when it keeps dying (more than ``per_minute``).
+
+        Safe because every worker commits offsets only after its output is durable: the restarted
+        one re-reads what the dead one had not finished. The broker is not restarted this way: a
+        Tansu restart is a new, empty cluster (kafka-on-tansu.md §5).
+        """
+        if name in ("broker", "mailsink"):
+            return False
+        now = time.monotonic()
+        recent = [t for t in self.restarts.get(name, []) if now - t < 60]
+        if len(recent) >= per_minute:
+            return False
+        self.restarts[name] = [*recent, now]
+        args, extra = self.commands[name]
+        self._spawn(name, args, **extra)
+        return True
 
     def stop(self) -> None:
         """Stop every child: web and workers first, then the sink and the broker."""

@@ -58,3 +58,44 @@ def test_up_serves_submits_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     assert not port_open(port)
     assert not port_open(broker_port)
     assert list((tmp_path / "var" / "mail").glob("*.eml"))
+
+
+def pids_of(pattern: str) -> list[int]:
+    found = subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True, check=False)
+    return [int(p) for p in found.stdout.split()]
+
+
+def environ_of(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace")
+    except OSError:  # the process ended in between
+        return ""
+
+
+def test_a_killed_worker_is_restarted_and_the_file_still_posts(tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EDCS_")}
+    proc = subprocess.Popen([edcs_command(), "up", "--data-dir", str(tmp_path / "var"),
+                             "--port", str(port)], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, env=env)
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if line.startswith("edcs: up"):
+                break
+        stack = json.loads((tmp_path / "var" / "stack.json").read_text())
+        assert "post metrics" in stack
+        ours = [pid for pid in pids_of("services.post") if str(tmp_path) in environ_of(pid)]
+        assert len(ours) == 1
+        os.kill(ours[0], signal.SIGKILL)
+        data = gen_senr(tmp_path / "senr.csv", 300)
+        done = subprocess.run([edcs_command(), "submit", str(data), "--collection", "SENR",
+                               "--institution", "1964733", "--wait", "--timeout", "120",
+                               "--data-dir", str(tmp_path / "var")], capture_output=True,
+                              text=True, timeout=180, env=env, check=False)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "posted 300" in done.stdout  # only a restarted post worker can have posted it
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=60)
+    assert proc.returncode == 0
