@@ -127,3 +127,29 @@ def test_workers_serve_metrics_and_health(sqlite_stack: RunningStack) -> None:
             assert b"edcs_worker_messages_total" in response.read()
         with urllib.request.urlopen(url.replace("/metrics", "/health"), timeout=5) as r:  # noqa: S310
             assert json.load(r)["ready"] is True
+
+
+def test_undecodable_event_goes_to_the_dead_letter_topic_and_work_goes_on(
+        sqlite_stack: RunningStack, tmp_path: Path) -> None:
+    from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+    bootstrap = sqlite_stack.stack.env["EDCS_KAFKA__BOOTSTRAP_SERVERS"]
+    producer = KafkaProducer(bootstrap_servers=bootstrap)
+    secret = b"Garcia 1234567890 20100101"  # looks like student data: must not be in the reason
+    producer.send("records.parsed", b'{"type": "record-batch", "oops": "' + secret + b'"}',
+                  key=b"1:x").get(timeout=10)
+    producer.close()
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                             consumer_timeout_ms=20000)
+    consumer.assign([TopicPartition("records.parsed.dlq", 0)])
+    consumer.seek_to_beginning()
+    message = next(iter(consumer))
+    consumer.close()
+    dead = json.loads(message.value)
+    assert dead["topic"] == "records.parsed"
+    assert dead["reason"].startswith("schema:")
+    assert "Garcia" not in dead["reason"]
+    assert "1234567890" not in dead["reason"]
+    # The validate worker is still alive: a file still posts.
+    job = sqlite_stack.submit(gen_senr(tmp_path / "after.csv", 100, errors=0.0, seed=5))
+    assert job["status"] == "posted"
