@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from edcs.client import FINAL, ApiError, Client, api_url
+from edcs.client import ApiError, Client, api_url
 from edcs.offline import Report, validate_file
 from shared.catalog.loader import default_catalog
 
@@ -122,7 +122,7 @@ def _print_job(job: dict[str, Any]) -> None:
 
 
 def _exit_for(job: dict[str, Any]) -> int:
-    return 0 if job["status"] == "posted" else 1 if job["status"] in FINAL else 0
+    return 0 if job["status"] == "posted" else 1 if job["final"] else 0
 
 
 @main.command()

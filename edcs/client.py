@@ -10,8 +10,6 @@ from typing import Any
 
 import httpx
 
-FINAL = ("posted", "rejected", "failed")
-
 
 class ApiError(Exception):
     """The API refused a request or could not be reached; the message says why."""
@@ -83,7 +81,7 @@ class Client:
         deadline = time.monotonic() + timeout
         while True:
             job = self.job(job_id)
-            if job["status"] in FINAL:
+            if job["final"]:
                 return job
             if time.monotonic() > deadline:
                 raise ApiError(f"job {job_id} still {job['status']} after {timeout:.0f} s")

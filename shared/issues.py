@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable
-
 from pydantic import BaseModel, ConfigDict
 
 from shared.catalog.models import Severity
@@ -33,12 +30,3 @@ class Issue(BaseModel):
         """Whether the issue rejects its record (and, in all-or-nothing collections, the file)."""
         return self.severity is Severity.FATAL
 
-
-def flatten(issues: Iterable[Issue]) -> list[tuple[int | None, str | None, str]]:
-    """Compact ``(row, field, code)`` triples, for tests and summaries."""
-    return [(i.row, i.field, i.code) for i in issues]
-
-
-def count_by_code(issues: Iterable[Issue]) -> Counter[str]:
-    """How many issues of each code."""
-    return Counter(i.code for i in issues)

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from shared.catalog.models import Layout
-from shared.events.models import EndOfFile, FileReceived, RecordBatch
+from shared.events.models import EndOfFile, FileReceived
 from shared.events.topics import RECORDS_PARSED
 from shared.messaging.runner import Outgoing
 from shared.reader import read_records
@@ -83,7 +83,3 @@ def parse_file(event: FileReceived, stream: BinaryIO, layout: Layout,
     yield Outgoing(RECORDS_PARSED, f"{event.submission_id}:eof".encode(),
                    eof.model_dump_json().encode())
 
-
-def check_batch_schema(value: bytes) -> RecordBatch:
-    """Decode a batch as consumers do (used by tests to prove the hand-built JSON is valid)."""
-    return RecordBatch.model_validate_json(value)

@@ -15,8 +15,6 @@ from services.post.planner import KeyMaker
 from shared.db.models import StagedRecord, Submission, SubmissionIssue
 from shared.events.models import EndOfFile, Record, RecordBatch
 
-FINAL = frozenset({"posted", "rejected", "failed"})
-
 
 def _issue_rows(submission_id: int, records: Sequence[Record]) -> list[dict[str, object]]:
     return [{"submission_id": submission_id, "row": i.row, "field": i.field,

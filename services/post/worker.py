@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.post.planner import KeyMaker
 from services.post.posting import claim, post_submission
-from services.post.staging import FINAL, record_end_of_file, stage_batches
+from services.post.staging import record_end_of_file, stage_batches
 from shared.catalog.loader import Catalog, default_catalog
-from shared.db.models import Submission
+from shared.db.models import FINAL_STATUSES, Submission
 from shared.db.session import make_engine, make_session_factory
 from shared.events.models import (
     EndOfFile,
@@ -49,7 +49,7 @@ def handle_submission(sessions: sessionmaker[Session], catalog: Catalog, submiss
         if submission is None:
             log.warning("events for unknown submission %s skipped", submission_id)
             return None
-        if submission.status in FINAL:  # a replay: already posted; repeat the milestone
+        if submission.status in FINAL_STATUSES:  # a replay: already posted; repeat the milestone
             return status_message(submission_id, submission.status)
         collection = catalog.collection(submission.collection)
         if collection is None:

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shared.catalog.loader import Catalog
-from shared.db.models import Institution, Submission, SubmissionIssue
+from shared.db.models import FINAL_STATUSES, Institution, Submission, SubmissionIssue
 from shared.events.models import FileReceived, SubmissionStatus
 from shared.events.topics import FILES_RECEIVED, SUBMISSIONS_STATUS
 from shared.filestore import FileStore
@@ -18,8 +18,6 @@ from shared.intake import check_upload
 from shared.issues import Issue
 from shared.messaging.runner import Outgoing
 from shared.reader import SNIFF_BYTES, file_issue
-
-FINAL = ("posted", "rejected", "failed")
 
 
 @dataclass
@@ -95,9 +93,9 @@ def job_json(session: Session, submission: Submission, base_url: str) -> dict[st
     return {
         "id": submission.id, "collection": submission.collection,
         "institution": submission.institution_id, "filename": submission.filename,
-        "status": submission.status, "final": submission.status in FINAL,
+        "status": submission.status, "final": submission.status in FINAL_STATUSES,
         "records": submission.expected_records if submission.expected_records is not None
-        else submission.records if submission.status in FINAL else None,
+        else submission.records if submission.status in FINAL_STATUSES else None,
         "staged": submission.staged_records, "posted": submission.posted,
         "rejected": submission.rejected, "warnings": submission.warnings, "issues": issues,
         "message": submission.message,

@@ -21,6 +21,10 @@ NAMING = {
 }
 
 
+FINAL_STATUSES = frozenset({"posted", "rejected", "failed"})
+"""A submission in one of these statuses will not change again (but for a replay)."""
+
+
 def utcnow() -> dt.datetime:
     """Timestamps are stored in UTC."""
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)

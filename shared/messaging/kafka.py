@@ -5,8 +5,6 @@ This is the only module that imports a Kafka client.
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
@@ -66,7 +64,3 @@ def create_topics(settings: KafkaSettings) -> list[str]:
         admin.close()
     return created
 
-
-def describe(settings: KafkaSettings) -> dict[str, Any]:
-    """Connection facts for the start-up banner (no secrets)."""
-    return {"bootstrap_servers": settings.bootstrap_servers, "topic_prefix": settings.topic_prefix}
