@@ -23,6 +23,9 @@ HANDLE_SECONDS = Histogram("edcs_worker_handle_duration_seconds",
                            buckets=(0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60))
 ISSUES = Counter("edcs_validate_issues", "Issues found by validation", ["code", "severity"])
 SUBMISSIONS = Counter("edcs_submissions", "Submissions reaching a final status", ["status"])
+POST_SECONDS = Histogram("edcs_post_submission_duration_seconds",
+                         "Time to post one whole submission (the transaction after the barrier)",
+                         buckets=(0.1, 0.5, 1, 2.5, 5, 10, 20, 40, 80, 160))
 EMAILS = Counter("edcs_notify_emails", "Emails sent or failed", ["milestone", "outcome"])
 
 

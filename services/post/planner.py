@@ -28,6 +28,7 @@ class KeyMaker:
                          if layout.operation_field else None)
         self.school_index = names.index(layout.school_field) if layout.school_field else None
         self.lea_index = names.index(layout.lea_field) if layout.lea_field else None
+        self.set_index = tuple(names.index(n) for n in layout.replace_set)
 
     def action(self, fields: list[str]) -> str | None:
         """The normalised action, or None when the code is not one the method allows."""
@@ -46,10 +47,8 @@ class KeyMaker:
         """The reporting LEA of the record."""
         return fields[self.lea_index].strip() if self.lea_index is not None else ""
 
-    def set_prefix(self, fields: list[str]) -> str:
-        """The replace set of a record: its operational key less the last part (e.g. the date).
-
-        For SENR the set is (school, SSID) within the record's academic year (design.md §4);
-        the academic year is compared by the caller.
-        """
-        return "|".join(fields[i].strip() for i in self.key_index[:-1]) + "|"
+    def set_key(self, fields: list[str]) -> str | None:
+        """The replace set of a record (e.g. year|school|SSID), None if the layout has none."""
+        if not self.set_index:
+            return None
+        return "|".join(fields[i].strip() for i in self.set_index)

@@ -2,25 +2,46 @@
 
 The transaction starts by claiming the submission (a conditional status update), so when two post
 workers reach the barrier together only one posts, and a replay of a posted file posts nothing.
-Staged records are streamed in chunks in file order; nothing holds the whole file in memory.
+Every step is one set-based statement over the staged records (``INSERT … SELECT``,
+``UPDATE … FROM``, ``DELETE … WHERE IN``), the same on SQLite and PostgreSQL: the store copies
+records from staging to the ODS itself, and no record passes through Python. That is what lets a
+500,000-record file post in seconds (CFS §1.3 order; design.md §4 decisions).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    and_,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    null,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
-from services.post.planner import ADD, DELETE, REPLACE, KeyMaker
+from services.post.planner import ADD, DELETE, REPLACE
 from shared.catalog.models import Acceptance, Collection, Layout
-from shared.db.models import OdsRecord, RecordHistory, StagedRecord, Submission, SubmissionIssue
-from shared.db.models import utcnow as now
+from shared.db.models import (
+    FINAL_STATUSES,
+    OdsRecord,
+    RecordHistory,
+    StagedRecord,
+    Submission,
+    SubmissionIssue,
+)
 
-CHUNK = 2000
+STAGED, ODS, HISTORY = StagedRecord, OdsRecord, RecordHistory
 
 
 @dataclass
@@ -32,7 +53,6 @@ class Outcome:
     rejected: int = 0
     warnings: int = 0
     message: str = ""
-    notes: list[dict[str, Any]] = field(default_factory=list)
 
 
 def claim(session: Session, submission_id: int) -> bool:
@@ -47,138 +67,125 @@ def claim(session: Session, submission_id: int) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def _staged(session: Session, submission_id: int, action: str) -> Iterator[list[StagedRecord]]:
-    last = 0
-    while True:
-        chunk = list(session.scalars(
-            select(StagedRecord)
-            .where(StagedRecord.submission_id == submission_id, StagedRecord.action == action,
-                   StagedRecord.row > last)
-            .order_by(StagedRecord.row).limit(CHUNK)))
-        if not chunk:
-            return
-        last = chunk[-1].row
-        yield chunk
-
-
-def _current(session: Session, record_type: str, keys: list[str]) -> dict[str, OdsRecord]:
-    rows = session.scalars(select(OdsRecord).where(OdsRecord.record_type == record_type,
-                                                   OdsRecord.op_key.in_(keys)))
-    return {r.op_key: r for r in rows}
+def _count(result: Any) -> int:
+    return int(result.rowcount or 0)
 
 
 class Poster:
-    """Applies one submission's staged records to the store."""
+    """Applies one submission's staged records to the store, statement by statement."""
 
-    def __init__(self, session: Session, submission: Submission, layout: Layout) -> None:
+    def __init__(self, session: Session, submission_id: int, layout: Layout) -> None:
         self.session = session
-        self.submission = submission
-        self.layout = layout
-        self.keys = KeyMaker(layout)
-        self.outcome = Outcome(status="posted")
-        self.history: list[dict[str, Any]] = []
+        self.sid = submission_id
+        self.record_type = layout.record_type
+        self.now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        self.warnings = 0
 
-    def _history(self, op_key: str, action: str, before: list[str] | None,
-                 after: list[str] | None) -> None:
-        self.history.append({"record_type": self.layout.record_type, "op_key": op_key,
-                             "action": action, "before": before, "after": after,
-                             "submission_id": self.submission.id, "at": now()})
-        if len(self.history) >= CHUNK:
-            self.flush()
+    def _staged(self, action: str) -> ColumnElement[bool]:
+        return and_(STAGED.submission_id == self.sid, STAGED.action == action)
 
-    def flush(self) -> None:
-        """Write buffered history rows."""
-        if self.history:
-            self.session.execute(insert(RecordHistory), self.history)
-            self.history = []
+    def _stored(self) -> ColumnElement[bool]:
+        """Stored records of this record type with the staged record's operational key."""
+        return and_(ODS.record_type == self.record_type, ODS.op_key == STAGED.op_key)
 
-    def _note(self, row: int, code: str, message: str) -> None:
-        self.outcome.notes.append({
-            "submission_id": self.submission.id, "row": row, "field": None,
-            "field_name": None, "code": code, "severity": "warning", "message": message,
-            "rule_id": None})
-        self.outcome.warnings += 1
+    def _history_of_stored(self, action: str, keys: Any, column: Any) -> None:
+        """History rows for stored records about to be deleted or replaced."""
+        self.session.execute(insert(HISTORY).from_select(
+            ["record_type", "op_key", "action", "before", "after", "submission_id", "at"],
+            select(ODS.record_type, ODS.op_key, literal(action), ODS.fields, null(),
+                   literal(self.sid), literal(self.now))
+            .where(ODS.record_type == self.record_type, column.in_(keys))))
 
-    def deletes(self) -> None:
-        """D records: delete the stored record with the same operational key, if any."""
-        for chunk in _staged(self.session, self.submission.id, DELETE):
-            current = _current(self.session, self.layout.record_type,
-                               [s.op_key for s in chunk if s.op_key])
-            gone = []
-            for staged in chunk:
-                found = current.pop(staged.op_key or "", None)
-                if found is None:
-                    self._note(staged.row, "delete-missing",
-                               f"Row {staged.row} deletes a record the store does not hold; "
-                               "nothing was deleted.")
-                    continue
-                gone.append(found.id)
-                self._history(found.op_key, "delete", found.fields, None)
-            if gone:
-                self.session.execute(delete(OdsRecord).where(OdsRecord.id.in_(gone)))
-            self.outcome.posted += len(chunk)
+    def _warn(self, where: ColumnElement[bool], *, code: str, says: str) -> None:
+        """A warning on every staged record matching ``where``: 'Row N <says>'."""
+        rows = select(STAGED.submission_id, STAGED.row, literal(code), literal("warning"),
+                      literal("Row ") + cast(STAGED.row, String) + literal(" " + says)
+                      ).where(where)
+        self.warnings += _count(self.session.execute(insert(SubmissionIssue).from_select(
+            ["submission_id", "row", "code", "severity", "message"], rows)))
 
-    def adds(self, action: str = ADD) -> None:
-        """A records (and members of a replace set after its first): insert or update by key."""
-        for chunk in _staged(self.session, self.submission.id, action):
-            latest: dict[str, StagedRecord] = {}
-            for staged in chunk:  # the same key twice in a chunk: the later row wins
-                latest[staged.op_key or ""] = staged
-            current = _current(self.session, self.layout.record_type, list(latest))
-            inserts, updates = [], []
-            for key, staged in latest.items():
-                fields = staged.fields or []
-                values = {"fields": fields, "submission_id": self.submission.id,
-                          "row": staged.row, "updated_at": now()}
-                if key in current:
-                    updates.append({"id": current[key].id, **values})
-                    self._history(key, "update", current[key].fields, fields)
-                else:
-                    inserts.append({"record_type": self.layout.record_type, "op_key": key,
-                                    "lea": self.keys.lea(fields),
-                                    "school": self.keys.school(fields), **values})
-                    self._history(key, "add", None, fields)
-            if inserts:
-                self.session.execute(insert(OdsRecord), inserts)
-            if updates:
-                self.session.execute(update(OdsRecord), updates)
-            self.outcome.posted += len(chunk)
+    def deletes(self) -> int:
+        """D: delete the stored record with the same key; a missing one is a warning."""
+        self._warn(and_(self._staged(DELETE), ~exists().where(self._stored())),
+                   code="delete-missing",
+                   says="deletes a record the store does not hold; nothing was deleted.")
+        keys = select(STAGED.op_key).where(self._staged(DELETE))
+        self._history_of_stored("delete", keys, ODS.op_key)
+        self.session.execute(delete(ODS).where(ODS.record_type == self.record_type,
+                                             ODS.op_key.in_(keys)))
+        return self._total(DELETE)
 
-    def replaces(self) -> None:
-        """R records: the first R of a replace set deletes the set's records, then all add."""
-        seen: set[tuple[str, str | None]] = set()
-        year_index = next((i for i, f in enumerate(self.layout.fields)
-                           if f.name == "academic_year_id"), None)
-        for chunk in _staged(self.session, self.submission.id, REPLACE):
-            for staged in chunk:
-                fields = staged.fields or []
-                prefix = self.keys.set_prefix(fields)
-                year = fields[year_index].strip() if year_index is not None else None
-                if (prefix, year) not in seen:
-                    seen.add((prefix, year))
-                    self._clear_set(prefix, year, year_index)
-        self.adds(REPLACE)
+    def adds(self, action: str = ADD) -> int:
+        """A (and R after its set is cleared): update the stored record or insert a new one.
 
-    def _clear_set(self, prefix: str, year: str | None, year_index: int | None) -> None:
-        rows = self.session.scalars(select(OdsRecord).where(
-            OdsRecord.record_type == self.layout.record_type,
-            OdsRecord.op_key >= prefix, OdsRecord.op_key < prefix + "\uffff"))
-        gone = [r for r in rows
-                if year is None or year_index is None or r.fields[year_index].strip() == year]
-        for r in gone:
-            self._history(r.op_key, "replace", r.fields, None)
-        if gone:
-            self.session.execute(delete(OdsRecord).where(OdsRecord.id.in_([r.id for r in gone])))
+        Two records with the same key in one file: the later row wins (the earlier ones are
+        marked superseded first, so each key is written once).
+        """
+        duplicated = (select(STAGED.op_key).where(self._staged(action))
+                      .group_by(STAGED.op_key).having(func.count() > 1).limit(1))
+        if self.session.scalar(duplicated) is not None:
+            ranked = (select(STAGED.row, func.row_number().over(
+                partition_by=STAGED.op_key, order_by=STAGED.row.desc()).label("rank"))
+                .where(self._staged(action)).subquery())
+            self.session.execute(update(STAGED).where(
+                STAGED.submission_id == self.sid,
+                STAGED.row.in_(select(ranked.c.row).where(ranked.c.rank > 1))
+            ).values(action="-"))
+        total = self._total(action) + self._total("-")
+        self.session.execute(insert(HISTORY).from_select(
+            ["record_type", "op_key", "action", "before", "after", "submission_id", "at"],
+            select(ODS.record_type, ODS.op_key, literal("update"), ODS.fields, STAGED.fields,
+                   literal(self.sid), literal(self.now))
+            .where(self._staged(action), self._stored())))
+        self.session.execute(
+            update(ODS).where(self._staged(action), self._stored())
+            .values(fields=STAGED.fields, set_key=STAGED.set_key, submission_id=self.sid,
+                    row=STAGED.row, updated_at=self.now))
+        fresh = and_(self._staged(action), ~exists().where(self._stored()))
+        self.session.execute(insert(HISTORY).from_select(
+            ["record_type", "op_key", "action", "before", "after", "submission_id", "at"],
+            select(literal(self.record_type), STAGED.op_key, literal("add"), null(), STAGED.fields,
+                   literal(self.sid), literal(self.now)).where(fresh)))
+        self.session.execute(insert(ODS).from_select(
+            ["record_type", "op_key", "set_key", "lea", "school", "fields", "submission_id",
+             "row", "updated_at"],
+            select(literal(self.record_type), STAGED.op_key, STAGED.set_key, STAGED.lea,
+                   STAGED.school, STAGED.fields, literal(self.sid), STAGED.row,
+                   literal(self.now)).where(fresh)))
+        self.session.execute(update(STAGED).where(STAGED.submission_id == self.sid,
+                                                  STAGED.action == "-").values(action=action))
+        return total
+
+    def replaces(self) -> int:
+        """R: every stored record of each submitted replace set goes, then the set is added."""
+        sets = select(STAGED.set_key).where(self._staged(REPLACE), STAGED.set_key.is_not(None))
+        self._history_of_stored("replace", sets, ODS.set_key)
+        self.session.execute(delete(ODS).where(ODS.record_type == self.record_type,
+                                             ODS.set_key.in_(sets)))
+        return self.adds(REPLACE)
+
+    def _total(self, action: str) -> int:
+        return self.session.scalar(select(func.count()).select_from(STAGED).where(
+            self._staged(action))) or 0
+
+
+def clear_staging(session: Session, submission_ids: list[int] | None = None) -> int:
+    """Remove staged records of submissions that reached a final status (after they post, and
+    at worker start for any a crash left behind); returns how many rows went."""
+    finished = select(Submission.id).where(Submission.status.in_(FINAL_STATUSES))
+    if submission_ids is not None:
+        finished = finished.where(Submission.id.in_(submission_ids))
+    return _count(session.execute(delete(STAGED).where(STAGED.submission_id.in_(finished))))
 
 
 def post_submission(session: Session, submission: Submission, collection: Collection,
                     layout: Layout) -> Outcome:
     """Apply the acceptance mode and post; the caller has claimed and will commit."""
     sid = submission.id
-    fatal = session.scalar(select(func.count()).select_from(StagedRecord).where(
-        StagedRecord.submission_id == sid, StagedRecord.fatal.is_(True))) or 0
-    warnings = session.scalar(select(func.coalesce(func.sum(StagedRecord.warnings), 0)).where(
-        StagedRecord.submission_id == sid)) or 0
+    fatal = session.scalar(select(func.count()).select_from(STAGED).where(
+        STAGED.submission_id == sid, STAGED.fatal.is_(True))) or 0
+    warnings = session.scalar(select(func.coalesce(func.sum(STAGED.warnings), 0)).where(
+        STAGED.submission_id == sid)) or 0
     total = submission.expected_records or 0
     if fatal and collection.acceptance is Acceptance.ALL_OR_NOTHING:
         verb = "has" if fatal == 1 else "have"
@@ -186,18 +193,11 @@ def post_submission(session: Session, submission: Submission, collection: Collec
             f"{fatal} of {total} records {verb} errors; nothing was posted. Fix the errors and "
             "submit the whole file again."))
     else:
-        poster = Poster(session, submission, layout)
-        poster.deletes()
-        poster.adds()
-        poster.replaces()
-        poster.flush()
-        outcome = poster.outcome
-        outcome.rejected = fatal
-        outcome.warnings += warnings
-        outcome.message = f"{outcome.posted} of {total} records posted."
-        if outcome.notes:
-            session.execute(insert(SubmissionIssue), outcome.notes)
-    session.execute(delete(StagedRecord).where(StagedRecord.submission_id == sid))
+        poster = Poster(session, sid, layout)
+        posted = poster.deletes() + poster.adds() + poster.replaces()
+        outcome = Outcome(status="posted", posted=posted, rejected=fatal,
+                          warnings=warnings + poster.warnings,
+                          message=f"{posted} of {total} records posted.")
     session.execute(update(Submission).where(Submission.id == sid).values(
         status=outcome.status, records=total, posted=outcome.posted,
         rejected=outcome.rejected, warnings=outcome.warnings, message=outcome.message,

@@ -7,13 +7,14 @@ in one transaction (services.post.posting), then announces the milestone.
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.post.planner import KeyMaker
-from services.post.posting import claim, post_submission
+from services.post.posting import claim, clear_staging, post_submission
 from services.post.staging import record_end_of_file, stage_batches
 from shared.catalog.loader import Catalog, default_catalog
 from shared.db.models import FINAL_STATUSES, Submission
@@ -27,7 +28,7 @@ from shared.events.models import (
 )
 from shared.events.topics import SUBMISSIONS_STATUS
 from shared.messaging.runner import Outgoing, Worker
-from shared.observability import RECORDS, SUBMISSIONS, Health
+from shared.observability import POST_SECONDS, RECORDS, SUBMISSIONS, Health
 from shared.settings import Settings
 
 NAME = "post"
@@ -61,15 +62,21 @@ def handle_submission(sessions: sessionmaker[Session], catalog: Catalog, submiss
             RECORDS.labels(NAME).inc(staged)
         for eof in (e for e in events if isinstance(e, EndOfFile)):
             record_end_of_file(session, eof)
+    started = time.perf_counter()
     with sessions.begin() as session:
         if not claim(session, submission_id):
             return None
         submission = session.get(Submission, submission_id, populate_existing=True)
         assert submission is not None
         outcome = post_submission(session, submission, collection, layout)
+    posting = time.perf_counter() - started
+    with sessions.begin() as session:  # the job is final; tidying up is not part of posting
+        clear_staging(session, [submission_id])
     SUBMISSIONS.labels(outcome.status).inc()
-    log.info("submission %s %s: %s posted, %s rejected", submission_id, outcome.status,
-             outcome.posted, outcome.rejected)
+    POST_SECONDS.observe(posting)
+    log.info("submission %s %s in %.1f s: %s posted, %s rejected, cleared in %.1f s",
+             submission_id, outcome.status, posting, outcome.posted, outcome.rejected,
+             time.perf_counter() - started - posting)
     return status_message(submission_id, outcome.status)
 
 
@@ -77,6 +84,10 @@ def build_worker(settings: Settings) -> Worker[RecordStreamEvent]:
     """The post stage wired to its topic, store and catalog."""
     catalog = default_catalog()
     sessions = make_session_factory(make_engine(settings.database.url))
+    with sessions.begin() as session:
+        cleared = clear_staging(session)
+    if cleared:
+        log.info("cleared %s staged records of finished submissions", cleared)
 
     def handle(events: Sequence[RecordStreamEvent]) -> Iterator[Outgoing]:
         by_submission: dict[int, list[RecordStreamEvent]] = defaultdict(list)

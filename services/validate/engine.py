@@ -42,8 +42,11 @@ class Validator:
         self._op_index = (self.names.index(layout.operation_field)
                           if layout.operation_field else None)
         by_name = {f.name: f for f in layout.fields}
+        index = {name: i for i, name in enumerate(self.names)}
         self._rules: tuple[tuple[frozenset[str], RecordChecker], ...] = tuple(
-            (frozenset(rule_fields(r)), compile_rule(r, by_name)) for r in layout.record_rules)
+            (frozenset(rule_fields(r)), compile_rule(r, by_name, index))
+            for r in layout.record_rules)
+        self._required = tuple(f.required for f in layout.fields)
         self._lea = None
         if layout.lea_field is not None:
             self._lea = (self.names.index(layout.lea_field), by_name[layout.lea_field])
@@ -55,19 +58,21 @@ class Validator:
         checks = self._fields
         if self._op_index is not None and fields[self._op_index].strip().upper() == "D":
             checks = self._delete_fields
-        for name, check, value in zip(self.names, checks, fields, strict=True):
+        for name, check, required, value in zip(self.names, checks, self._required, fields,
+                                                strict=True):
+            if not value and not required:
+                continue  # the common case: an empty optional field
             problem = check(value, row)
             if problem is not None:
                 issues.append(problem)
                 failed.add(name)
-        if self._rules:
-            values = dict(zip(self.names, fields, strict=True))
-            for reads, rule in self._rules:
-                if failed and not reads.isdisjoint(failed):
-                    continue
-                problem = rule(values, row, context.submitted_on)
-                if problem is not None:
-                    issues.append(problem)
+        today = context.submitted_on
+        for reads, rule in self._rules:
+            if failed and not reads.isdisjoint(failed):
+                continue
+            problem = rule(fields, row, today)
+            if problem is not None:
+                issues.append(problem)
         if self._lea is not None and context.institution_id is not None:
             index, spec = self._lea
             value = fields[index].strip()

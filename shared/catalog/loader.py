@@ -64,7 +64,8 @@ def _check_layout(layout: Layout, codesets: dict[str, CodeSet], codes: set[str])
         dupes = {v for v in values if values.count(v) > 1}
         problems += [f"{where}: duplicate {label} {v}" for v in sorted(dupes)]
     known = set(names)
-    refs = [*layout.operational_key, layout.school_field, layout.lea_field, layout.operation_field]
+    refs = [*layout.operational_key, *layout.replace_set, layout.school_field, layout.lea_field,
+            layout.operation_field]
     problems += [f"{where}: unknown field {r}" for r in refs if r is not None and r not in known]
     for f in layout.fields:
         if f.codeset is not None and f.codeset not in codesets:

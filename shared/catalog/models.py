@@ -156,6 +156,8 @@ class Layout(Strict):
     school_field: str | None = None  # partitioning key; records of one school stay in order
     lea_field: str | None = None  # must equal the submitting institution
     operation_field: str | None = None  # the transaction type field
+    # A Replace set (CFS §1.3.1): the first R of a set replaces every stored record of the set.
+    replace_set: tuple[str, ...] = ()
     framing: Framing = Framing()
     fields: tuple[FieldSpec, ...]
     record_rules: tuple[RecordRule, ...] = ()

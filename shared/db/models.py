@@ -89,11 +89,14 @@ class StagedRecord(Base):
     """A validated record waiting for the rest of its file (the posting barrier)."""
 
     __tablename__ = "staged_records"
-    __table_args__ = (Index("ix_staged_records_action", "submission_id", "action", "row"),)
+    __table_args__ = (Index("ix_staged_records_action", "submission_id", "action", "op_key"),)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
     row: Mapped[int] = mapped_column(primary_key=True)
     action: Mapped[str | None] = mapped_column(String(1))  # normalised: D, A or R; None if fatal
     op_key: Mapped[str | None] = mapped_column(String(200))
+    set_key: Mapped[str | None] = mapped_column(String(200))
+    lea: Mapped[str | None] = mapped_column(String(20))
+    school: Mapped[str | None] = mapped_column(String(20))
     fields: Mapped[list[str] | None] = mapped_column(JSON)
     fatal: Mapped[bool]
     warnings: Mapped[int] = mapped_column(default=0)
@@ -104,10 +107,12 @@ class OdsRecord(Base):
 
     __tablename__ = "ods_records"
     __table_args__ = (UniqueConstraint("record_type", "op_key"),
-                      Index("ix_ods_records_lea", "record_type", "lea"))
+                      Index("ix_ods_records_lea", "record_type", "lea"),
+                      Index("ix_ods_records_set", "record_type", "set_key"))
     id: Mapped[int] = mapped_column(primary_key=True)
     record_type: Mapped[str] = mapped_column(String(10))
     op_key: Mapped[str] = mapped_column(String(200))
+    set_key: Mapped[str | None] = mapped_column(String(200))
     lea: Mapped[str] = mapped_column(String(20))
     school: Mapped[str | None] = mapped_column(String(20))
     fields: Mapped[list[str]] = mapped_column(JSON)

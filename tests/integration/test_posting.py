@@ -15,7 +15,14 @@ from services.post.worker import handle_submission
 from shared.catalog.loader import Catalog, default_catalog
 from shared.catalog.models import Severity
 from shared.db.migrate import upgrade
-from shared.db.models import Institution, OdsRecord, RecordHistory, Submission, SubmissionIssue
+from shared.db.models import (
+    Institution,
+    OdsRecord,
+    RecordHistory,
+    StagedRecord,
+    Submission,
+    SubmissionIssue,
+)
 from shared.db.session import make_engine, make_session_factory
 from shared.events.models import EndOfFile, Record, RecordBatch
 from shared.issues import Issue
@@ -106,6 +113,9 @@ def test_barrier_waits_for_every_record_and_redelivery_stages_once(
     assert '"processed"' in again
     with sessions() as session:
         assert len(session.scalars(select(RecordHistory)).all()) == 2
+        # Staging is emptied once the submission is final.
+        assert session.scalars(select(StagedRecord.row).where(
+            StagedRecord.submission_id == sid)).all() == []
 
 
 def test_one_fatal_record_rejects_the_whole_file(sessions: sessionmaker[Session]) -> None:

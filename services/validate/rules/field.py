@@ -62,8 +62,14 @@ def compile_field(spec: FieldSpec, codesets: dict[str, CodeSet]) -> FieldChecker
     charset = _CHARSETS[spec.charset] if spec.charset is not None else None
     pattern = re.compile(spec.pattern) if spec.pattern else None
 
+    # Everything read per call is a closure local: this runs for every field of every record.
+    required, max_length, pii, checks = spec.required, spec.max_length, spec.pii, spec.checks
+    is_date, is_number = spec.type is FieldType.DT, spec.type is FieldType.NU
+    charset_text = ("apostrophes, slashes and spaces." if spec.charset is Charset.NAME
+                    else "and apostrophes.")
+
     def shown(value: str) -> str:
-        return "" if spec.pii else f" '{value}'"
+        return "" if pii else f" '{value}'"
 
     def issue(row: int, code: str, message: str) -> Issue:
         return Issue(row=row, field=spec.id, field_name=spec.title, code=code,
@@ -71,26 +77,26 @@ def compile_field(spec: FieldSpec, codesets: dict[str, CodeSet]) -> FieldChecker
 
     def check(value: str, row: int) -> Issue | None:
         if not value.strip():  # blank, or only spaces: harmless in an optional field
-            return issue(row, "required", f"{label} is required.") if spec.required else None
-        if spec.type is FieldType.DT and parse_date(value) is None:
+            return issue(row, "required", f"{label} is required.") if required else None
+        if is_date and parse_date(value) is None:
             return issue(row, "invalid-date",
                          f"{label}{shown(value)} is not a valid date in the form CCYYMMDD.")
-        if len(value) > spec.max_length:
+        if len(value) > max_length:
             return issue(row, "max-length", f"{label} is {len(value)} characters; the maximum "
-                                            f"is {spec.max_length}.")
-        if spec.type is FieldType.NU and not value.replace(".", "", 1).isdigit():
+                                            f"is {max_length}.")
+        if is_number and not value.replace(".", "", 1).isdigit():
             return issue(row, "invalid-number", f"{label}{shown(value)} is not a number.")
         if allowed is not None and value not in allowed:
             return issue(row, "invalid-code",
                          f"{label}{shown(value)} is not a valid {code_label} code.")
-        if charset is not None and not charset.fullmatch(unicodedata.normalize("NFC", value)):
+        if charset is not None and not charset.fullmatch(
+                value if value.isascii() else unicodedata.normalize("NFC", value)):
             return issue(row, "invalid-characters",
                          f"{label} may contain only letters, digits, periods, hyphens, "
-                         "apostrophes" + (", slashes and spaces." if spec.charset is Charset.NAME
-                                          else "."))
+                         + charset_text)
         if pattern is not None and not pattern.fullmatch(value):
             return issue(row, "invalid-format", f"{label}{shown(value)} has the wrong format.")
-        for extra in spec.checks:
+        for extra in checks:
             problem = _named_check(extra, value)
             if problem is not None:
                 return issue(row, problem[0], f"{label}{shown(value)} {problem[1]}")

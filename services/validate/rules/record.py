@@ -1,73 +1,87 @@
-"""Record rules compiled from RecordRule data: conditions across fields of one record."""
+"""Record rules compiled from RecordRule data: conditions across fields of one record.
+
+Rules read fields by position (the record as split), so no per-record mapping is built. A rule is
+skipped by the engine when a field it reads already failed its own checks; dates reaching a rule
+are therefore valid CCYYMMDD strings or blank, and compare correctly as strings.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
 
-from services.validate.rules.field import parse_date
 from shared.catalog.models import Condition, FieldSpec, RecordRule
 from shared.issues import Issue
 
-Values = Mapping[str, str]
-RecordChecker = Callable[[Values, int, dt.date], Issue | None]
-"""(values by field name, row, submission date) -> an issue, or None when the rule holds."""
+Fields = list[str]
+RecordChecker = Callable[[Fields, int, dt.date], Issue | None]
+"""(fields in layout order, row, submission date) -> an issue, or None when the rule holds."""
+Holds = Callable[[Fields, dt.date], bool]
 
 
-def _holds(condition: Condition, values: Values) -> bool:
-    value = values[condition.field]
+def _condition(condition: Condition, index: Mapping[str, int]) -> Callable[[Fields], bool]:
+    i = index[condition.field]
     if condition.in_ is not None:
-        return value.strip() in condition.in_ or value in condition.in_
-    return bool(value.strip()) is condition.populated
+        values = frozenset(condition.in_)
+        return lambda f: f[i] in values or f[i].strip() in values
+    if condition.populated:
+        return lambda f: bool(f[i].strip())
+    return lambda f: not f[i].strip()
 
 
-def _required(rule: RecordRule) -> Callable[[Values, dt.date], bool]:
-    field, when = rule.field, rule.when
-    assert field is not None
-    assert when is not None
-    return lambda v, today: not _holds(when, v) or bool(v[field].strip())
+def _required(rule: RecordRule, index: Mapping[str, int]) -> Holds:
+    assert rule.field is not None
+    assert rule.when is not None
+    i, when = index[rule.field], _condition(rule.when, index)
+    return lambda f, today: bool(f[i].strip()) or not when(f)
 
 
-def _blank(rule: RecordRule) -> Callable[[Values, dt.date], bool]:
-    field, when = rule.field, rule.when
-    assert field is not None
-    assert when is not None
-    return lambda v, today: not _holds(when, v) or not v[field].strip()
+def _blank(rule: RecordRule, index: Mapping[str, int]) -> Holds:
+    assert rule.field is not None
+    assert rule.when is not None
+    i, when = index[rule.field], _condition(rule.when, index)
+    return lambda f, today: not f[i].strip() or not when(f)
 
 
-def _allowed(rule: RecordRule) -> Callable[[Values, dt.date], bool]:
-    field, when, allowed = rule.field, rule.when, frozenset(rule.values or ())
-    assert field is not None
-    assert when is not None
-    return lambda v, today: not _holds(when, v) or v[field].strip() in allowed
+def _allowed(rule: RecordRule, index: Mapping[str, int]) -> Holds:
+    assert rule.field is not None
+    assert rule.when is not None
+    i, when, allowed = index[rule.field], _condition(rule.when, index), frozenset(rule.values or ())
+    return lambda f, today: f[i].strip() in allowed or not when(f)
 
 
-def _date_order(rule: RecordRule) -> Callable[[Values, dt.date], bool]:
-    earlier, later, or_equal = rule.earlier, rule.later, rule.or_equal
-    assert earlier is not None
-    assert later is not None
+def _date_order(rule: RecordRule, index: Mapping[str, int]) -> Holds:
+    assert rule.earlier is not None
+    assert rule.later is not None
+    first, second, or_equal = index[rule.earlier], index[rule.later], rule.or_equal
 
-    def ok(v: Values, today: dt.date) -> bool:
-        first, second = parse_date(v[earlier]), parse_date(v[later])
-        if first is None or second is None:
-            return True  # a blank or invalid date is its own field's issue
-        return second >= first if or_equal else second > first
-
-    return ok
-
-
-def _date_window(rule: RecordRule) -> Callable[[Values, dt.date], bool]:
-    field, days = rule.field, dt.timedelta(days=rule.days or 0)
-    assert field is not None
-
-    def ok(v: Values, today: dt.date) -> bool:
-        date = parse_date(v[field])
-        return date is None or date <= today + days
+    def ok(f: Fields, today: dt.date) -> bool:
+        a, b = f[first].strip(), f[second].strip()
+        if len(a) != 8 or len(b) != 8:
+            return True  # a blank date is its own field's business
+        return b >= a if or_equal else b > a
 
     return ok
 
 
-RECORD_RULE_KINDS: dict[str, Callable[[RecordRule], Callable[[Values, dt.date], bool]]] = {
+def _date_window(rule: RecordRule, index: Mapping[str, int]) -> Holds:
+    assert rule.field is not None
+    i, days = index[rule.field], dt.timedelta(days=rule.days or 0)
+    limits: dict[dt.date, str] = {}
+
+    def ok(f: Fields, today: dt.date) -> bool:
+        value = f[i].strip()
+        if len(value) != 8:
+            return True
+        limit = limits.get(today)
+        if limit is None:
+            limit = limits[today] = (today + days).strftime("%Y%m%d")
+        return value <= limit
+
+    return ok
+
+
+RECORD_RULE_KINDS: dict[str, Callable[[RecordRule, Mapping[str, int]], Holds]] = {
     "required-when": _required,
     "blank-when": _blank,
     "allowed-when": _allowed,
@@ -82,12 +96,13 @@ def rule_fields(rule: RecordRule) -> tuple[str, ...]:
     return tuple(n for n in names if n is not None)
 
 
-def compile_rule(rule: RecordRule, fields: Mapping[str, FieldSpec]) -> RecordChecker:
+def compile_rule(rule: RecordRule, fields: Mapping[str, FieldSpec],
+                 index: Mapping[str, int]) -> RecordChecker:
     """One function that applies the rule and builds its issue."""
-    holds = RECORD_RULE_KINDS[rule.kind](rule)
+    holds = RECORD_RULE_KINDS[rule.kind](rule, index)
     target = fields[rule.field or rule.later or rule_fields(rule)[0]]
 
-    def check(values: Values, row: int, today: dt.date) -> Issue | None:
+    def check(values: Fields, row: int, today: dt.date) -> Issue | None:
         if holds(values, today):
             return None
         return Issue(row=row, field=target.id, field_name=target.title, code=rule.code,

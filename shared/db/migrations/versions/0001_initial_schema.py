@@ -28,6 +28,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('record_type', sa.String(length=10), nullable=False),
     sa.Column('op_key', sa.String(length=200), nullable=False),
+    sa.Column('set_key', sa.String(length=200), nullable=True),
     sa.Column('lea', sa.String(length=20), nullable=False),
     sa.Column('school', sa.String(length=20), nullable=True),
     sa.Column('fields', sa.JSON(), nullable=False),
@@ -39,6 +40,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('ods_records', schema=None) as batch_op:
         batch_op.create_index('ix_ods_records_lea', ['record_type', 'lea'], unique=False)
+        batch_op.create_index('ix_ods_records_set', ['record_type', 'set_key'], unique=False)
 
     op.create_table('record_history',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -98,6 +100,9 @@ def upgrade() -> None:
     sa.Column('row', sa.Integer(), nullable=False),
     sa.Column('action', sa.String(length=1), nullable=True),
     sa.Column('op_key', sa.String(length=200), nullable=True),
+    sa.Column('set_key', sa.String(length=200), nullable=True),
+    sa.Column('lea', sa.String(length=20), nullable=True),
+    sa.Column('school', sa.String(length=20), nullable=True),
     sa.Column('fields', sa.JSON(), nullable=True),
     sa.Column('fatal', sa.Boolean(), nullable=False),
     sa.Column('warnings', sa.Integer(), nullable=False),
@@ -105,7 +110,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('submission_id', 'row', name=op.f('pk_staged_records'))
     )
     with op.batch_alter_table('staged_records', schema=None) as batch_op:
-        batch_op.create_index('ix_staged_records_action', ['submission_id', 'action', 'row'], unique=False)
+        batch_op.create_index('ix_staged_records_action', ['submission_id', 'action', 'op_key'], unique=False)
 
     op.create_table('submission_issues',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -148,6 +153,7 @@ def downgrade() -> None:
 
     op.drop_table('record_history')
     with op.batch_alter_table('ods_records', schema=None) as batch_op:
+        batch_op.drop_index('ix_ods_records_set')
         batch_op.drop_index('ix_ods_records_lea')
 
     op.drop_table('ods_records')
