@@ -6,12 +6,14 @@ so the count that opens the barrier is the number of distinct rows, whatever the
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from services.post.planner import KeyMaker
+from shared.db.bulk import insert_rows
 from shared.db.models import Base, StagedRecord, Submission, SubmissionIssue
 from shared.events.models import EndOfFile, Record, RecordBatch
 
@@ -23,11 +25,23 @@ def _table(model: type[Base]) -> Table:
     return table
 
 
-def _issue_rows(submission_id: int, records: Sequence[Record]) -> list[dict[str, object]]:
-    return [{"submission_id": submission_id, "row": i.row, "field": i.field,
-             "field_name": i.field_name, "code": i.code, "severity": i.severity.value,
-             "message": i.message, "rule_id": i.rule_id}
-            for r in records for i in r.issues]
+STAGED_COLUMNS = ("submission_id", "row", "fields", "fatal", "action", "op_key", "set_key",
+                  "lea", "school", "warnings")
+ISSUE_COLUMNS = ("submission_id", "row", "field", "field_name", "code", "severity", "message",
+                 "rule_id")
+
+
+def _staged_row(submission_id: int, record: Record, keys: KeyMaker) -> tuple[object, ...]:
+    fields = record.fields
+    fatal = fields is None or any(i.fatal for i in record.issues)
+    warnings = sum(1 for i in record.issues if not i.fatal)
+    encoded = json.dumps(fields, ensure_ascii=False) if fields is not None else None
+    action = keys.action(fields) if fields is not None and not fatal else None
+    if fields is None or action is None:
+        return (submission_id, record.row, encoded, fatal, None, None, None, None, None,
+                warnings)
+    return (submission_id, record.row, encoded, fatal, action, keys.op_key(fields),
+            keys.set_key(fields), keys.lea(fields), keys.school(fields), warnings)
 
 
 def stage_batches(session: Session, submission_id: int, batches: Sequence[RecordBatch],
@@ -43,28 +57,15 @@ def stage_batches(session: Session, submission_id: int, batches: Sequence[Record
     unique: dict[int, Record] = {r.row: r for r in new}  # the same row twice in one fetch
     if not unique:
         return 0
-    staged = []
-    for r in unique.values():
-        fields = r.fields
-        fatal = fields is None or any(i.fatal for i in r.issues)
-        action = keys.action(fields) if fields is not None and not fatal else None
-        row: dict[str, object] = {
-            "submission_id": submission_id, "row": r.row, "fields": fields, "fatal": fatal,
-            "action": action, "op_key": None, "set_key": None, "lea": None, "school": None,
-            "warnings": sum(1 for i in r.issues if not i.fatal)}
-        if fields is not None and action is not None:
-            row.update(op_key=keys.op_key(fields), set_key=keys.set_key(fields),
-                       lea=keys.lea(fields), school=keys.school(fields))
-        staged.append(row)
-    # Core inserts (not the ORM's bulk path): this runs for every record of every file.
-    session.execute(insert(_table(StagedRecord)), staged)
-    issues = _issue_rows(submission_id, list(unique.values()))
-    if issues:
-        session.execute(insert(_table(SubmissionIssue)), issues)
+    insert_rows(session, _table(StagedRecord), STAGED_COLUMNS,
+                [_staged_row(submission_id, r, keys) for r in unique.values()])
+    insert_rows(session, _table(SubmissionIssue), ISSUE_COLUMNS, [
+        (submission_id, i.row, i.field, i.field_name, i.code, i.severity.value, i.message,
+         i.rule_id) for r in unique.values() for i in r.issues])
     session.execute(update(Submission).where(Submission.id == submission_id).values(
-        staged_records=Submission.staged_records + len(staged),
+        staged_records=Submission.staged_records + len(unique),
         status="processing").where(Submission.status.in_(("received", "processing"))))
-    return len(staged)
+    return len(unique)
 
 
 def record_end_of_file(session: Session, event: EndOfFile) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -17,6 +17,7 @@ from services.post.planner import KeyMaker
 from services.post.posting import claim, clear_staging, post_submission
 from services.post.staging import record_end_of_file, stage_batches
 from shared.catalog.loader import Catalog, default_catalog
+from shared.catalog.models import Collection, Layout
 from shared.db.models import FINAL_STATUSES, Submission
 from shared.db.session import make_engine, make_session_factory
 from shared.events.models import (
@@ -42,26 +43,41 @@ def status_message(submission_id: int, status: str) -> Outgoing:
                     event.model_dump_json().encode())
 
 
-def handle_submission(sessions: sessionmaker[Session], catalog: Catalog, submission_id: int,
-                      events: Sequence[RecordStreamEvent]) -> Outgoing | None:
-    """Stage one submission's events and post it if this completes it."""
-    with sessions.begin() as session:
+def stage_events(session: Session, catalog: Catalog, events: Sequence[RecordStreamEvent]
+                 ) -> tuple[list[Outgoing], list[tuple[int, Collection, Layout]]]:
+    """Stage every event of one fetch (one transaction for all its submissions).
+
+    Returns the milestones to repeat (events of submissions already final: a replay) and the
+    submissions that may now be complete.
+    """
+    by_submission: dict[int, list[RecordStreamEvent]] = defaultdict(list)
+    for event in events:
+        by_submission[event.submission_id].append(event)
+    repeats: list[Outgoing] = []
+    touched: list[tuple[int, Collection, Layout]] = []
+    for submission_id, group in by_submission.items():
         submission = session.get(Submission, submission_id)
-        if submission is None:
+        collection = catalog.collection(submission.collection) if submission else None
+        if submission is None or collection is None:
             log.warning("events for unknown submission %s skipped", submission_id)
-            return None
-        if submission.status in FINAL_STATUSES:  # a replay: already posted; repeat the milestone
-            return status_message(submission_id, submission.status)
-        collection = catalog.collection(submission.collection)
-        if collection is None:
-            return None
+            continue
+        if submission.status in FINAL_STATUSES:
+            repeats.append(status_message(submission_id, submission.status))
+            continue
         layout = catalog.layout_of(collection)
-        batches = [e for e in events if isinstance(e, RecordBatch)]
+        batches = [e for e in group if isinstance(e, RecordBatch)]
         if batches:
-            staged = stage_batches(session, submission_id, batches, KeyMaker(layout))
-            RECORDS.labels(NAME).inc(staged)
-        for eof in (e for e in events if isinstance(e, EndOfFile)):
+            RECORDS.labels(NAME).inc(stage_batches(session, submission_id, batches,
+                                                   KeyMaker(layout)))
+        for eof in (e for e in group if isinstance(e, EndOfFile)):
             record_end_of_file(session, eof)
+        touched.append((submission_id, collection, layout))
+    return repeats, touched
+
+
+def post_if_complete(sessions: sessionmaker[Session], submission_id: int,
+                     collection: Collection, layout: Layout) -> Outgoing | None:
+    """Post the submission if every record is staged and no other worker has taken it."""
     started = time.perf_counter()
     with sessions.begin() as session:
         if not claim(session, submission_id):
@@ -80,6 +96,18 @@ def handle_submission(sessions: sessionmaker[Session], catalog: Catalog, submiss
     return status_message(submission_id, outcome.status)
 
 
+def handle_events(sessions: sessionmaker[Session], catalog: Catalog,
+                  events: Sequence[RecordStreamEvent]) -> list[Outgoing]:
+    """Stage a fetch of events, then post every submission it completes."""
+    with sessions.begin() as session:
+        out, touched = stage_events(session, catalog, events)
+    for submission_id, collection, layout in touched:
+        done = post_if_complete(sessions, submission_id, collection, layout)
+        if done is not None:
+            out.append(done)
+    return out
+
+
 def build_worker(settings: Settings) -> Worker[RecordStreamEvent]:
     """The post stage wired to its topic, store and catalog."""
     catalog = default_catalog()
@@ -89,14 +117,8 @@ def build_worker(settings: Settings) -> Worker[RecordStreamEvent]:
     if cleared:
         log.info("cleared %s staged records of finished submissions", cleared)
 
-    def handle(events: Sequence[RecordStreamEvent]) -> Iterator[Outgoing]:
-        by_submission: dict[int, list[RecordStreamEvent]] = defaultdict(list)
-        for event in events:
-            by_submission[event.submission_id].append(event)
-        for submission_id, group in by_submission.items():
-            out = handle_submission(sessions, catalog, submission_id, group)
-            if out is not None:
-                yield out
+    def handle(events: Sequence[RecordStreamEvent]) -> list[Outgoing]:
+        return handle_events(sessions, catalog, events)
 
     return Worker(name=NAME, topic="records.validated", group="edcs-post",
                   decode=record_stream.validate_json, handle=handle, settings=settings,

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.post.worker import handle_submission
+from services.post.worker import handle_events
 from shared.catalog.loader import Catalog, default_catalog
 from shared.catalog.models import Severity
 from shared.db.migrate import upgrade
@@ -69,8 +69,8 @@ def send(sessions: sessionmaker[Session], catalog: Catalog, sid: int,
     events: list[RecordBatch | EndOfFile] = [RecordBatch(**ref, school=SCHOOL, records=records)]
     if eof:
         events.append(EndOfFile(**ref, records=len(records)))
-    out = handle_submission(sessions, catalog, sid, events)
-    return out.value.decode() if out else None
+    out = handle_events(sessions, catalog, events)
+    return out[0].value.decode() if out else None
 
 
 def current(sessions: sessionmaker[Session]) -> dict[str, list[str]]:
@@ -94,16 +94,15 @@ def test_barrier_waits_for_every_record_and_redelivery_stages_once(
     ref = {"submission_id": sid, "collection": "SENR", "institution_id": LEA,
            "submitted_on": dt.date(2025, 9, 1)}
     # End-of-file first (it travels on another partition), then the batches, one twice.
-    assert handle_submission(sessions, catalog, sid, [EndOfFile(**ref, records=2)]) is None
-    assert handle_submission(sessions, catalog, sid, [RecordBatch(**ref, school=SCHOOL,
-                                                                  records=first)]) is None
-    assert handle_submission(sessions, catalog, sid, [RecordBatch(**ref, school=SCHOOL,
-                                                                  records=first)]) is None
+    assert handle_events(sessions, catalog, [EndOfFile(**ref, records=2)]) == []
+    assert handle_events(sessions, catalog, [RecordBatch(**ref, school=SCHOOL,
+                                                         records=first)]) == []
+    assert handle_events(sessions, catalog, [RecordBatch(**ref, school=SCHOOL,
+                                                         records=first)]) == []
     assert status(sessions, sid).status == "processing"
     assert current(sessions) == {}
-    out = handle_submission(sessions, catalog, sid, [RecordBatch(**ref, school=SCHOOL,
-                                                                 records=second)])
-    assert out is not None
+    out = handle_events(sessions, catalog, [RecordBatch(**ref, school=SCHOOL, records=second)])
+    assert len(out) == 1
     assert status(sessions, sid).status == "posted"
     assert status(sessions, sid).posted == 2
     assert len(current(sessions)) == 2
@@ -157,3 +156,20 @@ def test_delete_then_add_then_replace_set(sessions: sessionmaker[Session]) -> No
     # The R set (school, SSID, year) replaced both earlier enrollments with the one submitted.
     assert sorted(k for k in store if "1234567890" in k) == [f"{SCHOOL}|1234567890|20250901"]
     assert status(sessions, second).status == "posted"
+
+
+def test_one_fetch_with_two_submissions_posts_both(sessions: sessionmaker[Session]) -> None:
+    catalog = default_catalog()
+    first, second = new_submission(sessions), new_submission(sessions)
+    events: list[RecordBatch | EndOfFile] = []
+    for sid, ssid in ((first, "1234567890"), (second, "1000000001")):
+        ref = {"submission_id": sid, "collection": "SENR", "institution_id": LEA,
+               "submitted_on": dt.date(2025, 9, 1)}
+        events += [RecordBatch(**ref, school=SCHOOL,
+                               records=[Record(row=1, fields=senr(ssid, "20250820"))]),
+                   EndOfFile(**ref, records=1)]
+    out = handle_events(sessions, catalog, events)
+    assert len(out) == 2
+    assert status(sessions, first).status == "posted"
+    assert status(sessions, second).status == "posted"
+    assert len(current(sessions)) == 2

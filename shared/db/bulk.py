@@ -1,0 +1,30 @@
+"""Bulk inserts straight to the driver's executemany, for rows written once per record.
+
+SQLAlchemy's executemany converts every row's parameters through its type system; for the rows
+the pipeline writes per record (staged records, their issues) that per-row cost was a large part
+of posting. Here the caller hands ready tuples (JSON already encoded) and the driver does the rest.
+Column names come from our own tables, never from input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Table
+from sqlalchemy.orm import Session
+
+
+def insert_rows(session: Session, table: Table, columns: Sequence[str],
+                rows: Sequence[Sequence[object]]) -> None:
+    """INSERT every row (values in ``columns`` order) in one executemany."""
+    if not rows:
+        return
+    known = set(table.columns.keys())
+    unknown = [c for c in columns if c not in known]
+    if unknown:
+        raise ValueError(f"{table.name} has no column {unknown}")
+    connection = session.connection()
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) "  # noqa: S608 - our own names
+           f"VALUES ({', '.join([mark] * len(columns))})")
+    connection.exec_driver_sql(sql, list(rows))
