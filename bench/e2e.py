@@ -45,7 +45,7 @@ def metric(url: str, name: str, worker: str) -> float:
 def stage_rates(stack: Stack) -> str:
     """Records per second of handler time, per stage."""
     rates = []
-    for worker in ("validate", "post"):
+    for worker in ("ingest", "validate", "post"):
         url = stack.endpoints[f"{worker} metrics"]
         records = metric(url, "edcs_worker_records_total", worker)
         busy = metric(url, "edcs_worker_handle_duration_seconds_sum", worker)
@@ -79,14 +79,18 @@ def through_stack(paths: list[Path], work: Path) -> tuple[float, list[str], str,
         time.sleep(6)  # let every worker finish joining its consumer group first
         started = time.perf_counter()
 
+        answered: list[float] = []
+
         def one(path: Path) -> str:
+            sent = time.perf_counter()
             job = client.submit(path, "SENR", "1964733", None)
+            answered.append(time.perf_counter() - sent)
             return str(client.wait(int(job["id"]), timeout=3600)["status"])
 
         with ThreadPoolExecutor(len(paths)) as pool:
             statuses = list(pool.map(one, paths))
         elapsed = time.perf_counter() - started
-        rates = stage_rates(stack)
+        rates = f"{stage_rates(stack)}; slowest upload answered in {max(answered):.2f} s"
         peaks = ", ".join(f"{k} {peak_rss_mb(p.pid):.0f}" for k, p in stack.children.items())
     finally:
         stack.stop()

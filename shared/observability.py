@@ -14,7 +14,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 
 MESSAGES = Counter("edcs_worker_messages", "Kafka messages handled", ["worker", "outcome"])
 RECORDS = Counter("edcs_worker_records", "Records handled", ["worker"])
@@ -26,6 +26,7 @@ SUBMISSIONS = Counter("edcs_submissions", "Submissions reaching a final status",
 POST_SECONDS = Histogram("edcs_post_submission_duration_seconds",
                          "Time to post one whole submission (the transaction after the barrier)",
                          buckets=(0.1, 0.5, 1, 2.5, 5, 10, 20, 40, 80, 160))
+BACKLOG = Gauge("edcs_submissions_backlog", "Submissions not yet final, by status", ["status"])
 EMAILS = Counter("edcs_notify_emails", "Emails sent or failed", ["milestone", "outcome"])
 
 

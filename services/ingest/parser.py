@@ -8,7 +8,7 @@ the file is, and each school's records stay in file order (one key, one partitio
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 from shared.catalog.models import Layout
@@ -62,8 +62,10 @@ class BatchBuffer:
 
 
 def parse_file(event: FileReceived, stream: BinaryIO, layout: Layout,
-               limits: PipelineSettings) -> Iterator[Outgoing]:
-    """Stream the file's records as batches, then the end-of-file event with the count."""
+               limits: PipelineSettings,
+               counted: Callable[[int], None] | None = None) -> Iterator[Outgoing]:
+    """Stream the file's records as batches, then the end-of-file event with the count
+    (also given to ``counted``, for metrics)."""
     school_index = (layout.fields.index(next(f for f in layout.fields
                                              if f.name == layout.school_field))
                     if layout.school_field else None)
@@ -79,6 +81,8 @@ def parse_file(event: FileReceived, stream: BinaryIO, layout: Layout,
                             ensure_ascii=False).encode()
         yield from buffer.add(school, record)
     yield from buffer.drain()
+    if counted is not None:
+        counted(count)
     eof = EndOfFile(**event.model_dump(exclude={"type", "sha256", "delimiter"}), records=count)
     yield Outgoing(RECORDS_PARSED, f"{event.submission_id}:eof".encode(),
                    eof.model_dump_json().encode())

@@ -12,7 +12,7 @@ from shared.catalog.loader import default_catalog
 from shared.events.models import FileReceived
 from shared.filestore import FileStore
 from shared.messaging.runner import Outgoing, Worker
-from shared.observability import Health
+from shared.observability import RECORDS, Health
 from shared.settings import Settings
 
 NAME = "ingest"
@@ -30,7 +30,7 @@ def build_worker(settings: Settings) -> Worker[FileReceived]:
                 continue
             with store.open(event.sha256) as stream:
                 yield from parse_file(event, stream, catalog.layout_of(collection),
-                                      settings.pipeline)
+                                      settings.pipeline, RECORDS.labels(NAME).inc)
 
     return Worker(name=NAME, topic="files.received", group="edcs-ingest",
                   decode=FileReceived.model_validate_json, handle=handle, settings=settings,

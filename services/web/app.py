@@ -18,7 +18,8 @@ from fastapi import FastAPI, File, Form, HTTPException, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import select
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import func, select
 
 from services.web.submissions import (
     Accepted,
@@ -28,10 +29,11 @@ from services.web.submissions import (
     job_json,
 )
 from shared.catalog.loader import default_catalog
-from shared.db.models import Institution, Submission
+from shared.db.models import FINAL_STATUSES, Institution, Submission
 from shared.db.session import make_engine, make_session_factory
 from shared.filestore import FileStore
 from shared.messaging.kafka import make_producer, topic_name
+from shared.observability import BACKLOG
 from shared.settings import Settings
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
@@ -84,6 +86,18 @@ def create_app(settings: Settings) -> FastAPI:  # noqa: C901 - one closure per r
     @app.get("/health")
     def health() -> dict[str, str]:
         return {"status": "ok"}
+
+    @app.get("/metrics")
+    def metrics() -> Response:
+        # The backlog is read from the store at scrape time: every process's view is the same.
+        with sessions() as session:
+            counts = dict(session.execute(
+                select(Submission.status, func.count()).where(
+                    Submission.status.not_in(FINAL_STATUSES)).group_by(Submission.status)
+            ).tuples().all())
+        for status in ("received", "processing", "posting"):
+            BACKLOG.labels(status).set(counts.get(status, 0))
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     @app.post("/api/submissions", status_code=201)
     async def api_submit(file: Annotated[UploadFile, File()],

@@ -4,6 +4,7 @@ on SQLite and once on PostgreSQL: submit, get the email, find the records in the
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
 from pathlib import Path
 
@@ -153,3 +154,25 @@ def test_undecodable_event_goes_to_the_dead_letter_topic_and_work_goes_on(
     # The validate worker is still alive: a file still posts.
     job = sqlite_stack.submit(gen_senr(tmp_path / "after.csv", 100, errors=0.0, seed=5))
     assert job["status"] == "posted"
+
+
+def test_upload_answers_before_processing_and_the_queue_shows_the_backlog(
+        sqlite_stack: RunningStack, tmp_path: Path) -> None:
+    path = gen_senr(tmp_path / "big.csv", 60_000, errors=0.0, seed=9)
+    done = sqlite_stack.edcs("submit", str(path), "--collection", "SENR", "--institution",
+                             "1964733", "--format", "json")
+    job = json.loads(done.stdout)
+    assert job["status"] == "received"  # answered at once, not after posting
+    with urllib.request.urlopen(f"{sqlite_stack.api}/metrics", timeout=5) as response:  # noqa: S310
+        text = response.read().decode()
+    waiting = sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                  if line.startswith("edcs_submissions_backlog{"))
+    assert waiting >= 1
+    queue = json.loads(sqlite_stack.edcs("jobs", "--format", "json").stdout)
+    assert any(j["id"] == job["id"] and not j["final"] for j in queue)
+    # ... and it still finishes.
+    deadline = time.monotonic() + 120
+    while json.loads(sqlite_stack.edcs("job", str(job["id"]), "--format", "json").stdout
+                     )["status"] != "posted":
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
