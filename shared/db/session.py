@@ -17,10 +17,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=60000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    # The default page cache is 2 MB; a statewide window stages hundreds of MB of records.
-    cursor.execute("PRAGMA cache_size=-131072")  # 128 MB per connection
-    cursor.execute("PRAGMA mmap_size=268435456")
-    cursor.execute("PRAGMA temp_store=MEMORY")
+
     cursor.close()
 
 
