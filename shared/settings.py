@@ -23,7 +23,11 @@ class KafkaSettings(BaseModel):
     linger_ms: int = 10
     max_batch_size: int = 131_072
     max_request_size: int = 4_194_304
-    fetch_max_records: int = 64  # messages per getmany; each message is a batch of records
+    # Messages per fetch; each is a batch of up to 500 records. Bounds what a worker holds
+    # decoded at once when it lags behind (memory flat however large the file).
+    fetch_max_records: int = 16
+    max_unacked: int = 64  # produced messages awaited before producing more
+
 
 
 class DatabaseSettings(BaseModel):

@@ -40,8 +40,8 @@ def make_consumer(settings: KafkaSettings, topic: str, group: str) -> AIOKafkaCo
         auto_offset_reset="earliest",
         session_timeout_ms=settings.session_timeout_ms,
         heartbeat_interval_ms=settings.heartbeat_interval_ms,
-        max_partition_fetch_bytes=8 * 1024 * 1024,
-        fetch_max_bytes=32 * 1024 * 1024,
+        max_partition_fetch_bytes=2 * 1024 * 1024,
+        fetch_max_bytes=8 * 1024 * 1024,
     )
 
 

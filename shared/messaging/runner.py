@@ -84,10 +84,10 @@ class Worker(Generic[E]):
                     # The handler yields its output; it is drained in bounded chunks so a large
                     # file streams through instead of being built in memory first.
                     output = iter(await asyncio.to_thread(self.handle, events))
-                    while chunk := await asyncio.to_thread(_take, output, 256):
+                    while chunk := await asyncio.to_thread(_take, output, kafka.max_unacked):
                         sends += [await producer.send(topic_name(kafka, o.topic), o.value,
                                                       key=o.key) for o in chunk]
-                        if len(sends) > 4096:
+                        if len(sends) >= kafka.max_unacked:  # bound what waits in memory
                             await asyncio.gather(*sends)
                             sends.clear()
                 await asyncio.gather(*sends)
