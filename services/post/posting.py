@@ -40,6 +40,7 @@ from shared.db.models import (
     Submission,
     SubmissionIssue,
 )
+from shared.db.ordering import earlier_in_flight
 
 STAGED, ODS, HISTORY = StagedRecord, OdsRecord, RecordHistory
 
@@ -56,13 +57,15 @@ class Outcome:
 
 
 def claim(session: Session, submission_id: int) -> bool:
-    """Take the submission for posting if all its records are staged and nobody else has."""
+    """Take the submission for posting if all its records are staged, no earlier file of the
+    same institution and collection is still in flight, and nobody else has taken it."""
     result = session.execute(
         update(Submission)
         .where(Submission.id == submission_id,
                Submission.status.in_(("received", "processing")),
                Submission.expected_records.is_not(None),
-               Submission.staged_records >= Submission.expected_records)
+               Submission.staged_records >= Submission.expected_records,
+               ~earlier_in_flight())
         .values(status="posting"))
     return bool(result.rowcount)  # type: ignore[attr-defined]
 

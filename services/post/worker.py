@@ -19,6 +19,7 @@ from services.post.staging import record_end_of_file, stage_batches
 from shared.catalog.loader import Catalog, default_catalog
 from shared.catalog.models import Collection, Layout
 from shared.db.models import FINAL_STATUSES, Submission
+from shared.db.ordering import next_in_line
 from shared.db.session import make_engine, make_session_factory
 from shared.events.models import (
     EndOfFile,
@@ -102,9 +103,15 @@ def handle_events(sessions: sessionmaker[Session], catalog: Catalog,
     with sessions.begin() as session:
         out, touched = stage_events(session, catalog, events)
     for submission_id, collection, layout in touched:
-        done = post_if_complete(sessions, submission_id, collection, layout)
-        if done is not None:
+        candidate: int | None = submission_id
+        # Posting one file may unblock the institution's next file, already complete.
+        while candidate is not None:
+            done = post_if_complete(sessions, candidate, collection, layout)
+            if done is None:
+                break
             out.append(done)
+            with sessions() as session:
+                candidate = next_in_line(session, candidate)
     return out
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from shared.catalog.loader import Catalog
 from shared.db.models import FINAL_STATUSES, Institution, Submission, SubmissionIssue
+from shared.db.ordering import waiting_for
 from shared.events.models import FileReceived, SubmissionStatus
 from shared.events.topics import FILES_RECEIVED, SUBMISSIONS_STATUS
 from shared.filestore import FileStore
@@ -99,6 +100,7 @@ def job_json(session: Session, submission: Submission, base_url: str) -> dict[st
         "staged": submission.staged_records, "posted": submission.posted,
         "rejected": submission.rejected, "warnings": submission.warnings, "issues": issues,
         "message": submission.message,
+        "waiting_for": waiting_for(session, submission),
         "received_at": submission.received_at.isoformat(timespec="seconds") + "Z",
         "finished_at": submission.finished_at.isoformat(timespec="seconds") + "Z"
         if submission.finished_at else None,

@@ -173,3 +173,38 @@ def test_one_fetch_with_two_submissions_posts_both(sessions: sessionmaker[Sessio
     assert status(sessions, first).status == "posted"
     assert status(sessions, second).status == "posted"
     assert len(current(sessions)) == 2
+
+
+def test_files_of_one_district_post_in_the_order_received(
+        sessions: sessionmaker[Session]) -> None:
+    catalog = default_catalog()
+    first, second = new_submission(sessions), new_submission(sessions)
+    key = f"{SCHOOL}|1234567890|20250820"
+    # The second file finishes validating first: it must wait for the first.
+    send(sessions, catalog, second, [Record(row=1, fields=senr("1234567890", "20250820",
+                                                               status="20"))])
+    assert status(sessions, second).status == "processing"
+    assert current(sessions) == {}
+    out = handle_events(sessions, catalog, [
+        RecordBatch(submission_id=first, collection="SENR", institution_id=LEA,
+                    submitted_on=dt.date(2025, 9, 1), school=SCHOOL,
+                    records=[Record(row=1, fields=senr("1234567890", "20250820"))]),
+        EndOfFile(submission_id=first, collection="SENR", institution_id=LEA,
+                  submitted_on=dt.date(2025, 9, 1), records=1)])
+    assert len(out) == 2  # the first posted, and then the waiting second
+    assert status(sessions, first).status == "posted"
+    assert status(sessions, second).status == "posted"
+    assert current(sessions)[key][22] == "20"  # the later file's data wins
+
+
+def test_a_rejected_earlier_file_does_not_block_the_next(
+        sessions: sessionmaker[Session]) -> None:
+    catalog = default_catalog()
+    first, second = new_submission(sessions), new_submission(sessions)
+    bad = Issue(row=1, field="1.23", field_name="Enrollment Status Code", code="invalid-code",
+                severity=Severity.FATAL, message="x")
+    send(sessions, catalog, first, [Record(row=1, fields=senr("1234567890", "20250820",
+                                                              status="77"), issues=[bad])])
+    send(sessions, catalog, second, [Record(row=1, fields=senr("1234567890", "20250820"))])
+    assert status(sessions, first).status == "rejected"
+    assert status(sessions, second).status == "posted"
