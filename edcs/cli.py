@@ -196,3 +196,54 @@ def job(job_id: int, show_issues: bool, fmt: str, api: str | None, data_dir: Pat
     for i in issues:
         click.echo(f"  row {i['row']}: {i['severity']} [{i['code']}] {i['field_name'] or ''}: "
                    f"{i['message']}")
+
+
+@main.command()
+@click.argument("collection")
+@click.option("--institution", required=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "txt"]), default="csv",
+              show_default=True, help="csv: comma-delimited; txt: caret-delimited.")
+@click.option("--changed-since", default=None, help="Only records changed on or after "
+                                                    "this date (YYYY-MM-DD).")
+@API
+@DATA_DIR
+def export(collection: str, institution: str, fmt: str, changed_since: str | None,
+           api: str | None, data_dir: Path) -> None:
+    """Print the posted records in the collection's upload layout (Production Download)."""
+    try:
+        for chunk in Client(api_url(api, data_dir)).export(collection, institution, fmt,
+                                                           changed_since):
+            click.echo(chunk, nl=False)
+    except ApiError as exc:
+        click.echo(f"edcs: {exc}", err=True)
+        sys.exit(2)
+
+
+@main.command()
+@click.argument("collection")
+@click.option("--institution", required=True)
+@click.option("--key", default=None, help="One record's operational key (fields joined by |).")
+@click.option("--submission", type=int, default=None, help="Changes made by one submission.")
+@FORMAT
+@API
+@DATA_DIR
+def history(collection: str, institution: str, key: str | None, submission: int | None,
+            fmt: str, api: str | None, data_dir: Path) -> None:
+    """Show changes to posted records: who, which submission, when, before and after."""
+    try:
+        changes = Client(api_url(api, data_dir)).history(collection, institution, key,
+                                                         submission)
+    except ApiError as exc:
+        click.echo(f"edcs: {exc}", err=True)
+        sys.exit(2)
+    if fmt == "json":
+        click.echo(json.dumps(changes))
+        return
+    for c in changes:
+        click.echo(f"{c['at']}  {c['action']:<8} {c['key']}  submission {c['submission']} by "
+                   f"{c['by']}")
+        if c["before"] and c["after"]:
+            changed = [f"{i + 1}: {b!r} -> {a!r}"
+                       for i, (b, a) in enumerate(zip(c["before"], c["after"], strict=False))
+                       if b != a]
+            click.echo("    changed fields " + ", ".join(changed))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +35,9 @@ class Client:
         self.base = base
         self.http = httpx.Client(base_url=base, timeout=600)
 
-    def _get(self, path: str) -> Any:
+    def _get(self, path: str, params: dict[str, str | int] | None = None) -> Any:
         try:
-            response = self.http.get(path)
+            response = self.http.get(path, params=params)
         except httpx.TransportError as exc:
             raise ApiError(f"cannot reach edcs at {self.base}: {exc}; is `edcs up` running?"
                            ) from exc
@@ -69,12 +70,38 @@ class Client:
 
     def jobs(self, institution: str | None = None) -> list[dict[str, Any]]:
         """Recent jobs, newest first."""
-        query = f"?institution={institution}" if institution else ""
-        return list(self._get(f"/api/submissions{query}"))
+        return list(self._get("/api/submissions",
+                              {"institution": institution} if institution else None))
 
     def issues(self, job_id: int) -> list[dict[str, Any]]:
         """Every issue of a job."""
         return list(self._get(f"/api/submissions/{job_id}/issues"))
+
+    def export(self, collection: str, institution: str, fmt: str,
+               changed_since: str | None) -> Iterator[str]:
+        """The posted records, streamed line by line."""
+        params = {"institution": institution, "format": fmt}
+        if changed_since:
+            params["changed_since"] = changed_since
+        try:
+            with self.http.stream("GET", f"/api/records/{collection}", params=params) as r:
+                if r.status_code != 200:
+                    r.read()
+                    raise ApiError(f"export: HTTP {r.status_code} {r.text[:300]}")
+                yield from r.iter_text()
+        except httpx.TransportError as exc:
+            raise ApiError(f"cannot reach edcs at {self.base}: {exc}; is `edcs up` running?"
+                           ) from exc
+
+    def history(self, collection: str, institution: str, key: str | None,
+                submission: int | None) -> list[dict[str, Any]]:
+        """Changes to posted records."""
+        params: dict[str, str | int] = {"institution": institution}
+        if key:
+            params["key"] = key
+        if submission is not None:
+            params["submission"] = submission
+        return list(self._get(f"/api/history/{collection}", params))
 
     def wait(self, job_id: int, timeout: float) -> dict[str, Any]:
         """Poll until the job reaches a final status."""

@@ -7,20 +7,28 @@ submissions.status after the job row is committed.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import FastAPI, File, Form, HTTPException, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import (
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 from fastapi.templating import Jinja2Templates
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import func, select
 
+from services.web.records import DELIMITERS, export_lines, history_of
 from services.web.submissions import (
     Accepted,
     UploadRefused,
@@ -29,6 +37,7 @@ from services.web.submissions import (
     job_json,
 )
 from shared.catalog.loader import default_catalog
+from shared.catalog.models import Layout
 from shared.db.models import FINAL_STATUSES, Institution, Submission
 from shared.db.session import make_engine, make_session_factory
 from shared.filestore import FileStore
@@ -141,6 +150,34 @@ def create_app(settings: Settings) -> FastAPI:  # noqa: C901 - one closure per r
         return Response(out.getvalue(), media_type="text/csv", headers={
             "Content-Disposition": f'attachment; filename="submission-{submission_id}-'
                                    'errors.csv"'})
+
+    def layout_of(collection: str) -> Layout:
+        found = catalog.collection(collection)
+        if found is None:
+            raise HTTPException(404, f"unknown collection {collection}")
+        return catalog.layout_of(found)
+
+    @app.get("/api/records/{collection}")
+    def api_export(collection: str, institution: str, format: str = "csv",  # noqa: A002
+                   changed_since: dt.date | None = None) -> StreamingResponse:
+        layout = layout_of(collection)
+        if format not in DELIMITERS:
+            raise HTTPException(422, f"format must be one of {', '.join(DELIMITERS)}")
+
+        def lines() -> Iterator[str]:
+            with sessions() as session:
+                yield from export_lines(session, layout, institution, format, changed_since)
+
+        return StreamingResponse(lines(), media_type="text/plain; charset=utf-8", headers={
+            "Content-Disposition": f'attachment; filename="{layout.record_type}-{institution}'
+                                   f'.{format}"'})
+
+    @app.get("/api/history/{collection}")
+    def api_history(collection: str, institution: str, key: str | None = None,
+                    submission: int | None = None) -> list[dict[str, Any]]:
+        layout = layout_of(collection)
+        with sessions() as session:
+            return history_of(session, layout, institution, key=key, submission_id=submission)
 
     @app.get("/", response_class=HTMLResponse)
     def home(request: Request) -> HTMLResponse:

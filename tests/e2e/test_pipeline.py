@@ -195,3 +195,36 @@ def test_upload_answers_before_processing_and_the_queue_shows_the_backlog(
     big_final = wait_final(sqlite_stack, job["id"])
     assert (big_final["status"], small_final["status"]) == ("posted", "posted")
     assert big_final["finished_at"] <= small_final["finished_at"]
+
+
+def test_export_is_the_upload_layout_and_round_trips_with_history(
+        sqlite_stack: RunningStack, tmp_path: Path) -> None:
+    lea = "0000000"  # the state: its own district here, so the export holds only this test's data
+    lines = gen_senr(tmp_path / "mine.csv", 30, errors=0.0, seed=21).read_text().splitlines()
+    rows = [line.replace("1964733", lea).split(",") for line in lines]
+    original = tmp_path / "original.csv"
+    original.write_text("".join(",".join(r) + "\r\n" for r in rows))
+    first = sqlite_stack.submit(original, institution=lea)
+    assert first["status"] == "posted"
+    export = sqlite_stack.edcs("export", "SENR", "--institution", lea)
+    assert export.returncode == 0, export.stderr
+    exported = export.stdout.splitlines()
+    # Same records, same fields in the same order, no header: the file that was uploaded.
+    assert sorted(exported) == sorted(",".join(r) for r in rows)
+    # A coordinator fixes one record in the export and uploads the export again.
+    fixed = [line.split(",") for line in exported]
+    fixed[0][22] = "30"
+    again = tmp_path / "again.csv"
+    again.write_text("".join(",".join(r) + "\r\n" for r in fixed))
+    second = sqlite_stack.submit(again, institution=lea)
+    assert (second["status"], second["posted"]) == ("posted", 30)
+    key = "|".join((fixed[0][4], fixed[0][7], fixed[0][21]))
+    changes = json.loads(sqlite_stack.edcs("history", "SENR", "--institution", lea, "--key", key,
+                                           "--format", "json").stdout)
+    assert [c["action"] for c in changes] == ["add", "update"]
+    assert changes[1]["submission"] == second["id"]
+    assert changes[1]["by"] == "operator@state.example"
+    assert changes[1]["before"][22] != "30"
+    assert changes[1]["after"][22] == "30"
+    caret = sqlite_stack.edcs("export", "SENR", "--institution", lea, "--format", "txt")
+    assert caret.stdout.splitlines()[0].count("^") == 33
