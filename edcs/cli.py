@@ -32,11 +32,20 @@ def main() -> None:
 @main.command()
 @DATA_DIR
 @click.option("--port", default=8000, show_default=True, help="Port of the web app.")
-def up(data_dir: Path, port: int) -> None:
+@click.option("--scale", multiple=True, metavar="STAGE=N",
+              help="Run N workers of a stage (ingest, validate, post, notify), e.g. validate=2.")
+def up(data_dir: Path, port: int, scale: tuple[str, ...]) -> None:
     """Start the embedded stack: broker, store, SMTP sink, workers and web app."""
-    from edcs.stack import Stack
+    from edcs.stack import WORKERS, Stack
 
-    stack = Stack(data_dir=data_dir, web_port=port)
+    workers: dict[str, int] = {}
+    for item in scale:
+        stage, _, count = item.partition("=")
+        if stage not in WORKERS or not count.isdigit() or int(count) < 1:
+            raise click.BadParameter(f"{item!r}: use STAGE=N with STAGE one of "
+                                     f"{', '.join(WORKERS)}", param_hint="--scale")
+        workers[stage] = int(count)
+    stack = Stack(data_dir=data_dir, web_port=port, scale=workers)
     click.echo("edcs: starting the embedded stack ...")
     try:
         stack.start()

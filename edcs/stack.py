@@ -77,6 +77,7 @@ class Stack:
 
     data_dir: Path
     web_port: int = 8000
+    scale: dict[str, int] = field(default_factory=dict)  # workers per stage (default 1)
     base_env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
     env: dict[str, str] = field(default_factory=dict)
     children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
@@ -134,11 +135,13 @@ class Stack:
         with make_session_factory(engine).begin() as session:
             ensure_institutions(session)
         engine.dispose()
-        for name in WORKERS:
-            metrics = free_port()
-            self._spawn(name, [sys.executable, "-m", f"services.{name}"],
-                        EDCS_METRICS_PORT=str(metrics))
-            self.endpoints[f"{name} metrics"] = f"http://127.0.0.1:{metrics}/metrics"
+        for service in WORKERS:
+            for n in range(1, max(1, self.scale.get(service, 1)) + 1):
+                name = service if n == 1 else f"{service}-{n}"  # same consumer group
+                metrics = free_port()
+                self._spawn(name, [sys.executable, "-m", f"services.{service}"],
+                            EDCS_METRICS_PORT=str(metrics))
+                self.endpoints[f"{name} metrics"] = f"http://127.0.0.1:{metrics}/metrics"
         if port_open(self.web_port):
             raise RuntimeError(f"port {self.web_port} is in use; pass --port")
         self._spawn("web", [sys.executable, "-m", "services.web"])
@@ -186,15 +189,16 @@ class Stack:
         return True
 
     def stop(self) -> None:
-        """Stop every child: web and workers first, then the sink and the broker."""
-        order = ["web", *WORKERS, "mailsink", "broker"]
-        for name in order:
-            proc = self.children.get(name)
-            if proc is not None and proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-            if name in ("notify", "mailsink"):  # let the workers finish before their servers go
-                self._wait(order[: order.index(name) + 1], 15)
-        self._wait(order, 15)
+        """Stop every child: the web app, then the workers, then the sink and the broker (each
+        group has finished before the servers it uses go)."""
+        servers = ("web", "mailsink", "broker")
+        workers = [n for n in self.children if n not in servers]
+        for group in (["web"], workers, ["mailsink"], ["broker"]):
+            for name in group:
+                proc = self.children.get(name)
+                if proc is not None and proc.poll() is None:
+                    proc.send_signal(signal.SIGTERM)
+            self._wait(group, 15)
         (self.data_dir / "stack.json").unlink(missing_ok=True)
 
     def _wait(self, names: list[str], timeout: float) -> None:

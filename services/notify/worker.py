@@ -39,7 +39,7 @@ def notify(sessions: sessionmaker[Session], mailer: SmtpMailer, base_url: str,
         counts = dict(session.execute(
             select(SubmissionIssue.code, func.count()).where(
                 SubmissionIssue.submission_id == submission.id).group_by(SubmissionIssue.code)
-        ).tuples().all())
+        ).all())
         message = render(submission, event.milestone, counts, base_url)
         try:
             mailer.send(submission.submitted_by, message)

@@ -103,7 +103,7 @@ def create_app(settings: Settings) -> FastAPI:  # noqa: C901 - one closure per r
             counts = dict(session.execute(
                 select(Submission.status, func.count()).where(
                     Submission.status.not_in(FINAL_STATUSES)).group_by(Submission.status)
-            ).tuples().all())
+            ).all())
         for status in ("received", "processing", "posting"):
             BACKLOG.labels(status).set(counts.get(status, 0))
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -56,4 +56,4 @@ def history_of(session: Session, layout: Layout, institution_id: str, *, key: st
     return [{"key": h.op_key, "action": h.action, "submission": h.submission_id,
              "by": by, "institution": inst, "at": h.at.isoformat(timespec="seconds") + "Z",
              "before": h.before, "after": h.after}
-            for h, by, inst in session.execute(query.limit(10_000)).tuples()]
+            for h, by, inst in session.execute(query.limit(10_000))]
