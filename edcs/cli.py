@@ -7,6 +7,8 @@ import json
 import signal
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +120,16 @@ def validate(file: Path, collection: str, fmt: str, max_issues_per_code: int) ->
     sys.exit(2 if report.unreadable else 0 if report.accepted else 1)
 
 
+@contextmanager
+def api_errors() -> Iterator[None]:
+    """An unreachable stack or a refused request: say why and exit 2."""
+    try:
+        yield
+    except ApiError as exc:
+        click.echo(f"edcs: {exc}", err=True)
+        sys.exit(2)
+
+
 def _print_job(job: dict[str, Any]) -> None:
     click.echo(f"job {job['id']}: {job['status']}")
     click.echo(f"  collection {job['collection']}, institution {job['institution']}, "
@@ -148,13 +160,10 @@ def submit(file: Path, collection: str, institution: str, email: str | None, wai
            timeout: float, fmt: str, api: str | None, data_dir: Path) -> None:
     """Send FILE to the running stack through the web API."""
     client = Client(api_url(api, data_dir))
-    try:
+    with api_errors():
         job = client.submit(file, collection, institution, email)
         if wait:
             job = client.wait(int(job["id"]), timeout)
-    except ApiError as exc:
-        click.echo(f"edcs: {exc}", err=True)
-        sys.exit(2)
     if fmt == "json":
         click.echo(json.dumps(job))
     else:
@@ -169,11 +178,8 @@ def submit(file: Path, collection: str, institution: str, email: str | None, wai
 @DATA_DIR
 def jobs(institution: str | None, fmt: str, api: str | None, data_dir: Path) -> None:
     """List recent submissions, newest first."""
-    try:
+    with api_errors():
         found = Client(api_url(api, data_dir)).jobs(institution)
-    except ApiError as exc:
-        click.echo(f"edcs: {exc}", err=True)
-        sys.exit(2)
     if fmt == "json":
         click.echo(json.dumps(found))
         return
@@ -192,12 +198,9 @@ def jobs(institution: str | None, fmt: str, api: str | None, data_dir: Path) -> 
 def job(job_id: int, show_issues: bool, fmt: str, api: str | None, data_dir: Path) -> None:
     """Show one submission: status, counts and where its errors are."""
     client = Client(api_url(api, data_dir))
-    try:
+    with api_errors():
         found = client.job(job_id)
         issues = client.issues(job_id) if show_issues or fmt == "json" else []
-    except ApiError as exc:
-        click.echo(f"edcs: {exc}", err=True)
-        sys.exit(2)
     if fmt == "json":
         click.echo(json.dumps({**found, "errors": issues}))
         return
@@ -219,13 +222,10 @@ def job(job_id: int, show_issues: bool, fmt: str, api: str | None, data_dir: Pat
 def export(collection: str, institution: str, fmt: str, changed_since: str | None,
            api: str | None, data_dir: Path) -> None:
     """Print the posted records in the collection's upload layout (Production Download)."""
-    try:
+    with api_errors():
         for chunk in Client(api_url(api, data_dir)).export(collection, institution, fmt,
                                                            changed_since):
             click.echo(chunk, nl=False)
-    except ApiError as exc:
-        click.echo(f"edcs: {exc}", err=True)
-        sys.exit(2)
 
 
 @main.command()
@@ -239,12 +239,9 @@ def export(collection: str, institution: str, fmt: str, changed_since: str | Non
 def history(collection: str, institution: str, key: str | None, submission: int | None,
             fmt: str, api: str | None, data_dir: Path) -> None:
     """Show changes to posted records: who, which submission, when, before and after."""
-    try:
+    with api_errors():
         changes = Client(api_url(api, data_dir)).history(collection, institution, key,
                                                          submission)
-    except ApiError as exc:
-        click.echo(f"edcs: {exc}", err=True)
-        sys.exit(2)
     if fmt == "json":
         click.echo(json.dumps(changes))
         return
