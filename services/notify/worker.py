@@ -9,13 +9,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.notify.mailer import RETRYABLE, SmtpMailer
 from services.notify.render import render
-from shared.db.models import Email, Submission, SubmissionIssue
+from shared.db.issue_counts import totals
+from shared.db.models import Email, Submission
 from shared.db.session import make_engine, make_session_factory
 from shared.events.models import SubmissionStatus
 from shared.messaging.runner import Outgoing, Worker
@@ -36,10 +37,7 @@ def notify(sessions: sessionmaker[Session], mailer: SmtpMailer, base_url: str,
         if session.scalar(select(Email.id).where(Email.submission_id == submission.id,
                                                  Email.milestone == event.milestone)):
             return
-        counts = dict(session.execute(
-            select(SubmissionIssue.code, func.count()).where(
-                SubmissionIssue.submission_id == submission.id).group_by(SubmissionIssue.code)
-        ).all())
+        counts = totals(session, submission.id)
         message = render(submission, event.milestone, counts, base_url)
         try:
             mailer.send(submission.submitted_by, message)

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from services.post.planner import ADD, DELETE, REPLACE
 from shared.catalog.models import Acceptance, Collection, Layout
+from shared.db.issue_counts import add_counts
 from shared.db.models import (
     FINAL_STATUSES,
     OdsRecord,
@@ -77,8 +78,10 @@ def _count(result: Any) -> int:
 class Poster:
     """Applies one submission's staged records to the store, statement by statement."""
 
-    def __init__(self, session: Session, submission_id: int, layout: Layout) -> None:
+    def __init__(self, session: Session, submission_id: int, layout: Layout,
+                 max_issues_per_code: int) -> None:
         self.session = session
+        self.cap = max_issues_per_code
         self.sid = submission_id
         self.record_type = layout.record_type
         self.now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -100,12 +103,18 @@ class Poster:
             .where(ODS.record_type == self.record_type, column.in_(keys))))
 
     def _warn(self, where: ColumnElement[bool], *, code: str, says: str) -> None:
-        """A warning on every staged record matching ``where``: 'Row N <says>'."""
-        rows = select(STAGED.submission_id, STAGED.row, literal(code), literal("warning"),
-                      literal("Row ") + cast(STAGED.row, String) + literal(" " + says)
-                      ).where(where)
-        self.warnings += _count(self.session.execute(insert(SubmissionIssue).from_select(
-            ["submission_id", "row", "code", "severity", "message"], rows)))
+        """A warning on every staged record matching ``where``: 'Row N <says>' (rows kept up to
+        the cap per code, all counted)."""
+        total = self.session.scalar(select(func.count()).select_from(STAGED).where(where)) or 0
+        if not total:
+            return
+        before = add_counts(self.session, self.sid, {code: total}).get(code, 0)
+        rows = (select(STAGED.submission_id, STAGED.row, literal(code), literal("warning"),
+                       literal("Row ") + cast(STAGED.row, String) + literal(" " + says))
+                .where(where).order_by(STAGED.row).limit(max(0, self.cap - before)))
+        self.session.execute(insert(SubmissionIssue).from_select(
+            ["submission_id", "row", "code", "severity", "message"], rows))
+        self.warnings += total
 
     def deletes(self) -> int:
         """D: delete the stored record with the same key; a missing one is a warning."""
@@ -182,7 +191,7 @@ def clear_staging(session: Session, submission_ids: list[int] | None = None) -> 
 
 
 def post_submission(session: Session, submission: Submission, collection: Collection,
-                    layout: Layout) -> Outcome:
+                    layout: Layout, max_issues_per_code: int = 1000) -> Outcome:
     """Apply the acceptance mode and post; the caller has claimed and will commit."""
     sid = submission.id
     fatal = session.scalar(select(func.count()).select_from(STAGED).where(
@@ -196,7 +205,7 @@ def post_submission(session: Session, submission: Submission, collection: Collec
             f"{fatal} of {total} records {verb} errors; nothing was posted. Fix the errors and "
             "submit the whole file again."))
     else:
-        poster = Poster(session, sid, layout)
+        poster = Poster(session, sid, layout, max_issues_per_code)
         posted = poster.deletes() + poster.adds() + poster.replaces()
         outcome = Outcome(status="posted", posted=posted, rejected=fatal,
                           warnings=warnings + poster.warnings,

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from services.post.planner import KeyMaker
 from shared.db.bulk import insert_rows
-from shared.db.models import Base, StagedRecord, Submission, SubmissionIssue
+from shared.db.issue_counts import keep_issues
+from shared.db.models import Base, StagedRecord, Submission
 from shared.events.models import EndOfFile, Record, RecordBatch
 
 
@@ -27,8 +28,6 @@ def _table(model: type[Base]) -> Table:
 
 STAGED_COLUMNS = ("submission_id", "row", "fields", "fatal", "action", "op_key", "set_key",
                   "lea", "school", "warnings")
-ISSUE_COLUMNS = ("submission_id", "row", "field", "field_name", "code", "severity", "message",
-                 "rule_id")
 
 
 def _staged_row(submission_id: int, record: Record, keys: KeyMaker) -> tuple[object, ...]:
@@ -45,7 +44,7 @@ def _staged_row(submission_id: int, record: Record, keys: KeyMaker) -> tuple[obj
 
 
 def stage_batches(session: Session, submission_id: int, batches: Sequence[RecordBatch],
-                  keys: KeyMaker) -> int:
+                  keys: KeyMaker, max_issues_per_code: int) -> int:
     """Stage the records of these batches not staged yet; returns how many were new."""
     rows = [r.row for b in batches for r in b.records]
     existing: set[int] = set()
@@ -59,9 +58,9 @@ def stage_batches(session: Session, submission_id: int, batches: Sequence[Record
         return 0
     insert_rows(session, _table(StagedRecord), STAGED_COLUMNS,
                 [_staged_row(submission_id, r, keys) for r in unique.values()])
-    insert_rows(session, _table(SubmissionIssue), ISSUE_COLUMNS, [
+    keep_issues(session, submission_id, [
         (submission_id, i.row, i.field, i.field_name, i.code, i.severity.value, i.message,
-         i.rule_id) for r in unique.values() for i in r.issues])
+         i.rule_id) for r in unique.values() for i in r.issues], max_issues_per_code)
     session.execute(update(Submission).where(Submission.id == submission_id).values(
         staged_records=Submission.staged_records + len(unique),
         status="processing").where(Submission.status.in_(("received", "processing"))))

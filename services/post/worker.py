@@ -44,7 +44,8 @@ def status_message(submission_id: int, status: str) -> Outgoing:
                     event.model_dump_json().encode())
 
 
-def stage_events(session: Session, catalog: Catalog, events: Sequence[RecordStreamEvent]
+def stage_events(session: Session, catalog: Catalog, events: Sequence[RecordStreamEvent],
+                 max_issues_per_code: int = 1000,
                  ) -> tuple[list[Outgoing], list[tuple[int, Collection, Layout]]]:
     """Stage every event of one fetch (one transaction for all its submissions).
 
@@ -69,7 +70,7 @@ def stage_events(session: Session, catalog: Catalog, events: Sequence[RecordStre
         batches = [e for e in group if isinstance(e, RecordBatch)]
         if batches:
             RECORDS.labels(NAME).inc(stage_batches(session, submission_id, batches,
-                                                   KeyMaker(layout)))
+                                                   KeyMaker(layout), max_issues_per_code))
         for eof in (e for e in group if isinstance(e, EndOfFile)):
             record_end_of_file(session, eof)
         touched.append((submission_id, collection, layout))
@@ -77,7 +78,8 @@ def stage_events(session: Session, catalog: Catalog, events: Sequence[RecordStre
 
 
 def post_if_complete(sessions: sessionmaker[Session], submission_id: int,
-                     collection: Collection, layout: Layout) -> Outgoing | None:
+                     collection: Collection, layout: Layout, max_issues_per_code: int = 1000
+                     ) -> Outgoing | None:
     """Post the submission if every record is staged and no other worker has taken it."""
     started = time.perf_counter()
     with sessions.begin() as session:
@@ -85,7 +87,8 @@ def post_if_complete(sessions: sessionmaker[Session], submission_id: int,
             return None
         submission = session.get(Submission, submission_id, populate_existing=True)
         assert submission is not None
-        outcome = post_submission(session, submission, collection, layout)
+        outcome = post_submission(session, submission, collection, layout,
+                                  max_issues_per_code)
     posting = time.perf_counter() - started
     with sessions.begin() as session:  # the job is final; tidying up is not part of posting
         clear_staging(session, [submission_id])
@@ -98,15 +101,17 @@ def post_if_complete(sessions: sessionmaker[Session], submission_id: int,
 
 
 def handle_events(sessions: sessionmaker[Session], catalog: Catalog,
-                  events: Sequence[RecordStreamEvent]) -> list[Outgoing]:
+                  events: Sequence[RecordStreamEvent], max_issues_per_code: int = 1000
+                  ) -> list[Outgoing]:
     """Stage a fetch of events, then post every submission it completes."""
     with sessions.begin() as session:
-        out, touched = stage_events(session, catalog, events)
+        out, touched = stage_events(session, catalog, events, max_issues_per_code)
     for submission_id, collection, layout in touched:
         candidate: int | None = submission_id
         # Posting one file may unblock the institution's next file, already complete.
         while candidate is not None:
-            done = post_if_complete(sessions, candidate, collection, layout)
+            done = post_if_complete(sessions, candidate, collection, layout,
+                                    max_issues_per_code)
             if done is None:
                 break
             out.append(done)
@@ -125,7 +130,7 @@ def build_worker(settings: Settings) -> Worker[RecordStreamEvent]:
         log.info("cleared %s staged records of finished submissions", cleared)
 
     def handle(events: Sequence[RecordStreamEvent]) -> list[Outgoing]:
-        return handle_events(sessions, catalog, events)
+        return handle_events(sessions, catalog, events, settings.pipeline.max_issues_per_code)
 
     return Worker(name=NAME, topic="records.validated", group="edcs-post",
                   decode=record_stream.validate_json, handle=handle, settings=settings,

@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -206,9 +205,9 @@ def create_app(settings: Settings) -> FastAPI:  # noqa: C901 - one closure per r
         data = job(submission_id)
         with sessions() as session:
             issues = issues_of(session, submission_id, limit=ISSUES_ON_PAGE)
-            by_code = Counter(i.code for i in issues_of(session, submission_id))
+        by_code = sorted(data["issue_counts"].items(), key=lambda item: -item[1])
         return TEMPLATES.TemplateResponse(request, "job.html", {
-            "job": data, "issues": issues, "by_code": by_code.most_common(),
-            "shown": ISSUES_ON_PAGE})
+            "job": data, "issues": issues, "by_code": by_code, "shown": len(issues),
+            "cap": settings.pipeline.max_issues_per_code})
 
     return app

@@ -6,10 +6,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shared.catalog.loader import Catalog
+from shared.db.issue_counts import keep_issues, totals
 from shared.db.models import FINAL_STATUSES, Institution, Submission, SubmissionIssue
 from shared.db.ordering import waiting_for
 from shared.events.models import FileReceived, SubmissionStatus
@@ -68,9 +69,9 @@ def accept_upload(session: Session, catalog: Catalog, store: FileStore, *, strea
     if not intake.accepted:
         submission.message = " ".join(i.message for i in intake.issues)
         submission.finished_at = submission.received_at
-        session.add_all(SubmissionIssue(submission_id=submission.id, row=None, field=None,
-                                        field_name=None, code=i.code, severity=i.severity.value,
-                                        message=i.message) for i in intake.issues)
+        keep_issues(session, submission.id, [
+            (submission.id, None, None, None, i.code, i.severity.value, i.message, None)
+            for i in intake.issues], cap=len(intake.issues))
         status = SubmissionStatus(submission_id=submission.id, milestone="rejected",
                                   status="rejected")
         events.append(Outgoing(SUBMISSIONS_STATUS, key, status.model_dump_json().encode()))
@@ -88,8 +89,7 @@ def accept_upload(session: Session, catalog: Catalog, store: FileStore, *, strea
 
 def job_json(session: Session, submission: Submission, base_url: str) -> dict[str, Any]:
     """The job as the API and ``edcs job`` show it."""
-    issues = session.scalar(select(func.count()).select_from(SubmissionIssue).where(
-        SubmissionIssue.submission_id == submission.id)) or 0
+    counts = totals(session, submission.id)
     link = f"{base_url.rstrip('/')}"
     return {
         "id": submission.id, "collection": submission.collection,
@@ -98,7 +98,8 @@ def job_json(session: Session, submission: Submission, base_url: str) -> dict[st
         "records": submission.expected_records if submission.expected_records is not None
         else submission.records if submission.status in FINAL_STATUSES else None,
         "staged": submission.staged_records, "posted": submission.posted,
-        "rejected": submission.rejected, "warnings": submission.warnings, "issues": issues,
+        "rejected": submission.rejected, "warnings": submission.warnings,
+        "issues": sum(counts.values()), "issue_counts": counts,
         "message": submission.message,
         "waiting_for": waiting_for(session, submission),
         "received_at": submission.received_at.isoformat(timespec="seconds") + "Z",

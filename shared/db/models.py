@@ -85,6 +85,16 @@ class SubmissionIssue(Base):
     rule_id: Mapped[str | None] = mapped_column(String(40))
 
 
+class IssueCount(Base):
+    """How many issues of each code a submission has: all of them, also beyond the cap of
+    issue rows kept per code (design.md §4b)."""
+
+    __tablename__ = "issue_counts"
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    total: Mapped[int] = mapped_column(default=0)
+
+
 class StagedRecord(Base):
     """A validated record waiting for the rest of its file (the posting barrier)."""
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.post.worker import handle_events
+from services.web.submissions import job_json
 from shared.catalog.loader import Catalog, default_catalog
 from shared.catalog.models import Severity
 from shared.db.migrate import upgrade
@@ -208,3 +209,49 @@ def test_a_rejected_earlier_file_does_not_block_the_next(
     send(sessions, catalog, second, [Record(row=1, fields=senr("1234567890", "20250820"))])
     assert status(sessions, first).status == "rejected"
     assert status(sessions, second).status == "posted"
+
+
+def test_issues_are_kept_up_to_the_cap_per_code_and_all_counted(
+        sessions: sessionmaker[Session]) -> None:
+    catalog = default_catalog()
+    sid = new_submission(sessions)
+    records = []
+    for row in range(1, 6):
+        bad = Issue(row=row, field="1.23", field_name="Enrollment Status Code",
+                    code="invalid-code", severity=Severity.FATAL, message="x")
+        records.append(Record(row=row, fields=senr("1234567890", f"2025082{row}",
+                                                   status="77"), issues=[bad]))
+    ref = {"submission_id": sid, "collection": "SENR", "institution_id": LEA,
+           "submitted_on": dt.date(2025, 9, 1)}
+    # Two batches, so the cap holds across staging transactions too.
+    handle_events(sessions, catalog, [RecordBatch(**ref, school=SCHOOL, records=records[:3])],
+                  max_issues_per_code=2)
+    handle_events(sessions, catalog, [RecordBatch(**ref, school=SCHOOL, records=records[3:]),
+                                      EndOfFile(**ref, records=5)], max_issues_per_code=2)
+    with sessions() as session:
+        job = job_json(session, status(sessions, sid), "http://x")
+        kept = session.scalars(select(SubmissionIssue.row).where(
+            SubmissionIssue.submission_id == sid).order_by(SubmissionIssue.row)).all()
+    assert job["status"] == "rejected"
+    assert job["rejected"] == 5
+    assert job["issue_counts"] == {"invalid-code": 5}
+    assert job["issues"] == 5
+    assert kept == [1, 2]
+
+
+def test_missing_delete_warnings_are_capped_and_counted(sessions: sessionmaker[Session]) -> None:
+    catalog = default_catalog()
+    sid = new_submission(sessions)
+    deletes = [Record(row=r, fields=senr("1234567890", f"2025082{r}", action="D"))
+               for r in range(1, 4)]
+    ref = {"submission_id": sid, "collection": "SENR", "institution_id": LEA,
+           "submitted_on": dt.date(2025, 9, 1)}
+    handle_events(sessions, catalog, [RecordBatch(**ref, school=SCHOOL, records=deletes),
+                                      EndOfFile(**ref, records=3)], max_issues_per_code=2)
+    with sessions() as session:
+        job = job_json(session, status(sessions, sid), "http://x")
+    assert (job["status"], job["warnings"]) == ("posted", 3)
+    assert job["issue_counts"] == {"delete-missing": 3}
+    with sessions() as session:
+        assert session.scalars(select(SubmissionIssue.row).where(
+            SubmissionIssue.submission_id == sid).order_by(SubmissionIssue.row)).all() == [1, 2]
