@@ -44,6 +44,7 @@ from shared.db.models import (
 from shared.db.ordering import earlier_in_flight
 
 STAGED, ODS, HISTORY = StagedRecord, OdsRecord, RecordHistory
+HISTORY_COLUMNS = ["record_type", "op_key", "action", "before", "after", "submission_id", "at"]
 
 
 @dataclass
@@ -97,7 +98,7 @@ class Poster:
     def _history_of_stored(self, action: str, keys: Any, column: Any) -> None:
         """History rows for stored records about to be deleted or replaced."""
         self.session.execute(insert(HISTORY).from_select(
-            ["record_type", "op_key", "action", "before", "after", "submission_id", "at"],
+            HISTORY_COLUMNS,
             select(ODS.record_type, ODS.op_key, literal(action), ODS.fields, null(),
                    literal(self.sid), literal(self.now))
             .where(ODS.record_type == self.record_type, column.in_(keys))))
@@ -145,7 +146,7 @@ class Poster:
             ).values(action="-"))
         total = self._total(action) + self._total("-")
         self.session.execute(insert(HISTORY).from_select(
-            ["record_type", "op_key", "action", "before", "after", "submission_id", "at"],
+            HISTORY_COLUMNS,
             select(ODS.record_type, ODS.op_key, literal("update"), ODS.fields, STAGED.fields,
                    literal(self.sid), literal(self.now))
             .where(self._staged(action), self._stored())))
@@ -155,7 +156,7 @@ class Poster:
                     row=STAGED.row, updated_at=self.now))
         fresh = and_(self._staged(action), ~exists().where(self._stored()))
         self.session.execute(insert(HISTORY).from_select(
-            ["record_type", "op_key", "action", "before", "after", "submission_id", "at"],
+            HISTORY_COLUMNS,
             select(literal(self.record_type), STAGED.op_key, literal("add"), null(), STAGED.fields,
                    literal(self.sid), literal(self.now)).where(fresh)))
         self.session.execute(insert(ODS).from_select(

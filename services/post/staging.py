@@ -9,22 +9,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from services.post.planner import KeyMaker
 from shared.db.bulk import insert_rows
 from shared.db.issue_counts import keep_issues
-from shared.db.models import Base, StagedRecord, Submission
+from shared.db.models import StagedRecord, Submission
 from shared.events.models import EndOfFile, Record, RecordBatch
-
-
-def _table(model: type[Base]) -> Table:
-    """The Core table of a model: inserting into it skips the ORM's per-row bookkeeping."""
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
-
 
 STAGED_COLUMNS = ("submission_id", "row", "fields", "fatal", "action", "op_key", "set_key",
                   "lea", "school", "warnings")
@@ -56,7 +48,7 @@ def stage_batches(session: Session, submission_id: int, batches: Sequence[Record
     unique: dict[int, Record] = {r.row: r for r in new}  # the same row twice in one fetch
     if not unique:
         return 0
-    insert_rows(session, _table(StagedRecord), STAGED_COLUMNS,
+    insert_rows(session, StagedRecord, STAGED_COLUMNS,
                 [_staged_row(submission_id, r, keys) for r in unique.values()])
     keep_issues(session, submission_id, [
         (submission_id, i.row, i.field, i.field_name, i.code, i.severity.value, i.message,

@@ -13,12 +13,16 @@ from collections.abc import Sequence
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
+from shared.db.models import Base
 
-def insert_rows(session: Session, table: Table, columns: Sequence[str],
+
+def insert_rows(session: Session, model: type[Base], columns: Sequence[str],
                 rows: Sequence[Sequence[object]]) -> None:
-    """INSERT every row (values in ``columns`` order) in one executemany."""
+    """INSERT every row (values in ``columns`` order) into the model's table, one executemany."""
     if not rows:
         return
+    table = model.__table__
+    assert isinstance(table, Table)
     known = set(table.columns.keys())
     unknown = [c for c in columns if c not in known]
     if unknown:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
-from sqlalchemy import Table, select
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -50,9 +50,7 @@ def keep_issues(session: Session, submission_id: int, rows: Sequence[Sequence[ob
         if room[code] > 0:
             room[code] -= 1
             kept.append(r)
-    table = SubmissionIssue.__table__
-    assert isinstance(table, Table)
-    insert_rows(session, table, ISSUE_COLUMNS, kept)
+    insert_rows(session, SubmissionIssue, ISSUE_COLUMNS, kept)
 
 
 def totals(session: Session, submission_id: int) -> dict[str, int]:
