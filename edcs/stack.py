@@ -32,6 +32,8 @@ DEMO_INSTITUTIONS = (
     # The LEA of ../shared/tools/gen_senr.py files, so a generated file can be submitted at once.
     ("1964733", "Demo Unified School District", "coordinator@demo-usd.example"),
     ("0000000", "State Department of Education", "operator@state.example"),
+    # An Oregon-style district id, for the ODE-SSID collection.
+    ("2180", "Demo Oregon School District", "coordinator@demo-sd.example"),
 )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shared.catalog.loader import Catalog
-from shared.catalog.models import Collection, Layout
+from shared.catalog.models import Collection, Layout, Severity
 from shared.issues import Issue
 from shared.reader import BOM, file_issue, sniff
 
@@ -44,7 +44,34 @@ def check_upload(catalog: Catalog, collection_code: str, head: bytes) -> Intake:
     wrong = _wrong_record_type(catalog, layout, head, delimiter)
     if wrong:
         return Intake(collection, layout, None, [wrong])
+    if layout.framing.header:
+        bad_header = _header_problem(layout, head, delimiter)
+        if bad_header:
+            return Intake(collection, layout, None, [bad_header])
     return Intake(collection, layout, delimiter, [])
+
+
+def _header_problem(layout: Layout, head: bytes, delimiter: str) -> Issue | None:
+    """A layout with a header row: the file's first row must name its columns, in order.
+
+    The row's values are never quoted back: a file without its header starts with a student.
+    """
+    first_line = next((ln for ln in head.removeprefix(BOM).splitlines() if ln.strip()), b"")
+    names = [f.title for f in layout.fields]
+    given = [c.strip().strip('"').strip().lower()
+             for c in first_line.decode("utf-8", "replace").split(delimiter)]
+    wanted = ", ".join(names)
+    if len(given) != len(names):
+        return Issue(row=1, field=None, field_name=None, code="header", severity=Severity.FATAL,
+                     message=f"Row 1 must be the header row naming the {len(names)} columns "
+                             f"{wanted} in this order; it has {len(given)} columns.")
+    for position, (name, value) in enumerate(zip(names, given, strict=True), 1):
+        if value != name.lower():
+            return Issue(row=1, field=None, field_name=None, code="header",
+                         severity=Severity.FATAL,
+                         message=f"Row 1 must be the header row naming the columns {wanted} "
+                                 f"in this order; column {position} should be '{name}'.")
+    return None
 
 
 def _wrong_record_type(catalog: Catalog, layout: Layout, head: bytes,

@@ -74,13 +74,18 @@ def _split(line: str, delimiter: str) -> list[str]:
 
 
 def read_records(stream: BinaryIO, layout: Layout, delimiter: str) -> Iterator[RawRecord]:
-    """Yield every non-blank row of a header-less delimited file with its physical line number."""
+    """Yield every non-blank data row of a delimited file with its physical line number (the
+    header row of a layout that has one was checked at intake and is skipped)."""
     expected = len(layout.fields)
+    header_pending = layout.framing.header
     for row, raw in enumerate(stream, 1):
         if row == 1:
             raw = raw.removeprefix(BOM)
         raw = raw.rstrip(b"\r\n")
         if not raw.strip():
+            continue
+        if header_pending:
+            header_pending = False
             continue
         if b"\x00" in raw:
             yield RawRecord(row, None, [Issue(

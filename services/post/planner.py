@@ -18,17 +18,23 @@ _NORMALISE: dict[Method, dict[str, str]] = {
 
 
 class KeyMaker:
-    """Reads the operational key, the replace-set key and the action of a record."""
+    """Reads the keys and the action of a record.
+
+    ``op_key`` identifies one stored record (the layout's primary key); ``set_key`` is the group
+    it posts with: its replace set (Transaction), replacement key (Replacement) or timeline
+    (Effective Date); see ``Layout``.
+    """
 
     def __init__(self, layout: Layout) -> None:
         names = [f.name for f in layout.fields]
         self.method = layout.method
-        self.key_index = tuple(names.index(n) for n in layout.operational_key)
+        self.key_index = tuple(names.index(n) for n in layout.row_key)
         self.op_index = (names.index(layout.operation_field)
                          if layout.operation_field else None)
         self.school_index = names.index(layout.school_field) if layout.school_field else None
         self.lea_index = names.index(layout.lea_field) if layout.lea_field else None
-        self.set_index = tuple(names.index(n) for n in layout.replace_set)
+        self.lea_length = layout.lea_length
+        self.set_index = tuple(names.index(n) for n in layout.group_key)
 
     def action(self, fields: list[str]) -> str | None:
         """The normalised action, or None when the code is not one the method allows."""
@@ -45,10 +51,12 @@ class KeyMaker:
 
     def lea(self, fields: list[str]) -> str:
         """The reporting LEA of the record."""
-        return fields[self.lea_index].strip() if self.lea_index is not None else ""
+        if self.lea_index is None:
+            return ""
+        return fields[self.lea_index].strip()[:self.lea_length]
 
     def set_key(self, fields: list[str]) -> str | None:
-        """The replace set of a record (e.g. year|school|SSID), None if the layout has none."""
+        """The group of a record (e.g. year|school|SSID), None if the layout has none."""
         if not self.set_index:
             return None
         return "|".join(fields[i].strip() for i in self.set_index)

@@ -28,23 +28,16 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
+from services.post.effective import TimelinePoster
 from services.post.planner import ADD, DELETE, REPLACE
-from shared.catalog.models import Acceptance, Collection, Layout
+from services.post.prechecks import awaiting_match, duplicates_in_file, emptying_deletes
+from services.post.tables import HISTORY, HISTORY_COLUMNS, ODS, ODS_COLUMNS, STAGED
+from shared.catalog.models import Acceptance, Collection, Layout, Method, Posting
 from shared.db.issue_counts import add_counts
-from shared.db.models import (
-    FINAL_STATUSES,
-    OdsRecord,
-    RecordHistory,
-    StagedRecord,
-    Submission,
-    SubmissionIssue,
-)
+from shared.db.models import FINAL_STATUSES, HeldRecord, Submission, SubmissionIssue
 from shared.db.ordering import earlier_in_flight
-
-STAGED, ODS, HISTORY = StagedRecord, OdsRecord, RecordHistory
-HISTORY_COLUMNS = ["record_type", "op_key", "action", "before", "after", "submission_id", "at"]
 
 
 @dataclass
@@ -77,16 +70,37 @@ def _count(result: Any) -> int:
 
 
 class Poster:
-    """Applies one submission's staged records to the store, statement by statement."""
+    """Applies one submission's staged records to the store, statement by statement.
+
+    Transaction: Deletes and Add/Updates find one stored record by its key; the first R of a
+    replace set clears the set. Replacement: Deletes and Replaces find every stored record under
+    their replacement key. Effective Date: timeline by timeline (``services.post.effective``).
+    """
 
     def __init__(self, session: Session, submission_id: int, layout: Layout,
                  max_issues_per_code: int) -> None:
         self.session = session
         self.cap = max_issues_per_code
         self.sid = submission_id
+        self.layout = layout
         self.record_type = layout.record_type
+        self.by_group = layout.method is Method.REPLACEMENT
         self.now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         self.warnings = 0
+
+    def post(self) -> int:
+        """Every staged record in method order; returns how many were applied."""
+        if self.layout.method is Method.EFFECTIVE_DATE:
+            timelines = TimelinePoster(self.session, self.sid, self.layout, self.now)
+            applied = timelines.post()
+            for start in range(0, len(timelines.missing), 500):
+                rows = timelines.missing[start:start + 500]
+                self._warn(and_(STAGED.submission_id == self.sid, STAGED.row.in_(rows)),
+                           code="delete-missing",
+                           says="deletes an effective start date the store does not hold; "
+                                "nothing was deleted.")
+            return applied
+        return self.deletes() + self.adds() + self.replaces()
 
     def _staged(self, action: str) -> ColumnElement[bool]:
         return and_(STAGED.submission_id == self.sid, STAGED.action == action)
@@ -95,13 +109,17 @@ class Poster:
         """Stored records of this record type with the staged record's operational key."""
         return and_(ODS.record_type == self.record_type, ODS.op_key == STAGED.op_key)
 
-    def _history_of_stored(self, action: str, keys: Any, column: Any) -> None:
+    def _in_group(self) -> ColumnElement[bool]:
+        """Stored records in the staged record's group (replace set or replacement key)."""
+        return and_(ODS.record_type == self.record_type, ODS.set_key == STAGED.set_key)
+
+    def _history_of_stored(self, action: str, where: ColumnElement[bool]) -> None:
         """History rows for stored records about to be deleted or replaced."""
         self.session.execute(insert(HISTORY).from_select(
             HISTORY_COLUMNS,
             select(ODS.record_type, ODS.op_key, literal(action), ODS.fields, null(),
                    literal(self.sid), literal(self.now))
-            .where(ODS.record_type == self.record_type, column.in_(keys))))
+            .where(ODS.record_type == self.record_type, where)))
 
     def _warn(self, where: ColumnElement[bool], *, code: str, says: str) -> None:
         """A warning on every staged record matching ``where``: 'Row N <says>' (rows kept up to
@@ -117,15 +135,26 @@ class Poster:
             ["submission_id", "row", "code", "severity", "message"], rows))
         self.warnings += total
 
+    def clear_institution(self, institution_id: str) -> int:
+        """Full replacement: every stored record of the institution goes (history kept)."""
+        mine = ODS.lea == institution_id
+        self._history_of_stored("replace", mine)
+        return _count(self.session.execute(delete(ODS).where(
+            ODS.record_type == self.record_type, mine)))
+
     def deletes(self) -> int:
-        """D: delete the stored record with the same key; a missing one is a warning."""
-        self._warn(and_(self._staged(DELETE), ~exists().where(self._stored())),
+        """D: delete the stored record with the same key (Replacement: every stored record
+        under the key); a key the store does not hold is a warning."""
+        found = self._in_group() if self.by_group else self._stored()
+        self._warn(and_(self._staged(DELETE), ~exists().where(found)),
                    code="delete-missing",
                    says="deletes a record the store does not hold; nothing was deleted.")
-        keys = select(STAGED.op_key).where(self._staged(DELETE))
-        self._history_of_stored("delete", keys, ODS.op_key)
+        column, stored = ((STAGED.set_key, ODS.set_key) if self.by_group
+                          else (STAGED.op_key, ODS.op_key))
+        keys = select(column).where(self._staged(DELETE))
+        self._history_of_stored("delete", stored.in_(keys))
         self.session.execute(delete(ODS).where(ODS.record_type == self.record_type,
-                                             ODS.op_key.in_(keys)))
+                                             stored.in_(keys)))
         return self._total(DELETE)
 
     def adds(self, action: str = ADD) -> int:
@@ -160,8 +189,7 @@ class Poster:
             select(literal(self.record_type), STAGED.op_key, literal("add"), null(), STAGED.fields,
                    literal(self.sid), literal(self.now)).where(fresh)))
         self.session.execute(insert(ODS).from_select(
-            ["record_type", "op_key", "set_key", "lea", "school", "fields", "submission_id",
-             "row", "updated_at"],
+            ODS_COLUMNS,
             select(literal(self.record_type), STAGED.op_key, STAGED.set_key, STAGED.lea,
                    STAGED.school, STAGED.fields, literal(self.sid), STAGED.row,
                    literal(self.now)).where(fresh)))
@@ -170,9 +198,23 @@ class Poster:
         return total
 
     def replaces(self) -> int:
-        """R: every stored record of each submitted replace set goes, then the set is added."""
+        """R: every stored record of each submitted group goes, then the group is added.
+
+        Replacement method: a key with nothing stored is a warning on its first row (CFS
+        §1.3.3 "a warning message is generated"); Transaction R inserts silently (§1.3.1).
+        """
+        if self.by_group:
+            first = aliased(STAGED)
+            self._warn(and_(
+                self._staged(REPLACE), ~exists().where(self._in_group()),
+                STAGED.row == select(func.min(first.row)).where(
+                    first.submission_id == self.sid, first.action == REPLACE,
+                    first.set_key == STAGED.set_key).scalar_subquery()),
+                code="replace-missing",
+                says="starts records of a key the store holds nothing for; nothing was "
+                     "replaced and they were added.")
         sets = select(STAGED.set_key).where(self._staged(REPLACE), STAGED.set_key.is_not(None))
-        self._history_of_stored("replace", sets, ODS.set_key)
+        self._history_of_stored("replace", ODS.set_key.in_(sets))
         self.session.execute(delete(ODS).where(ODS.record_type == self.record_type,
                                              ODS.set_key.in_(sets)))
         return self.adds(REPLACE)
@@ -191,28 +233,59 @@ def clear_staging(session: Session, submission_ids: list[int] | None = None) -> 
     return _count(session.execute(delete(STAGED).where(STAGED.submission_id.in_(finished))))
 
 
+def hold_fatal(session: Session, submission: Submission) -> int:
+    """valid-records-post: keep the records with errors, with all their issues, to be fixed."""
+    sid = submission.id
+    result = session.execute(insert(HeldRecord).from_select(
+        ["submission_id", "row", "institution_id", "collection", "fields", "issues"],
+        select(STAGED.submission_id, STAGED.row, literal(submission.institution_id),
+               literal(submission.collection), STAGED.fields,
+               func.coalesce(STAGED.issues, cast(literal("[]"), STAGED.issues.type)))
+        .where(STAGED.submission_id == sid, STAGED.fatal.is_(True))))
+    return _count(result)
+
+
 def post_submission(session: Session, submission: Submission, collection: Collection,
                     layout: Layout, max_issues_per_code: int = 1000) -> Outcome:
-    """Apply the acceptance mode and post; the caller has claimed and will commit."""
+    """Run the whole-file checks, apply the acceptance mode and post; the caller has claimed
+    the submission and will commit."""
     sid = submission.id
+    for check in (awaiting_match, duplicates_in_file, emptying_deletes):
+        check(session, sid, layout, max_issues_per_code)
     fatal = session.scalar(select(func.count()).select_from(STAGED).where(
         STAGED.submission_id == sid, STAGED.fatal.is_(True))) or 0
     warnings = session.scalar(select(func.coalesce(func.sum(STAGED.warnings), 0)).where(
         STAGED.submission_id == sid)) or 0
     total = submission.expected_records or 0
+    held = 0
     if fatal and collection.acceptance is Acceptance.ALL_OR_NOTHING:
         verb = "has" if fatal == 1 else "have"
         outcome = Outcome(status="rejected", rejected=fatal, warnings=warnings, message=(
             f"{fatal} of {total} records {verb} errors; nothing was posted. Fix the errors and "
             "submit the whole file again."))
     else:
+        if fatal:
+            held = hold_fatal(session, submission)
         poster = Poster(session, sid, layout, max_issues_per_code)
-        posted = poster.deletes() + poster.adds() + poster.replaces()
+        replaced = 0
+        if collection.posting is Posting.FULL_REPLACEMENT:
+            replaced = poster.clear_institution(submission.institution_id)
+        posted = poster.post()
+        message = f"{posted} of {total} records posted."
+        if collection.posting is Posting.FULL_REPLACEMENT:
+            message += (f" This file is now the active submission; it replaced {replaced} "
+                        "records of the previous one, which is archived.")
+        if held:
+            message += (f" {held} records with errors are kept to be fixed (Review Errors); "
+                        "they post when corrected.")
         outcome = Outcome(status="posted", posted=posted, rejected=fatal,
-                          warnings=warnings + poster.warnings,
-                          message=f"{posted} of {total} records posted.")
+                          warnings=warnings + poster.warnings, message=message)
+    if submission.fixes_submission_id is not None:  # a correction replaces the held record
+        session.execute(delete(HeldRecord).where(
+            HeldRecord.submission_id == submission.fixes_submission_id,
+            HeldRecord.row == submission.fixes_row))
     session.execute(update(Submission).where(Submission.id == sid).values(
         status=outcome.status, records=total, posted=outcome.posted,
         rejected=outcome.rejected, warnings=outcome.warnings, message=outcome.message,
-        finished_at=dt.datetime.now(dt.UTC).replace(tzinfo=None)))
+        held=held, finished_at=dt.datetime.now(dt.UTC).replace(tzinfo=None)))
     return outcome

@@ -19,7 +19,14 @@ from shared.db.models import StagedRecord, Submission
 from shared.events.models import EndOfFile, Record, RecordBatch
 
 STAGED_COLUMNS = ("submission_id", "row", "fields", "fatal", "action", "op_key", "set_key",
-                  "lea", "school", "warnings")
+                  "lea", "school", "warnings", "issues")
+
+
+def issue_json(record: Record) -> str:
+    """A record's own issues, kept with a fatal record so it can be shown whole when held."""
+    return json.dumps([{"field": i.field, "field_name": i.field_name, "code": i.code,
+                        "severity": i.severity.value, "message": i.message}
+                       for i in record.issues], ensure_ascii=False)
 
 
 def _staged_row(submission_id: int, record: Record, keys: KeyMaker) -> tuple[object, ...]:
@@ -30,9 +37,9 @@ def _staged_row(submission_id: int, record: Record, keys: KeyMaker) -> tuple[obj
     action = keys.action(fields) if fields is not None and not fatal else None
     if fields is None or action is None:
         return (submission_id, record.row, encoded, fatal, None, None, None, None, None,
-                warnings)
+                warnings, issue_json(record) if fatal else None)
     return (submission_id, record.row, encoded, fatal, action, keys.op_key(fields),
-            keys.set_key(fields), keys.lea(fields), keys.school(fields), warnings)
+            keys.set_key(fields), keys.lea(fields), keys.school(fields), warnings, None)
 
 
 def stage_batches(session: Session, submission_id: int, batches: Sequence[RecordBatch],

@@ -34,8 +34,8 @@ class Validator:
             compile_field(f, catalog.codesets) for f in layout.fields)
         # A Delete needs only what finds the record: "other fields can be left blank"
         # (CFS §1.3.1 Scenario 2), so their required checks are off for D records.
-        keep = {*layout.operational_key, layout.lea_field, layout.operation_field,
-                layout.fields[0].name}
+        keep = frozenset({*layout.operational_key, layout.lea_field, layout.operation_field,
+                          layout.fields[0].name} - {None})
         self._delete_fields: tuple[FieldChecker, ...] = tuple(
             compile_field(f if f.name in keep else f.model_copy(update={"required": False}),
                           catalog.codesets) for f in layout.fields)
@@ -46,18 +46,22 @@ class Validator:
         self._rules: tuple[tuple[frozenset[str], RecordChecker], ...] = tuple(
             (frozenset(rule_fields(r)), compile_rule(r, by_name, index))
             for r in layout.record_rules)
+        # On a Delete only the rules about the fields that find the record apply.
+        self._delete_rules = tuple((reads, rule) for reads, rule in self._rules
+                                   if reads <= keep)
         self._required = tuple(f.required for f in layout.fields)
         self._lea = None
         if layout.lea_field is not None:
             self._lea = (self.names.index(layout.lea_field), by_name[layout.lea_field])
+        self._lea_length = layout.lea_length
 
     def validate(self, fields: list[str], row: int, context: Context) -> list[Issue]:
         """Every issue of one record (fields in layout order, already split)."""
         issues: list[Issue] = []
         failed: set[str] = set()
-        checks = self._fields
+        checks, rules = self._fields, self._rules
         if self._op_index is not None and fields[self._op_index].strip().upper() == "D":
-            checks = self._delete_fields
+            checks, rules = self._delete_fields, self._delete_rules
         for name, check, required, value in zip(self.names, checks, self._required, fields,
                                                 strict=True):
             if not value and not required:
@@ -67,7 +71,7 @@ class Validator:
                 issues.append(problem)
                 failed.add(name)
         today = context.submitted_on
-        for reads, rule in self._rules:
+        for reads, rule in rules:
             if failed and not reads.isdisjoint(failed):
                 continue
             problem = rule(fields, row, today)
@@ -75,13 +79,14 @@ class Validator:
                 issues.append(problem)
         if self._lea is not None and context.institution_id is not None:
             index, spec = self._lea
-            value = fields[index].strip()
+            value = fields[index].strip()[:self._lea_length]
             if value and spec.name not in failed and value != context.institution_id:
+                part = "" if self._lea_length is None else f"first {self._lea_length} of "
                 issues.append(Issue(
                     row=row, field=spec.id, field_name=spec.title,
                     code="reporting-lea-mismatch", severity=Severity.FATAL,
-                    message=f"{spec.title} ({spec.id}) '{value}' is not the submitting "
-                            f"institution '{context.institution_id}'."))
+                    message=f"The {part}{spec.title} ({spec.id}) '{value}' is not the "
+                            f"submitting institution '{context.institution_id}'."))
         return issues
 
 

@@ -55,6 +55,7 @@ class FieldSpec(Strict):
     name: str  # snake_case identifier used in code and storage
     title: str  # the seed's public name, used in every message ("Student Legal First Name")
     type: FieldType = FieldType.CS
+    date_format: Literal["CCYYMMDD", "MMDDCCYY"] = "CCYYMMDD"  # DT fields only
     max_length: int = Field(gt=0)
     required: bool = False
     codeset: str | None = None  # name of a codesets/<name>.yaml
@@ -145,7 +146,17 @@ class Framing(Strict):
 
 
 class Layout(Strict):
-    """One record layout (one record type, one transcription revision)."""
+    """One record layout (one record type, one transcription revision).
+
+    Keys, by processing method (CFS §1.3, design.md §4):
+      - ``operational_key`` (CFS Table 1-1) is what batch posting matches stored records on.
+        Transaction: one stored record. Replacement: the replacement key, a group of stored
+        records replaced together (e.g. school + year). Effective Date: timeline + start date.
+      - ``primary_key`` identifies one stored record; it defaults to the operational key.
+      - ``replace_set`` (Transaction only): the first R of a set clears the set's stored records.
+      - ``timeline_key`` (Effective Date only): whose timeline a record belongs to; records of one
+        timeline never overlap, and end dates are derived from the next start date.
+    """
 
     record_type: str
     title: str
@@ -153,14 +164,54 @@ class Layout(Strict):
     layout_version: int = 1
     method: Method
     operational_key: tuple[str, ...]
+    primary_key: tuple[str, ...] = ()
     school_field: str | None = None  # partitioning key; records of one school stay in order
     lea_field: str | None = None  # must equal the submitting institution
+    # The LEA is the first ``lea_length`` characters of ``lea_field`` (e.g. a 14-digit CDS code).
+    lea_length: int | None = None
     operation_field: str | None = None  # the transaction type field
-    # A Replace set (CFS §1.3.1): the first R of a set replaces every stored record of the set.
     replace_set: tuple[str, ...] = ()
+    timeline_key: tuple[str, ...] = ()
+    effective_start_field: str | None = None
+    effective_end_field: str | None = None  # derived on posting; a submitted value is not kept
+    # A blank value in this field asks for SSID matching (design.md §5); until a record has an
+    # SSID it cannot post (see services/post/prechecks.py).
+    match_field: str | None = None
+    # Field groups that must not repeat within one file (checked when the whole file is there).
+    unique_in_file: tuple[tuple[str, ...], ...] = ()
     framing: Framing = Framing()
     fields: tuple[FieldSpec, ...]
     record_rules: tuple[RecordRule, ...] = ()
+
+    @property
+    def row_key(self) -> tuple[str, ...]:
+        """The fields that identify one stored record."""
+        return self.primary_key or self.operational_key
+
+    @property
+    def group_key(self) -> tuple[str, ...]:
+        """The fields of the group a record is posted with: its replace set, replacement key or
+        timeline (empty when the method has none)."""
+        if self.method is Method.REPLACEMENT:
+            return self.operational_key
+        if self.method is Method.EFFECTIVE_DATE:
+            return self.timeline_key
+        return self.replace_set
+
+    @model_validator(mode="after")
+    def _keys_of_method(self) -> Layout:
+        effective = self.method is Method.EFFECTIVE_DATE
+        if effective and not (self.timeline_key and self.effective_start_field):
+            raise ValueError(f"layout {self.record_type}: the effective-date method needs "
+                             "timeline_key and effective_start_field")
+        if not effective and (self.timeline_key or self.effective_start_field
+                              or self.effective_end_field):
+            raise ValueError(f"layout {self.record_type}: timeline_key and effective dates "
+                             "belong to the effective-date method only")
+        if self.replace_set and self.method is not Method.TRANSACTION:
+            raise ValueError(f"layout {self.record_type}: replace_set belongs to the "
+                             "transaction method only")
+        return self
 
 
 class CodeSet(Strict):
@@ -195,6 +246,15 @@ class Acceptance(StrEnum):
     VALID_RECORDS_POST = "valid-records-post"
 
 
+class Posting(StrEnum):
+    """What a posted file replaces (design.md §2)."""
+
+    BY_METHOD = "by-method"  # each record as its layout's processing method says
+    # Everything the institution holds in the collection goes; the file is the new whole, and
+    # the previous submission becomes an archived one (SSCE).
+    FULL_REPLACEMENT = "full-replacement"
+
+
 class Collection(Strict):
     """A public collection code and what it means."""
 
@@ -202,3 +262,4 @@ class Collection(Strict):
     title: str
     layout: str
     acceptance: Acceptance
+    posting: Posting = Posting.BY_METHOD

@@ -68,6 +68,10 @@ class Submission(Base):
     rejected: Mapped[int] = mapped_column(default=0)
     warnings: Mapped[int] = mapped_column(default=0)
     message: Mapped[str | None] = mapped_column(Text)
+    held: Mapped[int] = mapped_column(default=0)  # records kept to be fixed (valid-records-post)
+    # A correction of one held record of an earlier submission (valid-records-post).
+    fixes_submission_id: Mapped[int | None]
+    fixes_row: Mapped[int | None]
 
 
 class SubmissionIssue(Base):
@@ -110,6 +114,21 @@ class StagedRecord(Base):
     fields: Mapped[list[str] | None] = mapped_column(JSON)
     fatal: Mapped[bool]
     warnings: Mapped[int] = mapped_column(default=0)
+    # A fatal record's own issues (JSON list), so a held record shows all of them, uncapped.
+    issues: Mapped[list[dict[str, str | None]] | None] = mapped_column(JSON)
+
+
+class HeldRecord(Base):
+    """A record with errors of a valid-records-post collection, kept until it is fixed or the
+    district deletes it (Oregon "Review Errors" and "Housekeeping")."""
+
+    __tablename__ = "held_records"
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
+    row: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[str] = mapped_column(String(20), index=True)
+    collection: Mapped[str] = mapped_column(String(20))
+    fields: Mapped[list[str] | None] = mapped_column(JSON)
+    issues: Mapped[list[dict[str, str | None]]] = mapped_column(JSON)
 
 
 class OdsRecord(Base):

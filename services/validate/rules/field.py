@@ -36,10 +36,12 @@ def ssid_problem(value: str) -> str | None:
     return None
 
 
-def parse_date(value: str) -> dt.date | None:
-    """A CCYYMMDD date, or None when the value is not a real calendar date."""
+def parse_date(value: str, form: str = "CCYYMMDD") -> dt.date | None:
+    """A CCYYMMDD (or MMDDCCYY) date, or None when the value is not a real calendar date."""
     if len(value) != 8 or not value.isascii() or not value.isdigit():
         return None
+    if form == "MMDDCCYY":
+        value = value[4:] + value[:4]
     try:
         return dt.date(int(value[:4]), int(value[4:6]), int(value[6:]))
     except ValueError:
@@ -65,6 +67,7 @@ def compile_field(spec: FieldSpec, codesets: dict[str, CodeSet]) -> FieldChecker
     # Everything read per call is a closure local: this runs for every field of every record.
     required, max_length, pii, checks = spec.required, spec.max_length, spec.pii, spec.checks
     is_date, is_number = spec.type is FieldType.DT, spec.type is FieldType.NU
+    date_format = spec.date_format
     charset_text = ("apostrophes, slashes and spaces." if spec.charset is Charset.NAME
                     else "and apostrophes.")
 
@@ -78,9 +81,10 @@ def compile_field(spec: FieldSpec, codesets: dict[str, CodeSet]) -> FieldChecker
     def check(value: str, row: int) -> Issue | None:
         if not value.strip():  # blank, or only spaces: harmless in an optional field
             return issue(row, "required", f"{label} is required.") if required else None
-        if is_date and parse_date(value) is None:
+        if is_date and parse_date(value, date_format) is None:
             return issue(row, "invalid-date",
-                         f"{label}{shown(value)} is not a valid date in the form CCYYMMDD.")
+                         f"{label}{shown(value)} is not a valid date in the form "
+                         f"{date_format}.")
         if len(value) > max_length:
             return issue(row, "max-length", f"{label} is {len(value)} characters; the maximum "
                                             f"is {max_length}.")

@@ -1,0 +1,101 @@
+"""Checks that need the whole file, run at the barrier before the acceptance decision.
+
+Records of one file are validated on several workers, so a rule across records (the same student
+twice, a delete that would empty a timeline) can only be decided once every record is staged. A
+record that fails such a check becomes fatal like any other: its issue is kept (up to the cap per
+code), and the acceptance mode decides what that means for the file.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy.orm import Session, aliased
+
+from services.post.planner import ADD, DELETE
+from services.post.tables import ODS, STAGED
+from shared.catalog.models import Layout, Method
+from shared.db.issue_counts import keep_issues
+
+
+def fail_rows(session: Session, submission_id: int, failures: list[tuple[int, dict[str, str]]],
+              cap: int) -> None:
+    """Make these staged rows fatal, each with its issue (field, field_name, code, message)."""
+    if not failures:
+        return
+    keep_issues(session, submission_id, [
+        (submission_id, row, i.get("field"), i.get("field_name"), i["code"], "fatal",
+         i["message"], None) for row, i in failures], cap)
+    session.execute(update(STAGED), [
+        {"submission_id": submission_id, "row": row, "fatal": True, "action": None,
+         "issues": [{**issue, "severity": "fatal"}]} for row, issue in failures])
+
+
+def duplicates_in_file(session: Session, submission_id: int, layout: Layout, cap: int) -> int:
+    """Rows repeating an earlier row's values of a ``unique_in_file`` group (blank values never
+    repeat); returns how many rows failed."""
+    by_name = {f.name: (i, f) for i, f in enumerate(layout.fields)}
+    failures: list[tuple[int, dict[str, str]]] = []
+    for group in layout.unique_in_file:
+        values = [func.trim(STAGED.fields[by_name[n][0]].as_string()) for n in group]
+        ranked = (select(STAGED.row,
+                         func.row_number().over(partition_by=values, order_by=STAGED.row)
+                         .label("rank"),
+                         func.min(STAGED.row).over(partition_by=values).label("first"))
+                  .where(STAGED.submission_id == submission_id, STAGED.fatal.is_(False),
+                         *[func.coalesce(v, "") != "" for v in values]).subquery())
+        titles = " and ".join(by_name[n][1].title for n in group)
+        first = by_name[group[0]][1]
+        for row, earlier in session.execute(
+                select(ranked.c.row, ranked.c.first).where(ranked.c.rank > 1)
+                .order_by(ranked.c.row)):
+            failures.append((row, {
+                "field": first.id, "field_name": first.title, "code": "duplicate-in-file",
+                "message": f"Row {row} repeats the {titles} of row {earlier}; each may appear "
+                           "only once in a file."}))
+    fail_rows(session, submission_id, failures, cap)
+    return len(failures)
+
+
+def emptying_deletes(session: Session, submission_id: int, layout: Layout, cap: int) -> int:
+    """Effective Date: Deletes that would leave a timeline that has records with none (CFS
+    §1.3.2: "will not permit a 'D' (Delete) transaction if there is only one record")."""
+    if layout.method is not Method.EFFECTIVE_DATE:
+        return 0
+    adds, deletes, others = aliased(STAGED), aliased(STAGED), aliased(ODS)
+    rows = session.scalars(select(STAGED.row).where(
+        STAGED.submission_id == submission_id, STAGED.action == DELETE,
+        exists().where(ODS.record_type == layout.record_type, ODS.op_key == STAGED.op_key),
+        ~exists().where(adds.submission_id == submission_id, adds.action == ADD,
+                        adds.set_key == STAGED.set_key),
+        ~exists().where(and_(
+            others.record_type == layout.record_type, others.set_key == STAGED.set_key,
+            others.op_key.not_in(select(deletes.op_key).where(
+                deletes.submission_id == submission_id, deletes.action == DELETE,
+                deletes.set_key == STAGED.set_key)))),
+    ).order_by(STAGED.row)).all()
+    start = next(f for f in layout.fields if f.name == layout.effective_start_field)
+    fail_rows(session, submission_id, [(row, {
+        "field": start.id, "field_name": start.title, "code": "delete-last-record",
+        "message": f"Row {row} would delete the last record of this timeline; a timeline keeps "
+                   "at least one record (CFS §1.3.2). Submit the new record in the same file, "
+                   "or leave this one."}) for row in rows], cap)
+    return len(rows)
+
+
+def awaiting_match(session: Session, submission_id: int, layout: Layout, cap: int) -> int:
+    """Records whose SSID is blank ask for SSID matching, which edcs does not do yet; they must
+    not post under a blank key (two such students would overwrite each other)."""
+    if layout.match_field is None:
+        return 0
+    index, spec = next((i, f) for i, f in enumerate(layout.fields)
+                       if f.name == layout.match_field)
+    value = func.coalesce(func.trim(STAGED.fields[index].as_string()), "")
+    rows = session.scalars(select(STAGED.row).where(
+        STAGED.submission_id == submission_id, STAGED.fatal.is_(False),
+        STAGED.action.is_distinct_from(DELETE), value == "").order_by(STAGED.row)).all()
+    fail_rows(session, submission_id, [(row, {
+        "field": spec.id, "field_name": spec.title, "code": "ssid-match-pending",
+        "message": f"Row {row} has no {spec.title}; SSID matching is not available yet, so the "
+                   "record cannot post. Submit it with the student's SSID."}) for row in rows],
+        cap)
+    return len(rows)
