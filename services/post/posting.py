@@ -233,16 +233,15 @@ def clear_staging(session: Session, submission_ids: list[int] | None = None) -> 
     return _count(session.execute(delete(STAGED).where(STAGED.submission_id.in_(finished))))
 
 
-def hold_fatal(session: Session, submission: Submission) -> int:
+def hold_fatal(session: Session, submission: Submission) -> None:
     """valid-records-post: keep the records with errors, with all their issues, to be fixed."""
     sid = submission.id
-    result = session.execute(insert(HeldRecord).from_select(
+    session.execute(insert(HeldRecord).from_select(
         ["submission_id", "row", "institution_id", "collection", "fields", "issues"],
         select(STAGED.submission_id, STAGED.row, literal(submission.institution_id),
                literal(submission.collection), STAGED.fields,
                func.coalesce(STAGED.issues, cast(literal("[]"), STAGED.issues.type)))
         .where(STAGED.submission_id == sid, STAGED.fatal.is_(True))))
-    return _count(result)
 
 
 def post_submission(session: Session, submission: Submission, collection: Collection,
@@ -265,7 +264,8 @@ def post_submission(session: Session, submission: Submission, collection: Collec
             "submit the whole file again."))
     else:
         if fatal:
-            held = hold_fatal(session, submission)
+            hold_fatal(session, submission)
+            held = fatal
         poster = Poster(session, sid, layout, max_issues_per_code)
         replaced = 0
         if collection.posting is Posting.FULL_REPLACEMENT:

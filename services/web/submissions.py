@@ -6,10 +6,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from shared.catalog.loader import Catalog
+from shared.catalog.loader import Catalog, default_catalog
+from shared.catalog.models import Posting
 from shared.db.issue_counts import keep_issues, totals
 from shared.db.models import FINAL_STATUSES, Institution, Submission, SubmissionIssue
 from shared.db.ordering import waiting_for
@@ -41,7 +42,7 @@ class UploadRefused(Exception):  # noqa: N818 - a refusal, not a failure of edcs
 
 def accept_upload(session: Session, catalog: Catalog, store: FileStore, *, stream: BinaryIO,
                   filename: str, collection: str, institution_id: str, submitted_by: str | None,
-                  max_bytes: int) -> Accepted:
+                  max_bytes: int, fixes: tuple[int, int] | None = None) -> Accepted:
     """Run the preliminary checks and create the job (committed by the caller)."""
     if catalog.collection(collection) is None:
         raise UploadRefused(422, check_upload(catalog, collection, b"").issues[0])
@@ -61,7 +62,8 @@ def accept_upload(session: Session, catalog: Catalog, store: FileStore, *, strea
     submission = Submission(
         collection=collection.upper(), institution_id=institution_id, filename=filename[:255],
         sha256=sha, size_bytes=size, submitted_by=submitted_by or institution.contact_email,
-        status="received" if intake.accepted else "rejected")
+        status="received" if intake.accepted else "rejected",
+        fixes_submission_id=fixes[0] if fixes else None, fixes_row=fixes[1] if fixes else None)
     session.add(submission)
     session.flush()
     events: list[Outgoing] = []
@@ -87,10 +89,25 @@ def accept_upload(session: Session, catalog: Catalog, store: FileStore, *, strea
     return Accepted(submission, events)
 
 
+def standing(session: Session, submission: Submission) -> str | None:
+    """Full-replacement collections (SSCE): the institution's latest posted file is the active
+    submission, earlier posted ones are archived; None for other collections and unposted files."""
+    collection = default_catalog().collection(submission.collection)
+    if (collection is None or collection.posting is not Posting.FULL_REPLACEMENT
+            or submission.status != "posted"):
+        return None
+    latest = session.scalar(select(func.max(Submission.id)).where(
+        Submission.institution_id == submission.institution_id,
+        Submission.collection == submission.collection, Submission.status == "posted"))
+    return "active" if latest == submission.id else "archived"
+
+
 def job_json(session: Session, submission: Submission, base_url: str) -> dict[str, Any]:
     """The job as the API and ``edcs job`` show it."""
     counts = totals(session, submission.id)
     link = f"{base_url.rstrip('/')}"
+    fixes = ({"submission": submission.fixes_submission_id, "row": submission.fixes_row}
+             if submission.fixes_submission_id is not None else None)
     return {
         "id": submission.id, "collection": submission.collection,
         "institution": submission.institution_id, "filename": submission.filename,
@@ -99,6 +116,7 @@ def job_json(session: Session, submission: Submission, base_url: str) -> dict[st
         else submission.records if submission.status in FINAL_STATUSES else None,
         "staged": submission.staged_records, "posted": submission.posted,
         "rejected": submission.rejected, "warnings": submission.warnings,
+        "held": submission.held, "standing": standing(session, submission), "fixes": fixes,
         "issues": sum(counts.values()), "issue_counts": counts,
         "message": submission.message,
         "waiting_for": waiting_for(session, submission),
@@ -107,7 +125,9 @@ def job_json(session: Session, submission: Submission, base_url: str) -> dict[st
         if submission.finished_at else None,
         "links": {"page": f"{link}/jobs/{submission.id}",
                   "issues_csv": f"{link}/api/submissions/{submission.id}/issues.csv",
-                  "issues": f"{link}/api/submissions/{submission.id}/issues"},
+                  "issues": f"{link}/api/submissions/{submission.id}/issues",
+                  "held": f"{link}/api/submissions/{submission.id}/held",
+                  "file": f"{link}/api/submissions/{submission.id}/file"},
     }
 
 

@@ -4,8 +4,6 @@ acceptance mode, Delete -> Add/Update -> Replace, and idempotence under redelive
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -15,34 +13,18 @@ from services.post.worker import handle_events
 from services.web.submissions import job_json
 from shared.catalog.loader import Catalog, default_catalog
 from shared.catalog.models import Severity
-from shared.db.migrate import upgrade
 from shared.db.models import (
-    Institution,
     OdsRecord,
     RecordHistory,
     StagedRecord,
     Submission,
     SubmissionIssue,
 )
-from shared.db.session import make_engine, make_session_factory
 from shared.events.models import EndOfFile, Record, RecordBatch
 from shared.issues import Issue
 
 pytestmark = pytest.mark.integration
 LEA, SCHOOL = "1964733", "6000001"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def sessions(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sessionmaker[Session]]:
-    url = (f"sqlite:///{tmp_path / 'store.db'}" if request.param == "sqlite"
-           else request.getfixturevalue("postgres_database_url"))
-    upgrade(url)
-    engine = make_engine(url)
-    factory = make_session_factory(engine)
-    with factory.begin() as session:
-        session.add(Institution(id=LEA, name="Demo", contact_email="c@example.org"))
-    yield factory
-    engine.dispose()
 
 
 def senr(ssid: str, start: str, action: str = "", status: str = "10",
