@@ -137,6 +137,10 @@ def _print_job(job: dict[str, Any]) -> None:
     records = job["records"] if job["records"] is not None else "?"
     click.echo(f"  records {records}, posted {job['posted']}, with errors "
                f"{job['rejected']}, warnings {job['warnings']}, issues {job['issues']}")
+    if job.get("standing"):
+        click.echo(f"  {job['standing']} submission")
+    if job.get("held"):
+        click.echo(f"  {job['held']} records with errors kept to be fixed: edcs held {job['id']}")
     if job.get("message"):
         click.echo(f"  {job['message']}")
     click.echo(f"  details: {job['links']['page']}   errors (csv): {job['links']['issues_csv']}")
@@ -208,6 +212,62 @@ def job(job_id: int, show_issues: bool, fmt: str, api: str | None, data_dir: Pat
     for i in issues:
         click.echo(f"  row {i['row']}: {i['severity']} [{i['code']}] {i['field_name'] or ''}: "
                    f"{i['message']}")
+
+
+@main.command()
+@click.argument("job_id", type=int)
+@click.option("--delete", "delete_all", is_flag=True,
+              help="Housekeeping: delete the held records (they must be submitted again).")
+@FORMAT
+@API
+@DATA_DIR
+def held(job_id: int, delete_all: bool, fmt: str, api: str | None, data_dir: Path) -> None:
+    """List the records of a job kept to be fixed, with their errors (Review Errors)."""
+    client = Client(api_url(api, data_dir))
+    with api_errors():
+        if delete_all:
+            click.echo(f"deleted {client.housekeeping(job_id)} held records of job {job_id}")
+            return
+        records = client.held(job_id)
+    if fmt == "json":
+        click.echo(json.dumps(records))
+        return
+    if not records:
+        click.echo(f"job {job_id} holds no records")
+    for r in records:
+        click.echo(f"row {r['row']}:")
+        for i in r["issues"]:
+            click.echo(f"    [{i['code']}] {i['field_name'] or ''}: {i['message']}")
+
+
+@main.command()
+@click.argument("job_id", type=int)
+@click.argument("row", type=int)
+@click.argument("changes", nargs=-1, required=True, metavar="FIELD=VALUE...")
+@click.option("--email", default=None, help="Where the result goes.")
+@click.option("--wait", is_flag=True, help="Wait for the correction's final status.")
+@click.option("--timeout", default=600.0, show_default=True)
+@FORMAT
+@API
+@DATA_DIR
+def fix(job_id: int, row: int, changes: tuple[str, ...], email: str | None, wait: bool,
+        timeout: float, fmt: str, api: str | None, data_dir: Path) -> None:
+    """Correct a held record (FIELD names as in `edcs held --format json`); the corrected
+    record is validated and posted like a file of one record."""
+    pairs = [c.partition("=") for c in changes]
+    bad = [c for c, (_, sep, _) in zip(changes, pairs, strict=True) if not sep]
+    if bad:
+        raise click.UsageError(f"expected FIELD=VALUE, got {' '.join(bad)}")
+    client = Client(api_url(api, data_dir))
+    with api_errors():
+        found = client.fix(job_id, row, {k: v for k, _, v in pairs}, email)
+        if wait:
+            found = client.wait(int(found["id"]), timeout)
+    if fmt == "json":
+        click.echo(json.dumps(found))
+    else:
+        _print_job(found)
+    sys.exit(_exit_for(found) if wait else 0)
 
 
 @main.command()

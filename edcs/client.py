@@ -103,6 +103,36 @@ class Client:
             params["submission"] = submission
         return list(self._get(f"/api/history/{collection}", params))
 
+    def _send(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        try:
+            response = self.http.request(method, path, json=body)
+        except httpx.TransportError as exc:
+            raise ApiError(f"cannot reach edcs at {self.base}: {exc}; is `edcs up` running?"
+                           ) from exc
+        if response.status_code not in (200, 201):
+            try:
+                found = response.json()
+                detail = found.get("detail") or "; ".join(
+                    e["message"] for e in found.get("errors", []))
+            except ValueError:
+                detail = response.text[:300]
+            raise ApiError(f"{path}: HTTP {response.status_code} {detail}")
+        return response.json()
+
+    def held(self, job_id: int) -> list[dict[str, Any]]:
+        """The job's records kept to be fixed (valid-records-post)."""
+        return list(self._get(f"/api/submissions/{job_id}/held"))
+
+    def fix(self, job_id: int, row: int, fields: dict[str, str],
+            email: str | None = None) -> dict[str, Any]:
+        """Correct a held record; returns the job that carries the correction."""
+        return dict(self._send("POST", f"/api/submissions/{job_id}/held/{row}",
+                               {"fields": fields, "email": email}))
+
+    def housekeeping(self, job_id: int) -> int:
+        """Delete the job's held records; returns how many went."""
+        return int(self._send("DELETE", f"/api/submissions/{job_id}/held")["deleted"])
+
     def wait(self, job_id: int, timeout: float) -> dict[str, Any]:
         """Poll until the job reaches a final status."""
         deadline = time.monotonic() + timeout

@@ -25,9 +25,10 @@ from fastapi.responses import (
 )
 from fastapi.templating import Jinja2Templates
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import func, select
+from pydantic import BaseModel
+from sqlalchemy import delete, func, select, update
 
-from services.web.records import DELIMITERS, export_lines, history_of
+from services.web.records import DELIMITERS, export_lines, history_of, upload_text
 from services.web.submissions import (
     Accepted,
     UploadRefused,
@@ -37,12 +38,20 @@ from services.web.submissions import (
 )
 from shared.catalog.loader import default_catalog
 from shared.catalog.models import Layout
-from shared.db.models import FINAL_STATUSES, Institution, Submission
+from shared.db.models import FINAL_STATUSES, HeldRecord, Institution, Submission
 from shared.db.session import make_engine, make_session_factory
 from shared.filestore import FileStore
 from shared.messaging.kafka import make_producer, topic_name
 from shared.observability import BACKLOG
 from shared.settings import Settings
+
+
+class Fix(BaseModel):
+    """A correction of a held record: the fields to change, by name."""
+
+    fields: dict[str, str]
+    email: str | None = None
+
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
 ISSUES_ON_PAGE = 200
@@ -68,14 +77,14 @@ def create_app(settings: Settings) -> FastAPI:  # noqa: C901 - one closure per r
     app = FastAPI(title="edcs", lifespan=lifespan)
 
     async def submit(file: UploadFile, collection: str, institution: str,
-                     email: str | None) -> Submission:
+                     email: str | None, fixes: tuple[int, int] | None = None) -> Submission:
         def work() -> Accepted:
             with sessions.begin() as session:
                 return accept_upload(
                     session, catalog, store, stream=file.file,
                     filename=file.filename or "upload", collection=collection.strip(),
                     institution_id=institution.strip(), submitted_by=email or None,
-                    max_bytes=settings.pipeline.max_upload_bytes)
+                    max_bytes=settings.pipeline.max_upload_bytes, fixes=fixes)
 
         accepted = await run_in_threadpool(work)
         producer = state["producer"]
@@ -177,6 +186,71 @@ def create_app(settings: Settings) -> FastAPI:  # noqa: C901 - one closure per r
         layout = layout_of(collection)
         with sessions() as session:
             return history_of(session, layout, institution, key=key, submission_id=submission)
+
+    def held_of(submission_id: int) -> tuple[Layout, list[HeldRecord]]:
+        data = job(submission_id)
+        with sessions() as session:
+            held = list(session.scalars(select(HeldRecord).where(
+                HeldRecord.submission_id == submission_id).order_by(HeldRecord.row)))
+        return layout_of(data["collection"]), held
+
+    @app.get("/api/submissions/{submission_id}/held")
+    def api_held(submission_id: int) -> list[dict[str, Any]]:
+        """Records with errors kept to be fixed (valid-records-post: Oregon Review Errors)."""
+        layout, held = held_of(submission_id)
+        names = [f.name for f in layout.fields]
+        return [{"row": h.row, "issues": h.issues,
+                 "fields": dict(zip(names, h.fields, strict=True)) if h.fields else None}
+                for h in held]
+
+    @app.post("/api/submissions/{submission_id}/held/{row}", status_code=201)
+    async def api_fix(submission_id: int, row: int, fix: Fix) -> JSONResponse:
+        """Correct one held record: it goes through the pipeline again as a one-record file."""
+        layout, held = held_of(submission_id)
+        record = next((h for h in held if h.row == row), None)
+        if record is None:
+            raise HTTPException(404, f"submission {submission_id} holds no record at row {row}")
+        names = [f.name for f in layout.fields]
+        unknown = sorted(set(fix.fields) - set(names))
+        if unknown:
+            raise HTTPException(422, f"no field named {', '.join(unknown)}; fields are "
+                                     f"{', '.join(names)}")
+        values = dict(zip(names, record.fields or [""] * len(names), strict=True)) | fix.fields
+        text = upload_text(layout, [[values[n] for n in names]])
+        original = job(submission_id)
+        upload = UploadFile(io.BytesIO(text.encode()), filename=f"fix-{submission_id}-{row}.csv")
+        try:
+            submission = await submit(upload, original["collection"], original["institution"],
+                                      fix.email, fixes=(submission_id, row))
+        except UploadRefused as refused:
+            return JSONResponse({"errors": [refused.issue.model_dump(mode="json")]},
+                                status_code=refused.status)
+        return JSONResponse(job(submission.id), status_code=201)
+
+    @app.delete("/api/submissions/{submission_id}/held")
+    def api_housekeeping(submission_id: int) -> dict[str, int]:
+        """Housekeeping: drop the file's records that were never posted."""
+        job(submission_id)
+        with sessions.begin() as session:
+            gone = session.execute(delete(HeldRecord).where(
+                HeldRecord.submission_id == submission_id))
+            session.execute(update(Submission).where(Submission.id == submission_id)
+                            .values(held=0))
+        return {"deleted": int(gone.rowcount or 0)}  # type: ignore[attr-defined]
+
+    @app.get("/api/submissions/{submission_id}/file")
+    def api_file(submission_id: int) -> Response:
+        """The file as it was uploaded (an archived submission stays readable)."""
+        data = job(submission_id)
+        with sessions() as session:
+            submission = session.get(Submission, submission_id)
+            sha = submission.sha256 if submission else None
+        if sha is None or not store.path(sha).exists():
+            raise HTTPException(404, f"the file of submission {submission_id} is not stored")
+        with store.open(sha) as fh:
+            content = fh.read()
+        return Response(content, media_type="application/octet-stream", headers={
+            "Content-Disposition": f'attachment; filename="{data["filename"]}"'})
 
     @app.get("/", response_class=HTMLResponse)
     def home(request: Request) -> HTMLResponse:

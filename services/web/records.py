@@ -34,11 +34,23 @@ def export_lines(session: Session, layout: Layout, institution_id: str, fmt: str
                                                                         dt.time()))
     out = io.StringIO()
     writer = csv.writer(out, delimiter=DELIMITERS[fmt], lineterminator="\r\n")
+    if layout.framing.header:
+        yield upload_text(layout, [], fmt)
     for fields in session.execute(query.execution_options(yield_per=CHUNK)).scalars():
         writer.writerow(fields)
         yield out.getvalue()
         out.seek(0)
         out.truncate()
+
+
+def upload_text(layout: Layout, rows: list[list[str]], fmt: str = "csv") -> str:
+    """Records as an upload file of the layout (with its header row where it has one)."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=DELIMITERS[fmt], lineterminator="\r\n")
+    if layout.framing.header:
+        writer.writerow([f.title for f in layout.fields])
+    writer.writerows(rows)
+    return out.getvalue()
 
 
 def history_of(session: Session, layout: Layout, institution_id: str, *, key: str | None,
