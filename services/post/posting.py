@@ -31,9 +31,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 
 from services.post.effective import TimelinePoster
+from services.post.effects import apply_effects
 from services.post.planner import ADD, DELETE, REPLACE
 from services.post.prechecks import awaiting_match, duplicates_in_file, emptying_deletes
 from services.post.tables import HISTORY, HISTORY_COLUMNS, ODS, ODS_COLUMNS, STAGED
+from shared.catalog.loader import Catalog
 from shared.catalog.models import Acceptance, Collection, Layout, Method, Posting
 from shared.db.issue_counts import add_counts
 from shared.db.models import FINAL_STATUSES, HeldRecord, Submission, SubmissionIssue
@@ -244,8 +246,9 @@ def hold_fatal(session: Session, submission: Submission) -> None:
         .where(STAGED.submission_id == sid, STAGED.fatal.is_(True))))
 
 
-def post_submission(session: Session, submission: Submission, collection: Collection,
-                    layout: Layout, max_issues_per_code: int = 1000) -> Outcome:
+def post_submission(session: Session, catalog: Catalog, submission: Submission,
+                    collection: Collection, layout: Layout, max_issues_per_code: int = 1000
+                    ) -> Outcome:
     """Run the whole-file checks, apply the acceptance mode and post; the caller has claimed
     the submission and will commit."""
     sid = submission.id
@@ -272,6 +275,9 @@ def post_submission(session: Session, submission: Submission, collection: Collec
             replaced = poster.clear_institution(submission.institution_id)
         posted = poster.post()
         message = f"{posted} of {total} records posted."
+        effects = apply_effects(session, catalog, sid, layout, poster.now)
+        if effects:
+            message += f" {effects} related records were updated (e.g. programs end-dated)."
         if collection.posting is Posting.FULL_REPLACEMENT:
             message += (f" This file is now the active submission; it replaced {replaced} "
                         "records of the previous one, which is archived.")

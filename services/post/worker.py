@@ -77,7 +77,7 @@ def stage_events(session: Session, catalog: Catalog, events: Sequence[RecordStre
     return repeats, touched
 
 
-def post_if_complete(sessions: sessionmaker[Session], submission_id: int,
+def post_if_complete(sessions: sessionmaker[Session], catalog: Catalog, submission_id: int,
                      collection: Collection, layout: Layout, max_issues_per_code: int = 1000
                      ) -> Outgoing | None:
     """Post the submission if every record is staged and no other worker has taken it."""
@@ -87,7 +87,7 @@ def post_if_complete(sessions: sessionmaker[Session], submission_id: int,
             return None
         submission = session.get(Submission, submission_id, populate_existing=True)
         assert submission is not None
-        outcome = post_submission(session, submission, collection, layout,
+        outcome = post_submission(session, catalog, submission, collection, layout,
                                   max_issues_per_code)
     posting = time.perf_counter() - started
     with sessions.begin() as session:  # the job is final; tidying up is not part of posting
@@ -110,7 +110,7 @@ def handle_events(sessions: sessionmaker[Session], catalog: Catalog,
         candidate: int | None = submission_id
         # Posting one file may unblock the institution's next file, already complete.
         while candidate is not None:
-            done = post_if_complete(sessions, candidate, collection, layout,
+            done = post_if_complete(sessions, catalog, candidate, collection, layout,
                                     max_issues_per_code)
             if done is None:
                 break

@@ -87,6 +87,28 @@ def _check_layout(layout: Layout, codesets: dict[str, CodeSet], codes: set[str])
     return problems
 
 
+def _check_effects(layout: Layout, layouts: dict[str, Layout]) -> list[str]:
+    """Effects name fields that exist on both sides, and the target's group key can be read
+    from the cause record."""
+    problems: list[str] = []
+    mine = {f.name for f in layout.fields}
+    for effect in layout.effects:
+        where = f"layout {layout.record_type} effect {effect.id}"
+        target = layouts.get(effect.target)
+        if target is None:
+            problems.append(f"{where}: unknown target {effect.target}")
+            continue
+        theirs = {f.name for f in target.fields}
+        own = [effect.when.field, effect.value_from,
+               effect.unless.field if effect.unless else None, *target.group_key]
+        problems += [f"{where}: unknown field {n}" for n in own if n and n not in mine]
+        other = [effect.field, effect.target_when.field if effect.target_when else None]
+        problems += [f"{where}: target has no field {n}" for n in other if n and n not in theirs]
+        if not target.group_key:
+            problems.append(f"{where}: target {effect.target} has no group key to match on")
+    return problems
+
+
 def _parse_list(model: type[L], path: Path, problems: list[str]) -> list[L]:
     """Every valid entry of a YAML list file; each invalid entry is added to ``problems``."""
     try:
@@ -127,6 +149,7 @@ def load_catalog(directory: Path = CATALOG_DIR) -> Catalog:
     codes = set(catalog.issue_types)
     for layout in catalog.layouts.values():
         problems += _check_layout(layout, catalog.codesets, codes)
+        problems += _check_effects(layout, catalog.layouts)
     problems += [f"collection {c.code}: unknown layout {c.layout}"
                  for c in catalog.collections.values() if c.layout not in catalog.layouts]
     if problems:

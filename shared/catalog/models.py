@@ -78,6 +78,12 @@ class Condition(Strict):
     in_: tuple[str, ...] | None = Field(default=None, alias="in")
     populated: bool | None = None
 
+    def holds(self, value: str) -> bool:
+        """Whether the condition holds for this value of its field."""
+        if self.in_ is not None:
+            return value.strip() in self.in_
+        return bool(value.strip()) is self.populated
+
     @model_validator(mode="after")
     def _one_test(self) -> Condition:
         if (self.in_ is None) == (self.populated is None):
@@ -94,12 +100,15 @@ class RecordRule(Strict):
       - ``allowed-when``: ``field`` must be one of ``values`` when ``when`` holds.
       - ``date-order``: ``later`` must be after ``earlier`` (or equal when ``or_equal``).
       - ``date-window``: ``field`` must not be later than the submission date plus ``days``.
+      - ``current-year-when``: ``field`` (an academic year CCYY-CCYY) must be the academic year
+        of the submission date when ``when`` holds; a year starts on ``year_starts`` (MM-DD).
     Rules are skipped when a field they read has already failed its own field checks.
     """
 
     id: str  # our id, e.g. "SENR-R001"
     spec_rule_id: str | None = None  # the state's rule id, verbatim, when it publishes one
-    kind: Literal["required-when", "blank-when", "allowed-when", "date-order", "date-window"]
+    kind: Literal["required-when", "blank-when", "allowed-when", "date-order", "date-window",
+                  "current-year-when"]
     field: str | None = None
     when: Condition | None = None
     values: tuple[str, ...] | None = None
@@ -107,6 +116,7 @@ class RecordRule(Strict):
     later: str | None = None
     or_equal: bool = False
     days: int | None = None
+    year_starts: str = Field(default="07-01", pattern=r"(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])")
     code: str
     severity: Severity = Severity.FATAL
     message: str  # what the user reads, naming the fields by their titles
@@ -127,6 +137,7 @@ RULE_PARAMETERS: dict[str, tuple[str, ...]] = {
     "allowed-when": ("field", "when", "values"),
     "date-order": ("earlier", "later"),
     "date-window": ("field", "days"),
+    "current-year-when": ("field", "when"),
 }
 
 
@@ -136,6 +147,27 @@ class Method(StrEnum):
     TRANSACTION = "transaction"
     EFFECTIVE_DATE = "effective-date"
     REPLACEMENT = "replacement"
+
+
+class Effect(Strict):
+    """A change posting a record makes to stored records of another type, in the same
+    transaction (CFS: e.g. program records end-dated when an enrollment exits, §3.3.2).
+
+    ``end-date``: when the posted record meets ``when`` (and not ``unless``), every stored
+    ``target`` record of the same group (the target's group key, read from the posted record's
+    fields of the same names) that meets ``target_when`` and has ``field`` blank gets ``field``
+    set to the posted record's ``value_from``.
+    """
+
+    id: str
+    kind: Literal["end-date"]
+    target: str
+    when: Condition
+    unless: Condition | None = None
+    target_when: Condition | None = None
+    field: str
+    value_from: str
+    source: str
 
 
 class Framing(Strict):
@@ -182,6 +214,7 @@ class Layout(Strict):
     framing: Framing = Framing()
     fields: tuple[FieldSpec, ...]
     record_rules: tuple[RecordRule, ...] = ()
+    effects: tuple[Effect, ...] = ()
 
     @property
     def row_key(self) -> tuple[str, ...]:

@@ -20,7 +20,7 @@ from services.post.worker import handle_events
 from services.web.submissions import job_json
 from shared.catalog.loader import default_catalog
 from shared.catalog.models import Severity
-from shared.db.models import HeldRecord, OdsRecord, Submission, SubmissionIssue
+from shared.db.models import HeldRecord, OdsRecord, RecordHistory, Submission, SubmissionIssue
 from shared.events.models import EndOfFile, Record, RecordBatch
 from shared.issues import Issue
 
@@ -341,3 +341,42 @@ def test_ode_valid_records_post_and_the_rest_wait_to_be_fixed(
     assert stored(sessions, "ODE-SSID", "ssid") == {("111",), ("222",)}
     with sessions() as session:
         assert [h.row for h in session.scalars(select(HeldRecord))] == [3]
+
+
+# --- Cross-record effects (CFS §3.3.2) --------------------------------------------------------
+
+def sprg(program: str, start: str = "20250820", end: str = "") -> list[str]:
+    return record("SPRG", school_of_attendance="2222222", academic_year_id="2025-2026",
+                  ssid=SSID, education_program_code=program,
+                  education_program_membership_start_date=start,
+                  education_program_membership_end_date=end)
+
+
+def exit_senr(reason: str) -> list[str]:
+    return record("SENR", school_of_attendance="2222222", academic_year_id="2025-2026",
+                  ssid=SSID, enrollment_start_date="20250815", enrollment_exit_date="20260115",
+                  student_exit_reason_code=reason, local_student_id="L1")
+
+
+@pytest.mark.parametrize(("reason", "ended"), [
+    ("T160", {"113": "20260115", "181": "20260115", "144": ""}),  # moves: programs end
+    ("E155", {"113": "", "181": "20260115", "144": ""}),  # year-end, back next year
+    ("E150", {"113": "", "181": "", "144": ""}),  # mid-year grade change: nothing ends
+])
+def test_an_exit_end_dates_the_students_programs_in_the_same_posting(
+        sessions: sessionmaker[Session], reason: str, ended: dict[str, str]) -> None:
+    submit(sessions, "SPRG", [sprg("113"), sprg("181"), sprg("144")])
+    done = submit(sessions, "SENR", [exit_senr(reason)])
+    assert done.status == "posted"
+    assert dict(stored(sessions, "SPRG", "education_program_code",
+                       "education_program_membership_end_date")) == ended
+    with sessions() as session:
+        effects = session.scalars(select(RecordHistory.op_key).where(
+            RecordHistory.action == "effect", RecordHistory.submission_id == done.id)).all()
+    assert len(effects) == sum(1 for v in ended.values() if v)
+
+
+def test_a_program_already_ended_keeps_its_end_date(sessions: sessionmaker[Session]) -> None:
+    submit(sessions, "SPRG", [sprg("113", end="20251201")])
+    submit(sessions, "SENR", [exit_senr("T160")])
+    assert stored(sessions, "SPRG", "education_program_membership_end_date") == {("20251201",)}

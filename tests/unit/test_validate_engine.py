@@ -227,3 +227,17 @@ def test_names_with_accents_and_punctuation_pass(validator: Validator, name: str
 def test_names_with_other_characters_fail(validator: Validator, name: str) -> None:
     fields = senr_row(student_legal_first_name=name)
     assert check(validator, fields) == [(7, "1.10", "invalid-characters")]
+
+
+@pytest.mark.parametrize(("submitted", "action", "year", "expected"), [
+    (dt.date(2025, 9, 1), "R", "2025-2026", []),
+    (dt.date(2026, 6, 30), "R", "2025-2026", []),  # the year runs July 1 to June 30
+    (dt.date(2026, 7, 1), "R", "2025-2026", [(7, "1.07", "replace-prior-year")]),
+    (dt.date(2026, 7, 1), "A", "2025-2026", []),  # only Replace is limited to this year
+])
+def test_replace_only_in_the_current_academic_year(
+        validator: Validator, submitted: dt.date, action: str, year: str,
+        expected: list[tuple[int, str, str]]) -> None:
+    fields = senr_row(transaction_type_code=action, academic_year_id=year)
+    issues = validator.validate(fields, 7, Context(institution_id=LEA, submitted_on=submitted))
+    assert [(i.row, i.field, i.code) for i in issues] == expected

@@ -81,12 +81,30 @@ def _date_window(rule: RecordRule, index: Mapping[str, int]) -> Holds:
     return ok
 
 
+def academic_year(today: dt.date, starts: str = "07-01") -> str:
+    """The academic year CCYY-CCYY a date falls in; a year starts on ``starts`` (MM-DD)."""
+    month, day = (int(part) for part in starts.split("-"))
+    first = today.year if (today.month, today.day) >= (month, day) else today.year - 1
+    return f"{first}-{first + 1}"
+
+
+def _current_year(rule: RecordRule, index: Mapping[str, int]) -> Holds:
+    assert rule.field is not None and rule.when is not None
+    i, when, starts = index[rule.field], _condition(rule.when, index), rule.year_starts
+
+    def ok(f: Fields, today: dt.date) -> bool:
+        return not when(f) or f[i].strip() == academic_year(today, starts)
+
+    return ok
+
+
 RECORD_RULE_KINDS: dict[str, Callable[[RecordRule, Mapping[str, int]], Holds]] = {
     "required-when": _required,
     "blank-when": _blank,
     "allowed-when": _allowed,
     "date-order": _date_order,
     "date-window": _date_window,
+    "current-year-when": _current_year,
 }
 
 
