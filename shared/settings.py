@@ -54,6 +54,9 @@ class PipelineSettings(BaseModel):
     batch_max_bytes: int = 512_000
     max_issues_per_code: int = 1000  # per file; counts beyond the cap are still reported
     max_upload_bytes: int = 2_000_000_000
+    # Files with more records post one school per transaction (when the layout allows it), so
+    # one transaction never holds a whole statewide file.
+    post_by_school_above: int = 250_000
 
 
 class Settings(BaseSettings):

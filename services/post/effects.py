@@ -24,25 +24,28 @@ CHUNK = 500
 
 
 def apply_effects(session: Session, catalog: Catalog, submission_id: int, layout: Layout,
-                  now: dt.datetime) -> int:
-    """Apply every effect of the layout for this submission; returns records changed."""
-    return sum(_end_date(session, catalog.layouts[e.target], submission_id, layout, e, now)
-               for e in layout.effects)
+                  now: dt.datetime, school: str | None = None) -> int:
+    """Apply every effect of the layout for this submission (or one school of it); returns
+    how many stored records changed."""
+    return sum(_end_date(session, catalog.layouts[e.target], submission_id, layout, e, now,
+                         school) for e in layout.effects)
 
 
 def _end_date(session: Session, target: Layout, submission_id: int, layout: Layout,
-              effect: Effect, now: dt.datetime) -> int:
+              effect: Effect, now: dt.datetime, school: str | None) -> int:
     names = [f.name for f in layout.fields]
     when = names.index(effect.when.field)
     unless = names.index(effect.unless.field) if effect.unless else None
     value = names.index(effect.value_from)
     group = [names.index(n) for n in target.group_key]
     causes: dict[str, str] = {}  # target group -> value to set (later rows win)
-    for fields in session.scalars(
-            select(STAGED.fields)
-            .where(STAGED.submission_id == submission_id, STAGED.action.in_((ADD, REPLACE)),
-                   func.coalesce(func.trim(STAGED.fields[when].as_string()), "") != "")
-            .order_by(STAGED.row)):
+    query = (select(STAGED.fields)
+             .where(STAGED.submission_id == submission_id, STAGED.action.in_((ADD, REPLACE)),
+                    func.coalesce(func.trim(STAGED.fields[when].as_string()), "") != "")
+             .order_by(STAGED.row))
+    if school is not None:
+        query = query.where(STAGED.school == school)
+    for fields in session.scalars(query):
         assert fields is not None
         if not effect.when.holds(fields[when]):
             continue

@@ -38,7 +38,13 @@ from services.post.tables import HISTORY, HISTORY_COLUMNS, ODS, ODS_COLUMNS, STA
 from shared.catalog.loader import Catalog
 from shared.catalog.models import Acceptance, Collection, Layout, Method, Posting
 from shared.db.issue_counts import add_counts
-from shared.db.models import FINAL_STATUSES, HeldRecord, Submission, SubmissionIssue
+from shared.db.models import (
+    FINAL_STATUSES,
+    HeldRecord,
+    PostedSchool,
+    Submission,
+    SubmissionIssue,
+)
 from shared.db.ordering import earlier_in_flight
 
 
@@ -80,8 +86,9 @@ class Poster:
     """
 
     def __init__(self, session: Session, submission_id: int, layout: Layout,
-                 max_issues_per_code: int) -> None:
+                 max_issues_per_code: int, school: str | None = None) -> None:
         self.session = session
+        self.school = school  # post only this school's records (very large files)
         self.cap = max_issues_per_code
         self.sid = submission_id
         self.layout = layout
@@ -105,7 +112,8 @@ class Poster:
         return self.deletes() + self.adds() + self.replaces()
 
     def _staged(self, action: str) -> ColumnElement[bool]:
-        return and_(STAGED.submission_id == self.sid, STAGED.action == action)
+        mine = and_(STAGED.submission_id == self.sid, STAGED.action == action)
+        return mine if self.school is None else and_(mine, STAGED.school == self.school)
 
     def _stored(self) -> ColumnElement[bool]:
         """Stored records of this record type with the staged record's operational key."""
@@ -246,11 +254,20 @@ def hold_fatal(session: Session, submission: Submission) -> None:
         .where(STAGED.submission_id == sid, STAGED.fatal.is_(True))))
 
 
-def post_submission(session: Session, catalog: Catalog, submission: Submission,
-                    collection: Collection, layout: Layout, max_issues_per_code: int = 1000
-                    ) -> Outcome:
-    """Run the whole-file checks, apply the acceptance mode and post; the caller has claimed
-    the submission and will commit."""
+@dataclass
+class Decision:
+    """The acceptance decision, taken when the whole file is staged and checked."""
+
+    total: int
+    fatal: int
+    warnings: int
+    rejected: Outcome | None  # set when nothing may post
+
+
+def decide(session: Session, submission: Submission, collection: Collection, layout: Layout,
+           max_issues_per_code: int) -> Decision:
+    """Run the whole-file checks and apply the acceptance mode (records with errors of a
+    valid-records-post file are held here)."""
     sid = submission.id
     for check in (awaiting_match, duplicates_in_file, emptying_deletes):
         check(session, sid, layout, max_issues_per_code)
@@ -259,39 +276,125 @@ def post_submission(session: Session, catalog: Catalog, submission: Submission,
     warnings = session.scalar(select(func.coalesce(func.sum(STAGED.warnings), 0)).where(
         STAGED.submission_id == sid)) or 0
     total = submission.expected_records or 0
-    held = 0
     if fatal and collection.acceptance is Acceptance.ALL_OR_NOTHING:
         verb = "has" if fatal == 1 else "have"
-        outcome = Outcome(status="rejected", rejected=fatal, warnings=warnings, message=(
-            f"{fatal} of {total} records {verb} errors; nothing was posted. Fix the errors and "
-            "submit the whole file again."))
-    else:
-        if fatal:
-            hold_fatal(session, submission)
-            held = fatal
-        poster = Poster(session, sid, layout, max_issues_per_code)
-        replaced = 0
-        if collection.posting is Posting.FULL_REPLACEMENT:
-            replaced = poster.clear_institution(submission.institution_id)
-        posted = poster.post()
-        message = f"{posted} of {total} records posted."
-        effects = apply_effects(session, catalog, sid, layout, poster.now)
-        if effects:
-            message += f" {effects} related records were updated (e.g. programs end-dated)."
-        if collection.posting is Posting.FULL_REPLACEMENT:
-            message += (f" This file is now the active submission; it replaced {replaced} "
-                        "records of the previous one, which is archived.")
-        if held:
-            message += (f" {held} records with errors are kept to be fixed (Review Errors); "
-                        "they post when corrected.")
-        outcome = Outcome(status="posted", posted=posted, rejected=fatal,
-                          warnings=warnings + poster.warnings, message=message)
+        return Decision(total, fatal, warnings, Outcome(
+            status="rejected", rejected=fatal, warnings=warnings, message=(
+                f"{fatal} of {total} records {verb} errors; nothing was posted. Fix the errors "
+                "and submit the whole file again.")))
+    if fatal:
+        hold_fatal(session, submission)
+    return Decision(total, fatal, warnings, None)
+
+
+def posted_outcome(decision: Decision, collection: Collection, posted: int, warnings: int,
+                   effects: int, replaced: int, schools: int = 0) -> Outcome:
+    """What a posted file reports."""
+    message = f"{posted} of {decision.total} records posted."
+    if schools:
+        message += (f" The file is large, so it was posted in {schools} transactions, one per "
+                    "school.")
+    if effects:
+        message += f" {effects} related records were updated (e.g. programs end-dated)."
+    if collection.posting is Posting.FULL_REPLACEMENT:
+        message += (f" This file is now the active submission; it replaced {replaced} records "
+                    "of the previous one, which is archived.")
+    if decision.fatal:
+        message += (f" {decision.fatal} records with errors are kept to be fixed (Review "
+                    "Errors); they post when corrected.")
+    return Outcome(status="posted", posted=posted, rejected=decision.fatal,
+                   warnings=decision.warnings + warnings, message=message)
+
+
+def finish(session: Session, submission: Submission, outcome: Outcome,
+           decision: Decision) -> bool:
+    """Record the final status (only once: False when another worker finished it first)."""
     if submission.fixes_submission_id is not None:  # a correction replaces the held record
         session.execute(delete(HeldRecord).where(
             HeldRecord.submission_id == submission.fixes_submission_id,
             HeldRecord.row == submission.fixes_row))
-    session.execute(update(Submission).where(Submission.id == sid).values(
-        status=outcome.status, records=total, posted=outcome.posted,
+    done = session.execute(update(Submission).where(
+        Submission.id == submission.id, Submission.status == "posting").values(
+        status=outcome.status, records=decision.total, posted=outcome.posted,
         rejected=outcome.rejected, warnings=outcome.warnings, message=outcome.message,
-        held=held, finished_at=dt.datetime.now(dt.UTC).replace(tzinfo=None)))
+        held=decision.fatal if outcome.status == "posted" else 0,
+        finished_at=dt.datetime.now(dt.UTC).replace(tzinfo=None)))
+    return bool(_count(done))
+
+
+def post_submission(session: Session, catalog: Catalog, submission: Submission,
+                    collection: Collection, layout: Layout, max_issues_per_code: int = 1000
+                    ) -> Outcome:
+    """Check, decide and post the whole file in the caller's transaction (the caller has
+    claimed the submission and will commit)."""
+    decision = decide(session, submission, collection, layout, max_issues_per_code)
+    outcome = decision.rejected
+    if outcome is None:
+        poster = Poster(session, submission.id, layout, max_issues_per_code)
+        replaced = 0
+        if collection.posting is Posting.FULL_REPLACEMENT:
+            replaced = poster.clear_institution(submission.institution_id)
+        posted = poster.post()
+        effects = apply_effects(session, catalog, submission.id, layout, poster.now)
+        outcome = posted_outcome(decision, collection, posted, poster.warnings, effects,
+                                 replaced)
+    finish(session, submission, outcome, decision)
     return outcome
+
+
+def can_post_by_school(layout: Layout, collection: Collection) -> bool:
+    """Whether posting one school at a time gives the same store as the whole file at once:
+    every key the method matches on contains the school, and nothing spans schools."""
+    school = layout.school_field
+    return (school is not None and layout.method is not Method.EFFECTIVE_DATE
+            and collection.posting is Posting.BY_METHOD and school in layout.row_key
+            and (not layout.group_key or school in layout.group_key))
+
+
+def post_school(session: Session, catalog: Catalog, submission_id: int, layout: Layout,
+                school: str, max_issues_per_code: int) -> bool:
+    """Post one school of a very large file in the caller's transaction; False when another
+    worker has it."""
+    if session.get(PostedSchool, (submission_id, school)) is not None:
+        return False
+    # Two workers at once: the second insert waits for the first transaction and then fails
+    # on the primary key (the caller skips the school).
+    session.add(PostedSchool(submission_id=submission_id, school=school))
+    session.flush()
+    poster = Poster(session, submission_id, layout, max_issues_per_code, school=school)
+    posted = poster.post()
+    effects = apply_effects(session, catalog, submission_id, layout, poster.now, school=school)
+    session.execute(update(PostedSchool).where(
+        PostedSchool.submission_id == submission_id, PostedSchool.school == school).values(
+        posted=posted, warnings=poster.warnings, effects=effects))
+    return True
+
+
+def schools_to_post(session: Session, submission_id: int) -> list[str]:
+    """The schools of a file with records to post that are not posted yet."""
+    done = select(PostedSchool.school).where(PostedSchool.submission_id == submission_id)
+    return list(session.scalars(
+        select(STAGED.school).where(STAGED.submission_id == submission_id,
+                                    STAGED.action.is_not(None), STAGED.school.is_not(None),
+                                    STAGED.school.not_in(done))
+        .group_by(STAGED.school).order_by(STAGED.school)))
+
+
+def finish_by_school(session: Session, submission: Submission, collection: Collection,
+                     layout: Layout) -> Outcome | None:
+    """The outcome of a file posted school by school, once every school is posted."""
+    if schools_to_post(session, submission.id):
+        return None
+    posted, warnings, effects, schools = session.execute(
+        select(func.coalesce(func.sum(PostedSchool.posted), 0),
+               func.coalesce(func.sum(PostedSchool.warnings), 0),
+               func.coalesce(func.sum(PostedSchool.effects), 0), func.count())
+        .where(PostedSchool.submission_id == submission.id)).one()
+    fatal = session.scalar(select(func.count()).select_from(STAGED).where(
+        STAGED.submission_id == submission.id, STAGED.fatal.is_(True))) or 0
+    staged_warnings = session.scalar(select(func.coalesce(func.sum(STAGED.warnings), 0)).where(
+        STAGED.submission_id == submission.id)) or 0
+    decision = Decision(submission.expected_records or 0, fatal, staged_warnings, None)
+    outcome = posted_outcome(decision, collection, posted, warnings, effects, 0,
+                             schools=schools)
+    return outcome if finish(session, submission, outcome, decision) else None

@@ -11,10 +11,23 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.post.planner import KeyMaker
-from services.post.posting import claim, clear_staging, post_submission
+from services.post.posting import (
+    Outcome,
+    can_post_by_school,
+    claim,
+    clear_staging,
+    decide,
+    finish,
+    finish_by_school,
+    post_school,
+    post_submission,
+    schools_to_post,
+)
 from services.post.staging import record_end_of_file, stage_batches
 from shared.catalog.loader import Catalog, default_catalog
 from shared.catalog.models import Collection, Layout
@@ -78,31 +91,98 @@ def stage_events(session: Session, catalog: Catalog, events: Sequence[RecordStre
 
 
 def post_if_complete(sessions: sessionmaker[Session], catalog: Catalog, submission_id: int,
-                     collection: Collection, layout: Layout, max_issues_per_code: int = 1000
-                     ) -> Outgoing | None:
-    """Post the submission if every record is staged and no other worker has taken it."""
+                     collection: Collection, layout: Layout, max_issues_per_code: int = 1000,
+                     by_school_above: int | None = None) -> Outgoing | None:
+    """Post the submission if every record is staged and no other worker has taken it: in one
+    transaction, or one per school when the file has more than ``by_school_above`` records."""
     started = time.perf_counter()
+    outcome: Outcome | None = None
     with sessions.begin() as session:
         if not claim(session, submission_id):
             return None
         submission = session.get(Submission, submission_id, populate_existing=True)
         assert submission is not None
-        outcome = post_submission(session, catalog, submission, collection, layout,
-                                  max_issues_per_code)
-    posting = time.perf_counter() - started
+        large = (by_school_above is not None
+                 and (submission.expected_records or 0) > by_school_above
+                 and can_post_by_school(layout, collection))
+        if not large:
+            outcome = post_submission(session, catalog, submission, collection, layout,
+                                      max_issues_per_code)
+        else:
+            decision = decide(session, submission, collection, layout, max_issues_per_code)
+            if decision.rejected is not None:
+                outcome = decision.rejected
+                finish(session, submission, outcome, decision)
+            else:
+                submission.message = "Posting school by school (a large file)."
+    if outcome is None:
+        outcome = post_by_school(sessions, catalog, submission_id, collection, layout,
+                                 max_issues_per_code)
+        if outcome is None:
+            return None
+    return _finished(sessions, submission_id, outcome, time.perf_counter() - started)
+
+
+def post_by_school(sessions: sessionmaker[Session], catalog: Catalog, submission_id: int,
+                   collection: Collection, layout: Layout, max_issues_per_code: int
+                   ) -> Outcome | None:
+    """Post the schools of a claimed large file not posted yet, each in its own transaction,
+    then finish it (also resumes a file a crash left half-way)."""
+    with sessions() as session:
+        schools = schools_to_post(session, submission_id)
+    for number, school in enumerate(schools, 1):
+        try:
+            with sessions.begin() as session:
+                if post_school(session, catalog, submission_id, layout, school,
+                               max_issues_per_code):
+                    session.execute(update(Submission).where(Submission.id == submission_id)
+                                    .values(message=f"Posting school by school: {number} of "
+                                                    f"{len(schools)} posted."))
+        except IntegrityError:
+            log.info("school %s of submission %s is posted by another worker", number,
+                     submission_id)
+    with sessions.begin() as session:
+        submission = session.get(Submission, submission_id, populate_existing=True)
+        assert submission is not None
+        return finish_by_school(session, submission, collection, layout)
+
+
+def _finished(sessions: sessionmaker[Session], submission_id: int, outcome: Outcome,
+              posting: float) -> Outgoing:
+    started = time.perf_counter()
     with sessions.begin() as session:  # the job is final; tidying up is not part of posting
         clear_staging(session, [submission_id])
     SUBMISSIONS.labels(outcome.status).inc()
     POST_SECONDS.observe(posting)
     log.info("submission %s %s in %.1f s: %s posted, %s rejected, cleared in %.1f s",
              submission_id, outcome.status, posting, outcome.posted, outcome.rejected,
-             time.perf_counter() - started - posting)
+             time.perf_counter() - started)
     return status_message(submission_id, outcome.status)
 
 
+def resume_posting(sessions: sessionmaker[Session], catalog: Catalog,
+                   max_issues_per_code: int) -> list[Outgoing]:
+    """Finish large files a stopped worker left half-posted (only those commit 'posting')."""
+    with sessions() as session:
+        stuck = list(session.scalars(select(Submission).where(Submission.status == "posting")))
+    out = []
+    for submission in stuck:
+        collection = catalog.collection(submission.collection)
+        if collection is None:
+            continue
+        layout = catalog.layout_of(collection)
+        started = time.perf_counter()
+        outcome = post_by_school(sessions, catalog, submission.id, collection, layout,
+                                 max_issues_per_code)
+        if outcome is not None:
+            out.append(_finished(sessions, submission.id, outcome,
+                                 time.perf_counter() - started))
+    return out
+
+
 def handle_events(sessions: sessionmaker[Session], catalog: Catalog,
-                  events: Sequence[RecordStreamEvent], max_issues_per_code: int = 1000
-                  ) -> list[Outgoing]:
+                  events: Sequence[RecordStreamEvent], max_issues_per_code: int = 1000,
+                  by_school_above: int | None = None) -> list[Outgoing]:
     """Stage a fetch of events, then post every submission it completes."""
     with sessions.begin() as session:
         out, touched = stage_events(session, catalog, events, max_issues_per_code)
@@ -111,7 +191,7 @@ def handle_events(sessions: sessionmaker[Session], catalog: Catalog,
         # Posting one file may unblock the institution's next file, already complete.
         while candidate is not None:
             done = post_if_complete(sessions, catalog, candidate, collection, layout,
-                                    max_issues_per_code)
+                                    max_issues_per_code, by_school_above)
             if done is None:
                 break
             out.append(done)
@@ -129,8 +209,14 @@ def build_worker(settings: Settings) -> Worker[RecordStreamEvent]:
     if cleared:
         log.info("cleared %s staged records of finished submissions", cleared)
 
+    pending = resume_posting(sessions, catalog, settings.pipeline.max_issues_per_code)
+
     def handle(events: Sequence[RecordStreamEvent]) -> list[Outgoing]:
-        return handle_events(sessions, catalog, events, settings.pipeline.max_issues_per_code)
+        out = pending[:]  # milestones of files resumed at start go out with the first fetch
+        pending.clear()
+        return out + handle_events(sessions, catalog, events,
+                                   settings.pipeline.max_issues_per_code,
+                                   settings.pipeline.post_by_school_above)
 
     return Worker(name=NAME, topic="records.validated", group="edcs-post",
                   decode=record_stream.validate_json, handle=handle, settings=settings,

@@ -118,6 +118,18 @@ class StagedRecord(Base):
     issues: Mapped[list[dict[str, str | None]] | None] = mapped_column(JSON)
 
 
+class PostedSchool(Base):
+    """One school of a very large file, posted in a transaction of its own (the row is written
+    in that transaction, so a school posts once even across crashes and workers)."""
+
+    __tablename__ = "posted_schools"
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
+    school: Mapped[str] = mapped_column(String(20), primary_key=True)
+    posted: Mapped[int] = mapped_column(default=0)
+    warnings: Mapped[int] = mapped_column(default=0)
+    effects: Mapped[int] = mapped_column(default=0)
+
+
 class HeldRecord(Base):
     """A record with errors of a valid-records-post collection, kept until it is fixed or the
     district deletes it (Oregon "Review Errors" and "Housekeeping")."""

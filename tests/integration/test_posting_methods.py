@@ -13,10 +13,11 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.post.worker import handle_events
+from services.post.posting import claim, decide, post_school
+from services.post.worker import handle_events, resume_posting
 from services.web.submissions import job_json
 from shared.catalog.loader import default_catalog
 from shared.catalog.models import Severity
@@ -45,7 +46,8 @@ def record(record_type: str, **values: str) -> list[str]:
 
 def submit(sessions: sessionmaker[Session], collection: str, rows: list[list[str]], *,
            institution: str = LEA, bad: dict[int, str] | None = None,
-           fixes: tuple[int, int] | None = None) -> Submission:
+           fixes: tuple[int, int] | None = None, by_school_above: int | None = None,
+           eof: bool = True) -> Submission:
     """Stage a file of these records (row numbers from 1; ``bad`` gives a row a fatal issue)
     and let the post worker post it; returns the submission after posting."""
     with sessions.begin() as session:
@@ -65,8 +67,10 @@ def submit(sessions: sessionmaker[Session], collection: str, rows: list[list[str
         records.append(Record(row=row, fields=fields, issues=issues))
     ref: dict[str, Any] = {"submission_id": sid, "collection": collection,
                            "institution_id": institution, "submitted_on": dt.date(2025, 9, 1)}
-    handle_events(sessions, CATALOG, [RecordBatch(**ref, school="s", records=records),
-                                      EndOfFile(**ref, records=len(records))])
+    events: list[RecordBatch | EndOfFile] = [RecordBatch(**ref, school="s", records=records)]
+    if eof:
+        events.append(EndOfFile(**ref, records=len(records)))
+    handle_events(sessions, CATALOG, events, by_school_above=by_school_above)
     with sessions() as session:
         found = session.get(Submission, sid)
         assert found is not None
@@ -368,8 +372,9 @@ def test_an_exit_end_dates_the_students_programs_in_the_same_posting(
     submit(sessions, "SPRG", [sprg("113"), sprg("181"), sprg("144")])
     done = submit(sessions, "SENR", [exit_senr(reason)])
     assert done.status == "posted"
-    assert dict(stored(sessions, "SPRG", "education_program_code",
-                       "education_program_membership_end_date")) == ended
+    ends = stored(sessions, "SPRG", "education_program_code",
+                  "education_program_membership_end_date")
+    assert {r[0]: r[1] for r in ends} == ended
     with sessions() as session:
         effects = session.scalars(select(RecordHistory.op_key).where(
             RecordHistory.action == "effect", RecordHistory.submission_id == done.id)).all()
@@ -380,3 +385,60 @@ def test_a_program_already_ended_keeps_its_end_date(sessions: sessionmaker[Sessi
     submit(sessions, "SPRG", [sprg("113", end="20251201")])
     submit(sessions, "SENR", [exit_senr("T160")])
     assert stored(sessions, "SPRG", "education_program_membership_end_date") == {("20251201",)}
+
+
+# --- Very large files: one transaction per school ---------------------------------------------
+
+def three_schools() -> list[list[str]]:
+    return [record("SENR", school_of_attendance=school, academic_year_id="2025-2026",
+                   ssid=ssid, enrollment_start_date="20250815", local_student_id="L")
+            for school in ("2222222", "3333333", "4444444") for ssid in (SSID, SSID2)]
+
+
+def test_a_large_file_posts_one_school_per_transaction_and_says_so(
+        sessions: sessionmaker[Session]) -> None:
+    done = submit(sessions, "SENR", three_schools(), by_school_above=5)
+    assert (done.status, done.posted) == ("posted", 6)
+    assert "3 transactions, one per school" in (done.message or "")
+    assert len(stored(sessions, "SENR", "school_of_attendance", "ssid")) == 6
+    small = submit(sessions, "SENR", three_schools()[:2], by_school_above=5)
+    assert "per school" not in (small.message or "")
+
+
+def test_a_large_file_left_half_posted_is_finished_once_at_restart(
+        sessions: sessionmaker[Session]) -> None:
+    staged = submit(sessions, "SENR", three_schools(), eof=False)
+    sid = staged.id
+    collection = CATALOG.collections["SENR"]
+    layout = CATALOG.layout_of(collection)
+    # A worker claims the file, decides, posts one school, and dies.
+    with sessions.begin() as session:
+        session.execute(update(Submission).where(Submission.id == sid).values(
+            expected_records=6))
+    with sessions.begin() as session:
+        assert claim(session, sid)
+        submission = session.get(Submission, sid)
+        assert submission is not None
+        assert decide(session, submission, collection, layout, 1000).rejected is None
+    with sessions.begin() as session:
+        assert post_school(session, CATALOG, sid, layout, "2222222", 1000)
+    with sessions.begin() as session:  # the school is taken: nobody posts it twice
+        assert not post_school(session, CATALOG, sid, layout, "2222222", 1000)
+    assert len(stored(sessions, "SENR", "ssid", "school_of_attendance")) == 2
+    # The worker that starts next finishes the file.
+    out = resume_posting(sessions, CATALOG, 1000)
+    assert len(out) == 1
+    done = status_of(sessions, sid)
+    assert (done.status, done.posted) == ("posted", 6)
+    with sessions() as session:
+        adds = session.scalars(select(RecordHistory).where(
+            RecordHistory.submission_id == sid, RecordHistory.action == "add")).all()
+    assert len(adds) == 6
+    assert resume_posting(sessions, CATALOG, 1000) == []
+
+
+def status_of(sessions: sessionmaker[Session], sid: int) -> Submission:
+    with sessions() as session:
+        found = session.get(Submission, sid)
+        assert found is not None
+        return found

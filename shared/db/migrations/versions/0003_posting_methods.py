@@ -1,4 +1,4 @@
-"""held records, per-record issues of fatal staged records, fixes
+"""held records, per-record issues of fatal staged records, fixes, schools posted one by one
 
 Revision ID: 0003
 Revises: 0002
@@ -27,6 +27,17 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("submission_id", "row", name=op.f("pk_held_records")),
     )
     op.create_index(op.f("ix_held_records_institution_id"), "held_records", ["institution_id"])
+    op.create_table(
+        "posted_schools",
+        sa.Column("submission_id", sa.Integer(), nullable=False),
+        sa.Column("school", sa.String(length=20), nullable=False),
+        sa.Column("posted", sa.Integer(), nullable=False),
+        sa.Column("warnings", sa.Integer(), nullable=False),
+        sa.Column("effects", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["submission_id"], ["submissions.id"],
+                                name=op.f("fk_posted_schools_submission_id_submissions")),
+        sa.PrimaryKeyConstraint("submission_id", "school", name=op.f("pk_posted_schools")),
+    )
     with op.batch_alter_table("staged_records") as batch:
         batch.add_column(sa.Column("issues", sa.JSON(), nullable=True))
     with op.batch_alter_table("submissions") as batch:
@@ -42,5 +53,6 @@ def downgrade() -> None:
         batch.drop_column("held")
     with op.batch_alter_table("staged_records") as batch:
         batch.drop_column("issues")
+    op.drop_table("posted_schools")
     op.drop_index(op.f("ix_held_records_institution_id"), table_name="held_records")
     op.drop_table("held_records")
