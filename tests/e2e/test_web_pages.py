@@ -51,10 +51,11 @@ def page(browser: Browser, sqlite_stack: RunningStack) -> Iterator[Page]:
         context.close()
 
 
-def upload(page: Page, path: Path, email: str = "coordinator@page-test.example") -> int:
+def upload(page: Page, path: Path, email: str = "coordinator@page-test.example",
+           collection: str = "SENR") -> int:
     """Fill in the form on / and submit it; returns the job id from the page it lands on."""
     page.goto("/")
-    page.select_option("select#collection", "SENR")
+    page.select_option("select#collection", collection)
     page.select_option("select#institution", INSTITUTION)
     page.fill("input#email", email)
     page.set_input_files("input#file", path)
@@ -148,3 +149,21 @@ def test_empty_file_is_rejected_with_a_reason(page: Page, tmp_path: Path) -> Non
     issues = page.locator("table#issues tr").filter(has=page.locator("td"))
     expect(issues.locator("td")).to_have_text(
         ["file", "", "empty-file", "fatal", "The file has no records."])
+
+
+def test_ssce_job_pages_show_the_active_and_the_archived_submission(
+        page: Page, tmp_path: Path) -> None:
+    header = "academic_year,cds_code,ssid,local_student_id,grade_level,doc_type\r\n"
+    first, second = tmp_path / "ssce-first.csv", tmp_path / "ssce-second.csv"
+    first.write_text(header + "2023-2024,19647330000001,1234567890,p1,12,D\r\n")
+    second.write_text(header + "2023-2024,19647330000001,1000000001,p2,12,T\r\n")
+    first_id = upload(page, first, collection="SSCE")
+    expect(page.locator("span#status")).to_have_text("posted", timeout=FINAL_WITHIN_MS)
+    upload(page, second, collection="SSCE")
+    expect(page.locator("span#status")).to_have_text("posted", timeout=FINAL_WITHIN_MS)
+    expect(page.locator("p#standing")).to_contain_text("the active submission")
+    page.goto(f"/jobs/{first_id}")
+    expect(page.locator("p#standing")).to_contain_text("an archived submission")
+    with page.expect_download() as download:
+        page.locator("p#standing a").click()
+    assert Path(download.value.path()).read_text() == first.read_text()

@@ -5,6 +5,7 @@ change nothing."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -74,21 +75,20 @@ def stored(sessions: sessionmaker[Session]) -> dict[Key, list[str]]:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'store.db'}"
-    return str(request.getfixturevalue("postgres_database_url"))
-
-
-def empty_store(url: str) -> sessionmaker[Session]:
-    """The store at ``url`` with every table emptied (one store serves every example)."""
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sessionmaker[Session]]:
+    """One store per test; every example empties it first."""
+    url = (f"sqlite:///{tmp_path / 'store.db'}" if request.param == "sqlite"
+           else str(request.getfixturevalue("postgres_database_url")))
     engine = make_engine(url)
     Base.metadata.create_all(engine)
-    with engine.begin() as connection:
-        for table in reversed(Base.metadata.sorted_tables):
-            connection.execute(table.delete())
-    sessions = make_session_factory(engine)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+def emptied(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
     with sessions.begin() as session:
+        for table in reversed(Base.metadata.sorted_tables):
+            session.execute(table.delete())
         session.add(Institution(id=LEA, name="Demo", contact_email="c@example.org"))
     return sessions
 
@@ -97,10 +97,10 @@ def empty_store(url: str) -> sessionmaker[Session]:
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(st.lists(submission, min_size=1, max_size=5), st.data())
 def test_store_equals_the_model_after_any_sequence_and_replays(
-        store_url: str, submissions: list[list[tuple[str, str, str, str, str]]],
+        store: sessionmaker[Session], submissions: list[list[tuple[str, str, str, str, str]]],
         data: st.DataObject) -> None:
     catalog = default_catalog()
-    sessions = empty_store(store_url)
+    sessions = emptied(store)
     model: dict[Key, list[str]] = {}
     posted: list[list[RecordStreamEvent]] = []
     for records in submissions:
@@ -123,5 +123,3 @@ def test_store_equals_the_model_after_any_sequence_and_replays(
     replay = data.draw(st.sampled_from(posted))
     handle_events(sessions, catalog, replay)
     assert stored(sessions) == model
-    bind = sessions.kw["bind"]
-    bind.dispose()
