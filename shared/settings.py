@@ -56,7 +56,7 @@ class PipelineSettings(BaseModel):
     max_upload_bytes: int = 2_000_000_000
     # Files with more records post one school per transaction (when the layout allows it), so
     # one transaction never holds a whole statewide file.
-    post_by_school_above: int = 250_000
+    post_by_school_above: int = 1_000_000
 
 
 class Settings(BaseSettings):

@@ -39,13 +39,13 @@ def _end_date(session: Session, target: Layout, submission_id: int, layout: Layo
     value = names.index(effect.value_from)
     group = [names.index(n) for n in target.group_key]
     causes: dict[str, str] = {}  # target group -> value to set (later rows win)
-    query = (select(STAGED.fields)
+    # No ORDER BY: it would make SQLite walk the whole file in row order for each school.
+    query = (select(STAGED.row, STAGED.fields)
              .where(STAGED.submission_id == submission_id, STAGED.action.in_((ADD, REPLACE)),
-                    func.coalesce(func.trim(STAGED.fields[when].as_string()), "") != "")
-             .order_by(STAGED.row))
+                    func.coalesce(func.trim(STAGED.fields[when].as_string()), "") != ""))
     if school is not None:
         query = query.where(STAGED.school == school)
-    for fields in session.scalars(query):
+    for _, fields in sorted(((row, f) for row, f in session.execute(query)), key=lambda r: r[0]):
         assert fields is not None
         if not effect.when.holds(fields[when]):
             continue

@@ -40,6 +40,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("staged_records") as batch:
         batch.add_column(sa.Column("issues", sa.JSON(), nullable=True))
+    op.create_index("ix_staged_records_school", "staged_records",
+                    ["submission_id", "school", "action", "op_key"])
     with op.batch_alter_table("submissions") as batch:
         batch.add_column(sa.Column("held", sa.Integer(), nullable=False, server_default="0"))
         batch.add_column(sa.Column("fixes_submission_id", sa.Integer(), nullable=True))
@@ -51,6 +53,7 @@ def downgrade() -> None:
         batch.drop_column("fixes_row")
         batch.drop_column("fixes_submission_id")
         batch.drop_column("held")
+    op.drop_index("ix_staged_records_school", table_name="staged_records")
     with op.batch_alter_table("staged_records") as batch:
         batch.drop_column("issues")
     op.drop_table("posted_schools")
