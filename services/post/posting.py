@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session, aliased
 from services.post.effective import TimelinePoster
 from services.post.effects import apply_effects
 from services.post.planner import ADD, DELETE, REPLACE
-from services.post.prechecks import awaiting_match, duplicates_in_file, emptying_deletes
+from services.post.prechecks import duplicates_in_file, emptying_deletes
 from services.post.tables import HISTORY, HISTORY_COLUMNS, ODS, ODS_COLUMNS, STAGED
 from shared.catalog.loader import Catalog
 from shared.catalog.models import Acceptance, Collection, Layout, Method, Posting
@@ -269,7 +269,7 @@ def decide(session: Session, submission: Submission, collection: Collection, lay
     """Run the whole-file checks and apply the acceptance mode (records with errors of a
     valid-records-post file are held here)."""
     sid = submission.id
-    for check in (awaiting_match, duplicates_in_file, emptying_deletes):
+    for check in (duplicates_in_file, emptying_deletes):
         check(session, sid, layout, max_issues_per_code)
     fatal = session.scalar(select(func.count()).select_from(STAGED).where(
         STAGED.submission_id == sid, STAGED.fatal.is_(True))) or 0

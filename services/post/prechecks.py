@@ -81,21 +81,3 @@ def emptying_deletes(session: Session, submission_id: int, layout: Layout, cap: 
                    "or leave this one."}) for row in rows], cap)
     return len(rows)
 
-
-def awaiting_match(session: Session, submission_id: int, layout: Layout, cap: int) -> int:
-    """Records whose SSID is blank ask for SSID matching, which edcs does not do yet; they must
-    not post under a blank key (two such students would overwrite each other)."""
-    if layout.match_field is None:
-        return 0
-    index, spec = next((i, f) for i, f in enumerate(layout.fields)
-                       if f.name == layout.match_field)
-    value = func.coalesce(func.trim(STAGED.fields[index].as_string()), "")
-    rows = session.scalars(select(STAGED.row).where(
-        STAGED.submission_id == submission_id, STAGED.fatal.is_(False),
-        STAGED.action.is_distinct_from(DELETE), value == "").order_by(STAGED.row)).all()
-    fail_rows(session, submission_id, [(row, {
-        "field": spec.id, "field_name": spec.title, "code": "ssid-match-pending",
-        "message": f"Row {row} has no {spec.title}; SSID matching is not available yet, so the "
-                   "record cannot post. Submit it with the student's SSID."}) for row in rows],
-        cap)
-    return len(rows)
