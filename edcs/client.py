@@ -36,14 +36,7 @@ class Client:
         self.http = httpx.Client(base_url=base, timeout=600)
 
     def _get(self, path: str, params: dict[str, str | int] | None = None) -> Any:
-        try:
-            response = self.http.get(path, params=params)
-        except httpx.TransportError as exc:
-            raise ApiError(f"cannot reach edcs at {self.base}: {exc}; is `edcs up` running?"
-                           ) from exc
-        if response.status_code != 200:
-            raise ApiError(f"{path}: HTTP {response.status_code} {response.text[:300]}")
-        return response.json()
+        return self._send("GET", path, params=params)
 
     def submit(self, path: Path, collection: str, institution: str,
                email: str | None) -> dict[str, Any]:
@@ -103,9 +96,10 @@ class Client:
             params["submission"] = submission
         return list(self._get(f"/api/history/{collection}", params))
 
-    def _send(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    def _send(self, method: str, path: str, body: dict[str, Any] | None = None,
+              params: dict[str, str | int] | None = None) -> Any:
         try:
-            response = self.http.request(method, path, json=body)
+            response = self.http.request(method, path, json=body, params=params)
         except httpx.TransportError as exc:
             raise ApiError(f"cannot reach edcs at {self.base}: {exc}; is `edcs up` running?"
                            ) from exc

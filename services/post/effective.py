@@ -18,7 +18,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from services.post import timeline
-from services.post.planner import ADD, DELETE
+from services.post.planner import ADD, DELETE, KeyMaker
 from services.post.tables import HISTORY_COLUMNS, ODS, ODS_COLUMNS, STAGED
 from shared.catalog.models import Layout
 from shared.db.bulk import insert_rows
@@ -46,7 +46,7 @@ class TimelinePoster:
         self.start_index = names.index(layout.effective_start_field)
         self.end_index = (names.index(layout.effective_end_field)
                           if layout.effective_end_field else None)
-        self.key_index = tuple(names.index(n) for n in layout.row_key)
+        self.keys = KeyMaker(layout)
         self.missing: list[int] = []  # rows of Deletes that found nothing
 
     def post(self) -> int:
@@ -59,9 +59,6 @@ class TimelinePoster:
         for chunk in _chunks([k for k in keys if k is not None], CHUNK):
             applied += self._post_chunk(chunk)
         return applied
-
-    def _op_key(self, fields: list[str]) -> str:
-        return "|".join(fields[i].strip() for i in self.key_index)
 
     def _post_chunk(self, keys: Sequence[str]) -> int:
         submitted: dict[str, list[tuple[str, timeline.Submitted]]] = defaultdict(list)
@@ -101,20 +98,20 @@ class TimelinePoster:
         for start in range(0, len(changes.removed), CHUNK):
             part = changes.removed[start:start + CHUNK]
             self.session.execute(delete(ODS).where(ODS.id.in_([oid for oid, _, _ in part])))
-        history += [(rt, self._op_key(f), action, json.dumps(f, ensure_ascii=False), None, sid,
+        history += [(rt, self.keys.op_key(f), action, json.dumps(f, ensure_ascii=False), None, sid,
                      now) for _, f, action in changes.removed]
         if changes.updated:
             self.session.execute(update(ODS), [
                 {"id": oid, "fields": new, "submission_id": sid,
                  "updated_at": now} | ({"row": row} if row is not None else {})
                 for oid, _, new, row in changes.updated])
-        history += [(rt, self._op_key(new), "update", json.dumps(old, ensure_ascii=False),
+        history += [(rt, self.keys.op_key(new), "update", json.dumps(old, ensure_ascii=False),
                      json.dumps(new, ensure_ascii=False), sid, now)
                     for _, old, new, _ in changes.updated]
         insert_rows(self.session, ODS, ODS_COLUMNS, [
-            (rt, self._op_key(f), key, lea or "", school, json.dumps(f, ensure_ascii=False),
+            (rt, self.keys.op_key(f), key, lea or "", school, json.dumps(f, ensure_ascii=False),
              sid, row, now) for key, lea, school, f, row in changes.added])
-        history += [(rt, self._op_key(f), "add", None, json.dumps(f, ensure_ascii=False), sid,
+        history += [(rt, self.keys.op_key(f), "add", None, json.dumps(f, ensure_ascii=False), sid,
                      now) for _, _, _, f, _ in changes.added]
         insert_rows(self.session, RecordHistory, HISTORY_COLUMNS, history)
 

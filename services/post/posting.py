@@ -264,6 +264,15 @@ class Decision:
     rejected: Outcome | None  # set when nothing may post
 
 
+def staged_counts(session: Session, submission_id: int) -> tuple[int, int]:
+    """How many staged records of the file are fatal, and how many warnings they carry."""
+    fatal, warnings = session.execute(
+        select(func.count().filter(STAGED.fatal.is_(True)),
+               func.coalesce(func.sum(STAGED.warnings), 0))
+        .where(STAGED.submission_id == submission_id)).one()
+    return int(fatal or 0), int(warnings or 0)
+
+
 def decide(session: Session, submission: Submission, collection: Collection, layout: Layout,
            max_issues_per_code: int) -> Decision:
     """Run the whole-file checks and apply the acceptance mode (records with errors of a
@@ -271,10 +280,7 @@ def decide(session: Session, submission: Submission, collection: Collection, lay
     sid = submission.id
     for check in (duplicates_in_file, emptying_deletes):
         check(session, sid, layout, max_issues_per_code)
-    fatal = session.scalar(select(func.count()).select_from(STAGED).where(
-        STAGED.submission_id == sid, STAGED.fatal.is_(True))) or 0
-    warnings = session.scalar(select(func.coalesce(func.sum(STAGED.warnings), 0)).where(
-        STAGED.submission_id == sid)) or 0
+    fatal, warnings = staged_counts(session, sid)
     total = submission.expected_records or 0
     if fatal and collection.acceptance is Acceptance.ALL_OR_NOTHING:
         verb = "has" if fatal == 1 else "have"
@@ -390,10 +396,7 @@ def finish_by_school(session: Session, submission: Submission, collection: Colle
                func.coalesce(func.sum(PostedSchool.warnings), 0),
                func.coalesce(func.sum(PostedSchool.effects), 0), func.count())
         .where(PostedSchool.submission_id == submission.id)).one()
-    fatal = session.scalar(select(func.count()).select_from(STAGED).where(
-        STAGED.submission_id == submission.id, STAGED.fatal.is_(True))) or 0
-    staged_warnings = session.scalar(select(func.coalesce(func.sum(STAGED.warnings), 0)).where(
-        STAGED.submission_id == submission.id)) or 0
+    fatal, staged_warnings = staged_counts(session, submission.id)
     decision = Decision(submission.expected_records or 0, fatal, staged_warnings, None)
     outcome = posted_outcome(decision, collection, posted, warnings, effects, 0,
                              schools=schools)
