@@ -41,7 +41,6 @@ from shared.db.issue_counts import add_counts
 from shared.db.models import (
     FINAL_STATUSES,
     HeldRecord,
-    PostedSchool,
     Submission,
     SubmissionIssue,
 )
@@ -346,58 +345,3 @@ def post_submission(session: Session, catalog: Catalog, submission: Submission,
                                  replaced)
     finish(session, submission, outcome, decision)
     return outcome
-
-
-def can_post_by_school(layout: Layout, collection: Collection) -> bool:
-    """Whether posting one school at a time gives the same store as the whole file at once:
-    every key the method matches on contains the school, and nothing spans schools."""
-    school = layout.school_field
-    return (school is not None and layout.method is not Method.EFFECTIVE_DATE
-            and collection.posting is Posting.BY_METHOD and school in layout.row_key
-            and (not layout.group_key or school in layout.group_key))
-
-
-def post_school(session: Session, catalog: Catalog, submission_id: int, layout: Layout,
-                school: str, max_issues_per_code: int) -> bool:
-    """Post one school of a very large file in the caller's transaction; False when another
-    worker has it."""
-    if session.get(PostedSchool, (submission_id, school)) is not None:
-        return False
-    # Two workers at once: the second insert waits for the first transaction and then fails
-    # on the primary key (the caller skips the school).
-    session.add(PostedSchool(submission_id=submission_id, school=school))
-    session.flush()
-    poster = Poster(session, submission_id, layout, max_issues_per_code, school=school)
-    posted = poster.post()
-    effects = apply_effects(session, catalog, submission_id, layout, poster.now, school=school)
-    session.execute(update(PostedSchool).where(
-        PostedSchool.submission_id == submission_id, PostedSchool.school == school).values(
-        posted=posted, warnings=poster.warnings, effects=effects))
-    return True
-
-
-def schools_to_post(session: Session, submission_id: int) -> list[str]:
-    """The schools of a file with records to post that are not posted yet."""
-    done = select(PostedSchool.school).where(PostedSchool.submission_id == submission_id)
-    return list(session.scalars(
-        select(STAGED.school).where(STAGED.submission_id == submission_id,
-                                    STAGED.action.is_not(None), STAGED.school.is_not(None),
-                                    STAGED.school.not_in(done))
-        .group_by(STAGED.school).order_by(STAGED.school)))
-
-
-def finish_by_school(session: Session, submission: Submission, collection: Collection,
-                     layout: Layout) -> Outcome | None:
-    """The outcome of a file posted school by school, once every school is posted."""
-    if schools_to_post(session, submission.id):
-        return None
-    posted, warnings, effects, schools = session.execute(
-        select(func.coalesce(func.sum(PostedSchool.posted), 0),
-               func.coalesce(func.sum(PostedSchool.warnings), 0),
-               func.coalesce(func.sum(PostedSchool.effects), 0), func.count())
-        .where(PostedSchool.submission_id == submission.id)).one()
-    fatal, staged_warnings = staged_counts(session, submission.id)
-    decision = Decision(submission.expected_records or 0, fatal, staged_warnings, None)
-    outcome = posted_outcome(decision, collection, posted, warnings, effects, 0,
-                             schools=schools)
-    return outcome if finish(session, submission, outcome, decision) else None

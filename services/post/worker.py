@@ -11,22 +11,18 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.post.by_school import can_post_by_school, post_by_school
 from services.post.planner import KeyMaker
 from services.post.posting import (
     Outcome,
-    can_post_by_school,
     claim,
     clear_staging,
     decide,
     finish,
-    finish_by_school,
-    post_school,
     post_submission,
-    schools_to_post,
 )
 from services.post.staging import record_end_of_file, stage_batches
 from shared.catalog.loader import Catalog, default_catalog
@@ -121,30 +117,6 @@ def post_if_complete(sessions: sessionmaker[Session], catalog: Catalog, submissi
         if outcome is None:
             return None
     return _finished(sessions, submission_id, outcome, time.perf_counter() - started)
-
-
-def post_by_school(sessions: sessionmaker[Session], catalog: Catalog, submission_id: int,
-                   collection: Collection, layout: Layout, max_issues_per_code: int
-                   ) -> Outcome | None:
-    """Post the schools of a claimed large file not posted yet, each in its own transaction,
-    then finish it (also resumes a file a crash left half-way)."""
-    with sessions() as session:
-        schools = schools_to_post(session, submission_id)
-    for number, school in enumerate(schools, 1):
-        try:
-            with sessions.begin() as session:
-                if post_school(session, catalog, submission_id, layout, school,
-                               max_issues_per_code):
-                    session.execute(update(Submission).where(Submission.id == submission_id)
-                                    .values(message=f"Posting school by school: {number} of "
-                                                    f"{len(schools)} posted."))
-        except IntegrityError:
-            log.info("school %s of submission %s is posted by another worker", number,
-                     submission_id)
-    with sessions.begin() as session:
-        submission = session.get(Submission, submission_id, populate_existing=True)
-        assert submission is not None
-        return finish_by_school(session, submission, collection, layout)
 
 
 def _finished(sessions: sessionmaker[Session], submission_id: int, outcome: Outcome,

@@ -16,7 +16,8 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.post.posting import claim, decide, post_school
+from services.post.by_school import post_school
+from services.post.posting import claim, decide
 from services.post.worker import handle_events, resume_posting
 from services.web.submissions import job_json
 from shared.catalog.loader import default_catalog
