@@ -91,7 +91,7 @@ def through_stack(paths: list[Path], work: Path) -> tuple[float, list[str], str,
             statuses = list(pool.map(one, paths))
         elapsed = time.perf_counter() - started
         rates = f"{stage_rates(stack)}; slowest upload answered in {max(answered):.2f} s"
-        peaks = ", ".join(f"{k} {peak_rss_mb(p.pid):.0f}" for k, p in stack.children.items())
+        peaks = ", ".join(f"{k} {peak_rss_mb(p.pid):.0f}" for k, p in stack.processes.items())
     finally:
         stack.stop()
     return elapsed, statuses, rates, peaks

@@ -7,23 +7,16 @@ import json
 import signal
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
 
-from edcs.client import ApiError, Client, api_url
+from edcs import ops
+from edcs.client import Client, api_url
 from edcs.offline import Report, validate_file
+from edcs.options import API, DATA_DIR, FORMAT, api_errors
 from shared.catalog.loader import default_catalog
-
-DATA_DIR = click.option("--data-dir", type=click.Path(path_type=Path), default=Path("var"),
-                        show_default=True, envvar="EDCS_DATA_DIR",
-                        help="Where the embedded stack keeps its files.")
-API = click.option("--api", default=None, help="Web API URL (default: the running stack).")
-FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-                      show_default=True)
 
 
 @click.group()
@@ -67,19 +60,16 @@ def up(data_dir: Path, port: int, scale: tuple[str, ...]) -> None:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    code = 0
+    shown = 0
     while not stopping:
-        failed = [name for name in stack.dead() if not stack.restart(name)]
-        if failed:
-            click.echo(f"edcs: {', '.join(failed)} stopped and cannot be restarted; see "
-                       f"{data_dir / 'logs'}; stopping everything", err=True)
-            code = 1
-            break
+        for line in stack.events[shown:]:
+            click.echo(f"edcs: {line}", err=True)
+        shown = len(stack.events)
         time.sleep(0.5)
     click.echo("edcs: stopping ...")
     stack.stop()
     click.echo("edcs: stopped.")
-    sys.exit(code)
+    sys.exit(0)
 
 
 def _print_report(path: Path, report: Report) -> None:
@@ -120,16 +110,6 @@ def validate(file: Path, collection: str, fmt: str, max_issues_per_code: int) ->
     sys.exit(2 if report.unreadable else 0 if report.accepted else 1)
 
 
-@contextmanager
-def api_errors() -> Iterator[None]:
-    """An unreachable stack or a refused request: say why and exit 2."""
-    try:
-        yield
-    except ApiError as exc:
-        click.echo(f"edcs: {exc}", err=True)
-        sys.exit(2)
-
-
 def _print_job(job: dict[str, Any]) -> None:
     click.echo(f"job {job['id']}: {job['status']}")
     click.echo(f"  collection {job['collection']}, institution {job['institution']}, "
@@ -143,10 +123,19 @@ def _print_job(job: dict[str, Any]) -> None:
         click.echo(f"  {job['held']} records with errors kept to be fixed: edcs held {job['id']}")
     if job.get("message"):
         click.echo(f"  {job['message']}")
+    if job.get("waiting_for"):
+        click.echo(f"  waits for submission {job['waiting_for']} (received earlier, same "
+                   "institution and collection)")
+    for event in job.get("history", []):
+        click.echo(f"  {event['at']}  {event['kind']}: {event['message']}")
+    for mail in job.get("emails", []):
+        if mail["status"] != "sent":
+            why = f": {mail['error']}" if mail.get("error") else ""
+            click.echo(f"  email {mail['milestone']}: {mail['status']}{why}")
     click.echo(f"  details: {job['links']['page']}   errors (csv): {job['links']['issues_csv']}")
 
 
-def _exit_for(job: dict[str, Any]) -> int:
+def exit_for(job: dict[str, Any]) -> int:
     return 0 if job["status"] == "posted" else 1 if job["final"] else 0
 
 
@@ -163,8 +152,8 @@ def _exit_for(job: dict[str, Any]) -> int:
 def submit(file: Path, collection: str, institution: str, email: str | None, wait: bool,
            timeout: float, fmt: str, api: str | None, data_dir: Path) -> None:
     """Send FILE to the running stack through the web API."""
-    client = Client(api_url(api, data_dir))
     with api_errors():
+        client = Client(api_url(api, data_dir))
         job = client.submit(file, collection, institution, email)
         if wait:
             job = client.wait(int(job["id"]), timeout)
@@ -172,7 +161,7 @@ def submit(file: Path, collection: str, institution: str, email: str | None, wai
         click.echo(json.dumps(job))
     else:
         _print_job(job)
-    sys.exit(_exit_for(job) if wait else 0 if job["status"] != "rejected" else 1)
+    sys.exit(exit_for(job) if wait else 0 if job["status"] != "rejected" else 1)
 
 
 @main.command()
@@ -196,13 +185,18 @@ def jobs(institution: str | None, fmt: str, api: str | None, data_dir: Path) -> 
 @main.command()
 @click.argument("job_id", type=int)
 @click.option("--issues", "show_issues", is_flag=True, help="Also list every issue.")
+@click.option("--fail", "fail_reason", default=None, metavar="REASON",
+              help="Operator: give up on a submission that is not final, saying why.")
 @FORMAT
 @API
 @DATA_DIR
-def job(job_id: int, show_issues: bool, fmt: str, api: str | None, data_dir: Path) -> None:
-    """Show one submission: status, counts and where its errors are."""
-    client = Client(api_url(api, data_dir))
+def job(job_id: int, show_issues: bool, fail_reason: str | None, fmt: str, api: str | None,
+        data_dir: Path) -> None:
+    """Show one submission: status, counts, history and where its errors are."""
     with api_errors():
+        client = Client(api_url(api, data_dir))
+        if fail_reason is not None:
+            client.fail(job_id, fail_reason)
         found = client.job(job_id)
         issues = client.issues(job_id) if show_issues or fmt == "json" else []
     if fmt == "json":
@@ -223,8 +217,8 @@ def job(job_id: int, show_issues: bool, fmt: str, api: str | None, data_dir: Pat
 @DATA_DIR
 def held(job_id: int, delete_all: bool, fmt: str, api: str | None, data_dir: Path) -> None:
     """List the records of a job kept to be fixed, with their errors (Review Errors)."""
-    client = Client(api_url(api, data_dir))
     with api_errors():
+        client = Client(api_url(api, data_dir))
         if delete_all:
             click.echo(f"deleted {client.housekeeping(job_id)} held records of job {job_id}")
             return
@@ -258,8 +252,8 @@ def fix(job_id: int, row: int, changes: tuple[str, ...], email: str | None, wait
     bad = [c for c, (_, sep, _) in zip(changes, pairs, strict=True) if not sep]
     if bad:
         raise click.UsageError(f"expected FIELD=VALUE, got {' '.join(bad)}")
-    client = Client(api_url(api, data_dir))
     with api_errors():
+        client = Client(api_url(api, data_dir))
         found = client.fix(job_id, row, {k: v for k, _, v in pairs}, email)
         if wait:
             found = client.wait(int(found["id"]), timeout)
@@ -267,7 +261,7 @@ def fix(job_id: int, row: int, changes: tuple[str, ...], email: str | None, wait
         click.echo(json.dumps(found))
     else:
         _print_job(found)
-    sys.exit(_exit_for(found) if wait else 0)
+    sys.exit(exit_for(found) if wait else 0)
 
 
 @main.command()
@@ -313,3 +307,7 @@ def history(collection: str, institution: str, key: str | None, submission: int 
                        for i, (b, a) in enumerate(zip(c["before"], c["after"], strict=False))
                        if b != a]
             click.echo("    changed fields " + ", ".join(changed))
+
+
+main.add_command(ops.replay)
+main.add_command(ops.dlq)

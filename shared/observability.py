@@ -28,30 +28,63 @@ POST_SECONDS = Histogram("edcs_post_submission_duration_seconds",
                          buckets=(0.1, 0.5, 1, 2.5, 5, 10, 20, 40, 80, 160))
 BACKLOG = Gauge("edcs_submissions_backlog", "Submissions not yet final, by status", ["status"])
 EMAILS = Counter("edcs_notify_emails", "Emails sent or failed", ["milestone", "outcome"])
+DEAD_LETTERS = Counter("edcs_dead_letters", "Events a stage could not process", ["worker"])
+RETRIES = Counter("edcs_worker_retries", "Transient failures retried", ["worker"])
+TICK_FAILURES = Counter("edcs_worker_tick_failures", "Failed runs of a worker's periodic work",
+                        ["worker"])
+WATCHDOG = Counter("edcs_watchdog_actions", "Stuck submissions re-driven or failed", ["action"])
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, stage, logger, message and, when the code gives
+    it (``extra={"submission": id}``), the submission. Messages never carry record values."""
+
+    def __init__(self, stage: str) -> None:
+        super().__init__()
+        self.stage = stage
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as one line of JSON."""
+        entry: dict[str, Any] = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
+            "level": record.levelname, "stage": self.stage, "logger": record.name,
+            "msg": record.getMessage()}
+        submission = getattr(record, "submission", None)
+        if submission is not None:
+            entry["submission"] = submission
+        if record.exc_info and record.exc_info[0] is not None:
+            entry["error"] = record.exc_info[0].__name__  # the type only: messages quote data
+        return json.dumps(entry, ensure_ascii=False)
 
 
 def setup_logging(name: str, level: str = "INFO") -> logging.Logger:
-    """Plain one-line logs naming the process; never log record values."""
-    logging.basicConfig(level=level,
-                        format=f"%(asctime)s {name} %(levelname)s %(name)s: %(message)s")
+    """JSON logs naming the process (stage); never log record values."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter(name))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for noisy in ("aiokafka", "kafka"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     return logging.getLogger(name)
 
 
 class Health:
-    """What /health reports: alive, and when the worker last made progress."""
+    """What /health reports: alive, when the worker last polled, and whether it halted."""
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.started = time.time()
         self.last_poll = 0.0
         self.ready = False
-        self.detail: dict[str, Any] = {}
+        self.halted: str | None = None  # why the worker stopped taking events
 
     def snapshot(self) -> dict[str, Any]:
         """The JSON body of /health."""
-        return {"worker": self.name, "ready": self.ready,
+        return {"worker": self.name, "ready": self.ready, "halted": self.halted,
                 "seconds_since_poll": round(time.time() - self.last_poll, 1)
-                if self.last_poll else None, **self.detail}
+                if self.last_poll else None}
 
 
 def serve_metrics(port: int, health: Callable[[], dict[str, Any]]) -> ThreadingHTTPServer:

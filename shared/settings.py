@@ -30,6 +30,39 @@ class KafkaSettings(BaseModel):
 
 
 
+class RunnerSettings(BaseModel):
+    """How a worker meets failures (shared.messaging.runner)."""
+
+    # Transient failures (database, broker, SMTP unavailable) are retried for this long, with
+    # jittered exponential backoff, before the worker gives up and is restarted.
+    retry_seconds: float = 120.0
+    # A worker stops taking events after this many dead letters in a row from at least
+    # ``dlq_limit_submissions`` different submissions: a bad deploy must not drain a topic,
+    # while one broken file (many bad events, one submission) only fails that file.
+    dlq_limit: int = 50
+    dlq_limit_submissions: int = 3
+    tick_seconds: float = 2.0  # how often a worker's periodic work runs (watchdog, emails)
+
+
+class WatchdogSettings(BaseModel):
+    """When a submission that stopped moving is re-driven from its stored file, or failed."""
+
+    # No submission progressed for this long, and this one is not final: it is stuck.
+    idle_seconds: float = 300.0
+    # This one has not progressed for this long, however busy the rest is: it is stuck.
+    stuck_seconds: float = 3600.0
+    max_redrives: int = 3  # then the submission is failed with the reason
+
+
+class StackSettings(BaseModel):
+    """The embedded stack's supervisor (``edcs up``)."""
+
+    # Tansu's memory engine keeps every event it ever received: when its memory passes this
+    # and no submission is in flight, the supervisor replaces it with an empty one.
+    broker_recycle_mb: int = 2048
+    check_seconds: float = 10.0  # how often memory and worker health are looked at
+
+
 class DatabaseSettings(BaseModel):
     """The operational data store; SQLite by default, PostgreSQL in production."""
 
@@ -70,6 +103,9 @@ class Settings(BaseSettings):
     database: DatabaseSettings = DatabaseSettings()
     smtp: SmtpSettings = SmtpSettings()
     pipeline: PipelineSettings = PipelineSettings()
+    runner: RunnerSettings = RunnerSettings()
+    watchdog: WatchdogSettings = WatchdogSettings()
+    stack: StackSettings = StackSettings()
     metrics_port: int = 0  # 0: no /metrics server in this process
     hmac_key: SecretStr = Field(default=SecretStr("dev-only-change-me"))
 

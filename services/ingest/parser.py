@@ -13,7 +13,7 @@ from typing import BinaryIO
 
 from shared.catalog.models import Layout
 from shared.events.models import EndOfFile, FileReceived
-from shared.events.topics import RECORDS_PARSED
+from shared.events.topics import Topic
 from shared.messaging.runner import Outgoing
 from shared.reader import read_records
 from shared.settings import PipelineSettings
@@ -53,7 +53,8 @@ class BatchBuffer:
         self.buffered -= self.sizes.pop(school)
         head = json.dumps({**self._prefix, "type": "record-batch", "school": school})
         value = b"".join((head[:-1].encode(), b', "records": [', b",".join(records), b"]}"))
-        return Outgoing(RECORDS_PARSED, f"{self.event.submission_id}:{school}".encode(), value)
+        key = f"{self.event.submission_id}:{school}".encode()
+        return Outgoing(Topic.RECORDS_PARSED, key, value)
 
     def drain(self) -> Iterator[Outgoing]:
         """Every batch still buffered."""
@@ -84,6 +85,6 @@ def parse_file(event: FileReceived, stream: BinaryIO, layout: Layout,
     if counted is not None:
         counted(count)
     eof = EndOfFile(**event.model_dump(exclude={"type", "sha256", "delimiter"}), records=count)
-    yield Outgoing(RECORDS_PARSED, f"{event.submission_id}:eof".encode(),
+    yield Outgoing(Topic.RECORDS_PARSED, f"{event.submission_id}:eof".encode(),
                    eof.model_dump_json().encode())
 

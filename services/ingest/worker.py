@@ -1,6 +1,8 @@
 """Ingest worker: files.received -> records.parsed.
 
 Reads each received file from the content-addressed store and streams it into record batches.
+A file that cannot be read at all (its collection is gone, its bytes are missing from the store)
+fails its submission with the reason (shared.errors.PermanentError), through the runner.
 """
 
 from __future__ import annotations
@@ -9,7 +11,9 @@ from collections.abc import Iterator, Sequence
 
 from services.ingest.parser import parse_file
 from shared.catalog.loader import default_catalog
+from shared.errors import PermanentError
 from shared.events.models import FileReceived
+from shared.events.topics import Topic
 from shared.filestore import FileStore
 from shared.messaging.runner import Outgoing, Worker
 from shared.observability import RECORDS, Health
@@ -27,11 +31,14 @@ def build_worker(settings: Settings) -> Worker[FileReceived]:
         for event in events:
             collection = catalog.collection(event.collection)
             if collection is None:  # checked at upload; a replay of an old event may differ
-                continue
+                raise PermanentError(f"the collection {event.collection} is not known to "
+                                     "this version of edcs")
+            if not store.path(event.sha256).is_file():
+                raise PermanentError("the uploaded file is missing from the file store")
             with store.open(event.sha256) as stream:
                 yield from parse_file(event, stream, catalog.layout_of(collection),
                                       settings.pipeline, RECORDS.labels(NAME).inc)
 
-    return Worker(name=NAME, topic="files.received", group="edcs-ingest",
-                  decode=FileReceived.model_validate_json, handle=handle, settings=settings,
-                  health=Health(NAME))
+    return Worker(name=NAME, topic=Topic.FILES_RECEIVED, decode=FileReceived.model_validate_json,
+                  handle=handle, settings=settings, health=Health(NAME),
+                  submission_of=lambda e: e.submission_id)

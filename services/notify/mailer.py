@@ -1,16 +1,27 @@
-"""Send an email through SMTP with bounded retries (tenacity)."""
+"""Send one email through SMTP: the embedded sink or a real relay.
+
+One attempt per call: retries are the email row's (services.notify.outbox), so a relay that is
+down for an hour delays emails, never loses them, and never holds the worker.
+"""
 
 from __future__ import annotations
 
 import smtplib
 from email.message import EmailMessage
 
-from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
-
 from services.notify.render import Message
+from shared.errors import PermanentError
+from shared.intake import email_problem
 from shared.settings import SmtpSettings
 
-RETRYABLE = (smtplib.SMTPException, OSError)
+
+def checked_address(address: str) -> str:
+    """An address fit for a To: header; PermanentError for one that could never be delivered
+    (addresses are checked at upload too; this guards rows written before that check)."""
+    problem = email_problem(address)
+    if problem is not None:
+        raise PermanentError(f"the submitter's email address is not valid: {problem}")
+    return address
 
 
 class SmtpMailer:
@@ -19,14 +30,14 @@ class SmtpMailer:
     def __init__(self, settings: SmtpSettings) -> None:
         self.settings = settings
 
-    @retry(stop=stop_after_attempt(5), wait=wait_exponential_jitter(initial=0.5, max=10),
-           retry=retry_if_exception_type(RETRYABLE), reraise=True)
-    def send(self, recipient: str, message: Message) -> None:
-        """Deliver one message; raises after the last attempt fails."""
+    def send(self, recipient: str, message: Message, message_id: str) -> None:
+        """Deliver one message; raises what SMTP raised (shared.errors classifies it)."""
         mail = EmailMessage()
         mail["From"] = self.settings.sender
-        mail["To"] = recipient
+        mail["To"] = checked_address(recipient)
         mail["Subject"] = message.subject
+        # The same id on every attempt of one email, so a relay or reader can tell a resend.
+        mail["Message-ID"] = f"<{message_id}@edcs.invalid>"
         mail.set_content(message.body)
         s = self.settings
         with smtplib.SMTP(s.host, s.port, timeout=30) as smtp:

@@ -33,6 +33,12 @@ def render(submission: Submission, milestone: str, issue_counts: Mapping[str, in
         return Message(
             subject=f"edcs: {submission.collection} submission {submission.id} received",
             body=f"{head} was received and is being processed.\n\nFollow it here: {link}\n")
+    if submission.status == "failed":
+        return Message(
+            subject=f"edcs: {submission.collection} submission {submission.id} could not be "
+                    "processed",
+            body=f"{head} could not be processed, through no fault in its data that edcs "
+                 f"found.\n\n{submission.message or ''}\n\nDetails: {link}\n")
     if submission.status == "posted":
         subject = (f"edcs: {submission.collection} submission {submission.id} posted: "
                    f"{submission.posted} of {submission.records} records")

@@ -27,7 +27,7 @@ from services.post.posting import (
 from services.post.tables import STAGED
 from shared.catalog.loader import Catalog
 from shared.catalog.models import Collection, Layout, Method, Posting
-from shared.db.models import PostedSchool, Submission
+from shared.db.models import PostedSchool, Submission, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -101,11 +101,13 @@ def post_by_school(sessions: sessionmaker[Session], catalog: Catalog, submission
                                max_issues_per_code):
                     session.execute(update(Submission).where(Submission.id == submission_id)
                                     .values(message=f"Posting school by school: {number} of "
-                                                    f"{len(schools)} posted."))
+                                                    f"{len(schools)} posted.",
+                                            progress_at=utcnow()))
         except IntegrityError:
             log.info("school %s of submission %s is posted by another worker", number,
                      submission_id)
     with sessions.begin() as session:
         submission = session.get(Submission, submission_id, populate_existing=True)
-        assert submission is not None
+        if submission is None:
+            return None
         return finish_by_school(session, submission, collection)

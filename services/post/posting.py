@@ -38,11 +38,13 @@ from services.post.tables import HISTORY, HISTORY_COLUMNS, ODS, ODS_COLUMNS, STA
 from shared.catalog.loader import Catalog
 from shared.catalog.models import Acceptance, Collection, Layout, Method, Posting
 from shared.db.issue_counts import add_counts
+from shared.db.lifecycle import finished
 from shared.db.models import (
     FINAL_STATUSES,
     HeldRecord,
     Submission,
     SubmissionIssue,
+    utcnow,
 )
 from shared.db.ordering import earlier_in_flight
 
@@ -318,13 +320,17 @@ def finish(session: Session, submission: Submission, outcome: Outcome,
         session.execute(delete(HeldRecord).where(
             HeldRecord.submission_id == submission.fixes_submission_id,
             HeldRecord.row == submission.fixes_row))
+    now = utcnow()
     done = session.execute(update(Submission).where(
         Submission.id == submission.id, Submission.status == "posting").values(
         status=outcome.status, records=decision.total, posted=outcome.posted,
         rejected=outcome.rejected, warnings=outcome.warnings, message=outcome.message,
         held=decision.fatal if outcome.status == "posted" else 0,
-        finished_at=dt.datetime.now(dt.UTC).replace(tzinfo=None)))
-    return bool(_count(done))
+        finished_at=now, progress_at=now))
+    if not _count(done):
+        return False
+    finished(session, submission.id, outcome.status, outcome.message)
+    return True
 
 
 def post_submission(session: Session, catalog: Catalog, submission: Submission,

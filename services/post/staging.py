@@ -16,7 +16,7 @@ from services.post.planner import DELETE, KeyMaker
 from shared.catalog.models import Severity
 from shared.db.bulk import insert_rows
 from shared.db.issue_counts import keep_issues
-from shared.db.models import StagedRecord, Submission
+from shared.db.models import StagedRecord, Submission, utcnow
 from shared.events.models import EndOfFile, Record, RecordBatch
 from shared.issues import Issue
 
@@ -81,7 +81,7 @@ def stage_batches(session: Session, submission_id: int, batches: Sequence[Record
         (submission_id, i.row, i.field, i.field_name, i.code, i.severity.value, i.message,
          i.rule_id) for r in unique.values() for i in r.issues], max_issues_per_code)
     session.execute(update(Submission).where(Submission.id == submission_id).values(
-        staged_records=Submission.staged_records + len(unique),
+        staged_records=Submission.staged_records + len(unique), progress_at=utcnow(),
         status="processing").where(Submission.status.in_(("received", "processing"))))
     return len(unique)
 
@@ -89,4 +89,4 @@ def stage_batches(session: Session, submission_id: int, batches: Sequence[Record
 def record_end_of_file(session: Session, event: EndOfFile) -> None:
     """Remember how many records the file has: the barrier opens when that many are staged."""
     session.execute(update(Submission).where(Submission.id == event.submission_id).values(
-        expected_records=event.records))
+        expected_records=event.records, progress_at=utcnow()))

@@ -1,7 +1,8 @@
 """Post worker: records.validated -> the store, and submissions.status.
 
 Stages every batch, and when a submission's staged count reaches its end-of-file count posts it
-in one transaction (services.post.posting), then announces the milestone.
+in one transaction (services.post.posting), then announces the milestone. Its periodic work is
+the watchdog (services.post.watchdog): every submission reaches a final state.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.post.by_school import can_post_by_school, post_by_school
@@ -25,20 +25,17 @@ from services.post.posting import (
     post_submission,
 )
 from services.post.staging import record_end_of_file, stage_batches
+from services.post.watchdog import watch
 from shared.catalog.loader import Catalog, default_catalog
 from shared.catalog.models import Collection, Layout
 from shared.db.models import FINAL_STATUSES, Submission
 from shared.db.ordering import next_in_line
 from shared.db.session import make_engine, make_session_factory
-from shared.events.models import (
-    EndOfFile,
-    RecordBatch,
-    RecordStreamEvent,
-    SubmissionStatus,
-    record_stream,
-)
-from shared.events.topics import SUBMISSIONS_STATUS
-from shared.messaging.runner import Outgoing, Worker
+from shared.errors import PermanentError
+from shared.events.models import EndOfFile, RecordBatch, RecordStreamEvent, record_stream
+from shared.events.topics import Topic
+from shared.filestore import FileStore
+from shared.messaging.runner import Outgoing, Worker, status_event
 from shared.observability import POST_SECONDS, RECORDS, SUBMISSIONS, Health
 from shared.settings import Settings
 
@@ -46,19 +43,12 @@ NAME = "post"
 log = logging.getLogger(__name__)
 
 
-def status_message(submission_id: int, status: str) -> Outgoing:
-    """The 'processed' milestone of a submission that reached a final status."""
-    event = SubmissionStatus(submission_id=submission_id, milestone="processed", status=status)
-    return Outgoing(SUBMISSIONS_STATUS, str(submission_id).encode(),
-                    event.model_dump_json().encode())
-
-
 def stage_events(session: Session, catalog: Catalog, events: Sequence[RecordStreamEvent],
                  max_issues_per_code: int = 1000,
                  ) -> tuple[list[Outgoing], list[tuple[int, Collection, Layout]]]:
     """Stage every event of one fetch (one transaction for all its submissions).
 
-    Returns the milestones to repeat (events of submissions already final: a replay) and the
+    Returns the milestones to repeat (the end of a file already final: a replay) and the
     submissions that may now be complete.
     """
     by_submission: dict[int, list[RecordStreamEvent]] = defaultdict(list)
@@ -69,11 +59,14 @@ def stage_events(session: Session, catalog: Catalog, events: Sequence[RecordStre
     for submission_id, group in by_submission.items():
         submission = session.get(Submission, submission_id)
         collection = catalog.collection(submission.collection) if submission else None
-        if submission is None or collection is None:
-            log.warning("events for unknown submission %s skipped", submission_id)
-            continue
+        if submission is None:
+            raise PermanentError("the submission is not in the store")
+        if collection is None:
+            raise PermanentError(f"the collection {submission.collection} is not known to "
+                                 "this version of edcs")
         if submission.status in FINAL_STATUSES:
-            repeats.append(status_message(submission_id, submission.status))
+            if any(isinstance(e, EndOfFile) for e in group):
+                repeats.append(status_event(submission_id, submission.status))
             continue
         layout = catalog.layout_of(collection)
         batches = [e for e in group if isinstance(e, RecordBatch)]
@@ -97,7 +90,8 @@ def post_if_complete(sessions: sessionmaker[Session], catalog: Catalog, submissi
         if not claim(session, submission_id):
             return None
         submission = session.get(Submission, submission_id, populate_existing=True)
-        assert submission is not None
+        if submission is None:
+            return None
         large = (by_school_above is not None
                  and (submission.expected_records or 0) > by_school_above
                  and can_post_by_school(layout, collection))
@@ -129,26 +123,46 @@ def _finished(sessions: sessionmaker[Session], submission_id: int, outcome: Outc
     log.info("submission %s %s in %.1f s: %s posted, %s rejected, cleared in %.1f s",
              submission_id, outcome.status, posting, outcome.posted, outcome.rejected,
              time.perf_counter() - started)
-    return status_message(submission_id, outcome.status)
+    return status_event(submission_id, outcome.status)
 
 
-def resume_posting(sessions: sessionmaker[Session], catalog: Catalog,
-                   max_issues_per_code: int) -> list[Outgoing]:
-    """Finish large files a stopped worker left half-posted (only those commit 'posting')."""
+def finish_half_posted(sessions: sessionmaker[Session], catalog: Catalog, submission_id: int,
+                       max_issues_per_code: int) -> list[Outgoing]:
+    """Finish a large file a stopped worker left half-posted (only those commit 'posting')."""
     with sessions() as session:
-        stuck = list(session.scalars(select(Submission).where(Submission.status == "posting")))
-    out = []
-    for submission in stuck:
-        collection = catalog.collection(submission.collection)
+        submission = session.get(Submission, submission_id)
+        collection = catalog.collection(submission.collection) if submission else None
+    if submission is None or collection is None or submission.status != "posting":
+        return []
+    started = time.perf_counter()
+    outcome = post_by_school(sessions, catalog, submission_id, collection,
+                             catalog.layout_of(collection), max_issues_per_code)
+    if outcome is None:
+        return []
+    return [_finished(sessions, submission_id, outcome, time.perf_counter() - started)]
+
+
+def post_in_line(sessions: sessionmaker[Session], catalog: Catalog, submission_id: int,
+                 max_issues_per_code: int = 1000, by_school_above: int | None = None
+                 ) -> list[Outgoing]:
+    """Post the submission if it is complete, then each next file of its institution and
+    collection that posting it unblocked."""
+    out: list[Outgoing] = []
+    candidate: int | None = submission_id
+    while candidate is not None:
+        with sessions() as session:
+            submission = session.get(Submission, candidate)
+            collection = catalog.collection(submission.collection) if submission else None
         if collection is None:
-            continue
-        layout = catalog.layout_of(collection)
-        started = time.perf_counter()
-        outcome = post_by_school(sessions, catalog, submission.id, collection, layout,
-                                 max_issues_per_code)
-        if outcome is not None:
-            out.append(_finished(sessions, submission.id, outcome,
-                                 time.perf_counter() - started))
+            break
+        done = post_if_complete(sessions, catalog, candidate, collection,
+                                catalog.layout_of(collection), max_issues_per_code,
+                                by_school_above)
+        if done is None:
+            break
+        out.append(done)
+        with sessions() as session:
+            candidate = next_in_line(session, candidate)
     return out
 
 
@@ -158,17 +172,9 @@ def handle_events(sessions: sessionmaker[Session], catalog: Catalog,
     """Stage a fetch of events, then post every submission it completes."""
     with sessions.begin() as session:
         out, touched = stage_events(session, catalog, events, max_issues_per_code)
-    for submission_id, collection, layout in touched:
-        candidate: int | None = submission_id
-        # Posting one file may unblock the institution's next file, already complete.
-        while candidate is not None:
-            done = post_if_complete(sessions, catalog, candidate, collection, layout,
-                                    max_issues_per_code, by_school_above)
-            if done is None:
-                break
-            out.append(done)
-            with sessions() as session:
-                candidate = next_in_line(session, candidate)
+    for submission_id, _, _ in touched:
+        out += post_in_line(sessions, catalog, submission_id, max_issues_per_code,
+                            by_school_above)
     return out
 
 
@@ -176,20 +182,26 @@ def build_worker(settings: Settings) -> Worker[RecordStreamEvent]:
     """The post stage wired to its topic, store and catalog."""
     catalog = default_catalog()
     sessions = make_session_factory(make_engine(settings.database.url))
-    with sessions.begin() as session:
-        cleared = clear_staging(session)
-    if cleared:
-        log.info("cleared %s staged records of finished submissions", cleared)
-
-    pending = resume_posting(sessions, catalog, settings.pipeline.max_issues_per_code)
+    store = FileStore(settings.files_dir)
+    cap = settings.pipeline.max_issues_per_code
+    above = settings.pipeline.post_by_school_above
+    started = False
 
     def handle(events: Sequence[RecordStreamEvent]) -> list[Outgoing]:
-        out = pending[:]  # milestones of files resumed at start go out with the first fetch
-        pending.clear()
-        return out + handle_events(sessions, catalog, events,
-                                   settings.pipeline.max_issues_per_code,
-                                   settings.pipeline.post_by_school_above)
+        return handle_events(sessions, catalog, events, cap, above)
 
-    return Worker(name=NAME, topic="records.validated", group="edcs-post",
-                  decode=record_stream.validate_json, handle=handle, settings=settings,
-                  health=Health(NAME))
+    def tick() -> list[Outgoing]:
+        nonlocal started
+        if not started:  # at start: staged rows a crash left behind of finished files
+            with sessions.begin() as session:
+                cleared = clear_staging(session)
+            if cleared:
+                log.info("cleared %s staged records of finished submissions", cleared)
+            started = True
+        return watch(sessions, catalog, store, settings.watchdog,
+                     post=lambda sid: post_in_line(sessions, catalog, sid, cap, above),
+                     finish_large=lambda sid: finish_half_posted(sessions, catalog, sid, cap))
+
+    return Worker(name=NAME, topic=Topic.RECORDS_VALIDATED, decode=record_stream.validate_json,
+                  handle=handle, tick=tick, settings=settings, health=Health(NAME),
+                  submission_of=lambda e: e.submission_id)

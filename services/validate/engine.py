@@ -57,6 +57,11 @@ class Validator:
 
     def validate(self, fields: list[str], row: int, context: Context) -> list[Issue]:
         """Every issue of one record (fields in layout order, already split)."""
+        if len(fields) != len(self.names):  # never from our reader; a foreign producer's
+            return [Issue(row=row, field=None, field_name=None, code="field-count",
+                          severity=Severity.FATAL,
+                          message=f"Row {row} has {len(fields)} fields; a "
+                                  f"{self.layout.record_type} record has {len(self.names)}.")]
         issues: list[Issue] = []
         failed: set[str] = set()
         checks, rules = self._fields, self._rules

@@ -11,8 +11,9 @@ from collections.abc import Iterator, Sequence
 
 from services.validate.engine import Context, validator_for
 from shared.catalog.loader import Catalog, default_catalog
-from shared.events.models import EndOfFile, RecordBatch, RecordStreamEvent, record_stream
-from shared.events.topics import RECORDS_VALIDATED
+from shared.errors import PermanentError
+from shared.events.models import EndOfFile, Record, RecordBatch, RecordStreamEvent, record_stream
+from shared.events.topics import Topic
 from shared.messaging.runner import Outgoing, Worker
 from shared.observability import ISSUES, RECORDS, Health
 from shared.settings import Settings
@@ -21,18 +22,23 @@ NAME = "validate"
 
 
 def validate_batch(batch: RecordBatch, catalog: Catalog) -> RecordBatch:
-    """The batch with every record's issues added (parse issues are kept)."""
+    """A copy of the batch with every record's issues added (parse issues are kept)."""
     collection = catalog.collection(batch.collection)
     if collection is None:
-        return batch
+        raise PermanentError(f"the collection {batch.collection} is not known to this version "
+                             "of edcs")
     validator = validator_for(catalog.layout_of(collection), catalog)
     context = Context(institution_id=batch.institution_id, submitted_on=batch.submitted_on)
+    records = []
     for record in batch.records:
+        issues = record.issues
         if record.fields is not None:
-            record.issues.extend(validator.validate(record.fields, record.row, context))
-        for issue in record.issues:
+            issues = [*issues, *validator.validate(record.fields, record.row, context)]
+        for issue in issues:
             ISSUES.labels(issue.code, issue.severity.value).inc()
-    return batch
+        records.append(Record.model_construct(row=record.row, fields=record.fields,
+                                              issues=issues))
+    return batch.model_copy(update={"records": records})
 
 
 def build_worker(settings: Settings) -> Worker[RecordStreamEvent]:
@@ -43,13 +49,13 @@ def build_worker(settings: Settings) -> Worker[RecordStreamEvent]:
         for event in events:
             if isinstance(event, EndOfFile):
                 key = f"{event.submission_id}:eof".encode()
-                yield Outgoing(RECORDS_VALIDATED, key, event.model_dump_json().encode())
+                yield Outgoing(Topic.RECORDS_VALIDATED, key, event.model_dump_json().encode())
                 continue
             validated = validate_batch(event, catalog)
             RECORDS.labels(NAME).inc(len(validated.records))
             key = f"{event.submission_id}:{event.school}".encode()
-            yield Outgoing(RECORDS_VALIDATED, key, validated.model_dump_json().encode())
+            yield Outgoing(Topic.RECORDS_VALIDATED, key, validated.model_dump_json().encode())
 
-    return Worker(name=NAME, topic="records.parsed", group="edcs-validate",
-                  decode=record_stream.validate_json, handle=handle, settings=settings,
-                  health=Health(NAME))
+    return Worker(name=NAME, topic=Topic.RECORDS_PARSED, decode=record_stream.validate_json,
+                  handle=handle, settings=settings, health=Health(NAME),
+                  submission_of=lambda e: e.submission_id)

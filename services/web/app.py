@@ -1,14 +1,18 @@
 """The web app: upload page, job pages, and the JSON API behind ``edcs submit``.
 
-Run with ``python -m services.web`` (uvicorn). Publishes to files.received and
-submissions.status after the job row is committed.
+Run with ``python -m services.web`` (uvicorn). An upload's events are written to the outbox with
+its job and published after the commit; the outbox relay (at start and every few seconds)
+publishes whatever a crash or a broker outage left there.
 """
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import datetime as dt
+import html
 import io
+import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -28,6 +32,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from sqlalchemy import delete, func, select, update
 
+from services.web.context import WebContext
+from services.web.operations_api import operations_router
 from services.web.records import DELIMITERS, export_lines, history_of, upload_text
 from services.web.submissions import (
     Accepted,
@@ -40,8 +46,10 @@ from shared.catalog.loader import default_catalog
 from shared.catalog.models import Layout
 from shared.db.models import FINAL_STATUSES, HeldRecord, Institution, Submission
 from shared.db.session import make_engine, make_session_factory
+from shared.errors import reason_of
 from shared.filestore import FileStore
-from shared.messaging.kafka import make_producer, topic_name
+from shared.messaging import outbox
+from shared.messaging.kafka import make_producer
 from shared.observability import BACKLOG
 from shared.settings import Settings
 
@@ -55,6 +63,9 @@ class Fix(BaseModel):
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
 ISSUES_ON_PAGE = 200
+OUTBOX_EVERY = 5.0  # seconds between relay rounds
+OUTBOX_GRACE = dt.timedelta(seconds=10)  # rows younger than this are still being published
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings) -> FastAPI:  # noqa: C901 - one closure per route
@@ -62,19 +73,34 @@ def create_app(settings: Settings) -> FastAPI:  # noqa: C901 - one closure per r
     catalog = default_catalog()
     sessions = make_session_factory(make_engine(settings.database.url))
     store = FileStore(settings.files_dir)
-    state: dict[str, Any] = {}
+    web = WebContext(settings, catalog, sessions, store)
+
+    async def relay_forever(producer: Any) -> None:
+        first = True
+        while True:
+            try:
+                await outbox.relay(sessions, producer, settings.kafka,
+                                   older_than=None if first else OUTBOX_GRACE)
+                first = False
+            except Exception as exc:  # noqa: BLE001 - the rows stay; the next round retries
+                log.warning("outbox relay failed (next round in %s s): %s",
+                            OUTBOX_EVERY, reason_of(exc))
+            await asyncio.sleep(OUTBOX_EVERY)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         producer = make_producer(settings.kafka)
         await producer.start()
-        state["producer"] = producer
+        web.state["producer"] = producer
+        relay = asyncio.create_task(relay_forever(producer))
         try:
             yield
         finally:
+            relay.cancel()
             await producer.stop()
 
     app = FastAPI(title="edcs", lifespan=lifespan)
+    app.include_router(operations_router(web))
 
     async def submit(file: UploadFile, collection: str, institution: str,
                      email: str | None, fixes: tuple[int, int] | None = None) -> Submission:
@@ -87,10 +113,7 @@ def create_app(settings: Settings) -> FastAPI:  # noqa: C901 - one closure per r
                     max_bytes=settings.pipeline.max_upload_bytes, fixes=fixes)
 
         accepted = await run_in_threadpool(work)
-        producer = state["producer"]
-        for out in accepted.events:
-            await producer.send_and_wait(topic_name(settings.kafka, out.topic), out.value,
-                                         key=out.key)
+        await web.publish(accepted.outbox_ids)
         return accepted.submission
 
     def job(submission_id: int) -> dict[str, Any]:
@@ -270,7 +293,7 @@ def create_app(settings: Settings) -> FastAPI:  # noqa: C901 - one closure per r
         try:
             submission = await submit(file, collection, institution, email)
         except UploadRefused as refused:
-            return HTMLResponse(f"<p class=error>{refused.issue.message}</p>"
+            return HTMLResponse(f"<p class=error>{html.escape(refused.issue.message)}</p>"
                                 '<p><a href="/">Back</a></p>', status_code=refused.status)
         return RedirectResponse(f"/jobs/{submission.id}", status_code=303)
 

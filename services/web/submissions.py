@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -12,23 +11,34 @@ from sqlalchemy.orm import Session
 from shared.catalog.loader import Catalog, default_catalog
 from shared.catalog.models import Posting
 from shared.db.issue_counts import keep_issues, totals
-from shared.db.models import FINAL_STATUSES, Institution, Submission, SubmissionIssue
+from shared.db.lifecycle import owe_email, record_event
+from shared.db.models import (
+    FINAL_STATUSES,
+    Email,
+    Institution,
+    Submission,
+    SubmissionEvent,
+    SubmissionIssue,
+    utcnow,
+)
 from shared.db.ordering import waiting_for
-from shared.events.models import FileReceived, SubmissionStatus
-from shared.events.topics import FILES_RECEIVED, SUBMISSIONS_STATUS
+from shared.events.models import SubmissionStatus
+from shared.events.topics import Topic
 from shared.filestore import FileStore
-from shared.intake import check_upload
+from shared.intake import check_upload, email_problem
 from shared.issues import Issue
+from shared.messaging import outbox
 from shared.messaging.runner import Outgoing
 from shared.reader import SNIFF_BYTES, file_issue
+from shared.redrive import received_event
 
 
 @dataclass
 class Accepted:
-    """A stored upload: its job, and the events to publish once the job is committed."""
+    """A stored upload: its job, and the outbox rows to publish once the job is committed."""
 
     submission: Submission
-    events: list[Outgoing]
+    outbox_ids: list[int]
 
 
 class UploadRefused(Exception):  # noqa: N818 - a refusal, not a failure of edcs
@@ -43,13 +53,22 @@ class UploadRefused(Exception):  # noqa: N818 - a refusal, not a failure of edcs
 def accept_upload(session: Session, catalog: Catalog, store: FileStore, *, stream: BinaryIO,
                   filename: str, collection: str, institution_id: str, submitted_by: str | None,
                   max_bytes: int, fixes: tuple[int, int] | None = None) -> Accepted:
-    """Run the preliminary checks and create the job (committed by the caller)."""
+    """Run the preliminary checks and create the job (committed by the caller).
+
+    The job's events go to the outbox and its first email is owed, in the same transaction:
+    the caller publishes them after the commit (shared.messaging.outbox).
+    """
     if catalog.collection(collection) is None:
         raise UploadRefused(422, check_upload(catalog, collection, b"").issues[0])
     institution = session.get(Institution, institution_id)
     if institution is None:
         raise UploadRefused(404, file_issue(
             "unknown-institution", f"Institution '{institution_id}' is not known to edcs."))
+    if submitted_by:
+        problem = email_problem(submitted_by)
+        if problem is not None:
+            raise UploadRefused(422, file_issue(
+                "invalid-email", f"The email address for results is not valid: {problem}."))
     try:
         sha, size = store.put(stream, max_bytes)
     except ValueError:
@@ -59,34 +78,36 @@ def accept_upload(session: Session, catalog: Catalog, store: FileStore, *, strea
     with store.open(sha) as fh:
         head = fh.read(SNIFF_BYTES)
     intake = check_upload(catalog, collection, head)
+    now = utcnow()
     submission = Submission(
         collection=collection.upper(), institution_id=institution_id, filename=filename[:255],
         sha256=sha, size_bytes=size, submitted_by=submitted_by or institution.contact_email,
-        status="received" if intake.accepted else "rejected",
+        status="received" if intake.accepted else "rejected", received_at=now,
+        progress_at=now,
         fixes_submission_id=fixes[0] if fixes else None, fixes_row=fixes[1] if fixes else None)
     session.add(submission)
     session.flush()
-    events: list[Outgoing] = []
     key = str(submission.id).encode()
-    if not intake.accepted:
+    if not intake.accepted or intake.delimiter is None:
         submission.message = " ".join(i.message for i in intake.issues)
         submission.finished_at = submission.received_at
         keep_issues(session, submission.id, [
             (submission.id, None, None, None, i.code, i.severity.value, i.message, None)
             for i in intake.issues], cap=len(intake.issues))
+        record_event(session, submission.id, "rejected", submission.message)
+        owe_email(session, submission.id, "rejected")
         status = SubmissionStatus(submission_id=submission.id, milestone="rejected",
                                   status="rejected")
-        events.append(Outgoing(SUBMISSIONS_STATUS, key, status.model_dump_json().encode()))
-        return Accepted(submission, events)
-    assert intake.delimiter is not None
-    received = FileReceived(submission_id=submission.id, collection=submission.collection,
-                            institution_id=institution_id, submitted_on=dt.date.today(),
-                            sha256=sha, delimiter=intake.delimiter)
+        events = [Outgoing(Topic.SUBMISSIONS_STATUS, key, status.model_dump_json().encode())]
+        return Accepted(submission, outbox.put(session, events))
+    record_event(session, submission.id, "received",
+                 f"Received {size} bytes; the file passed the preliminary checks.")
+    owe_email(session, submission.id, "received")
     status = SubmissionStatus(submission_id=submission.id, milestone="received",
                               status="received")
-    events += [Outgoing(FILES_RECEIVED, key, received.model_dump_json().encode()),
-               Outgoing(SUBMISSIONS_STATUS, key, status.model_dump_json().encode())]
-    return Accepted(submission, events)
+    events = [received_event(submission, intake.delimiter),
+              Outgoing(Topic.SUBMISSIONS_STATUS, key, status.model_dump_json().encode())]
+    return Accepted(submission, outbox.put(session, events))
 
 
 def standing(session: Session, submission: Submission) -> str | None:
@@ -120,6 +141,12 @@ def job_json(session: Session, submission: Submission, base_url: str) -> dict[st
         "issues": sum(counts.values()), "issue_counts": counts,
         "message": submission.message,
         "waiting_for": waiting_for(session, submission),
+        "redrives": submission.redrives, "replays": submission.replays,
+        "history": history_of(session, submission.id),
+        "emails": [{"milestone": e.milestone, "round": e.round, "status": e.status,
+                    "attempts": e.attempts, "error": e.error} for e in session.scalars(
+                        select(Email).where(Email.submission_id == submission.id)
+                        .order_by(Email.id))],
         "received_at": submission.received_at.isoformat(timespec="seconds") + "Z",
         "finished_at": submission.finished_at.isoformat(timespec="seconds") + "Z"
         if submission.finished_at else None,
@@ -129,6 +156,14 @@ def job_json(session: Session, submission: Submission, base_url: str) -> dict[st
                   "held": f"{link}/api/submissions/{submission.id}/held",
                   "file": f"{link}/api/submissions/{submission.id}/file"},
     }
+
+
+def history_of(session: Session, submission_id: int) -> list[dict[str, str]]:
+    """What happened to the submission, oldest first."""
+    return [{"at": e.at.isoformat(timespec="seconds") + "Z", "kind": e.kind,
+             "message": e.message} for e in session.scalars(
+                 select(SubmissionEvent).where(SubmissionEvent.submission_id == submission_id)
+                 .order_by(SubmissionEvent.id))]
 
 
 def issues_of(session: Session, submission_id: int, limit: int | None = None

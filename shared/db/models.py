@@ -9,7 +9,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
@@ -72,6 +81,23 @@ class Submission(Base):
     # A correction of one held record of an earlier submission (valid-records-post).
     fixes_submission_id: Mapped[int | None]
     fixes_row: Mapped[int | None]
+    # The failure lifecycle (shared.db.lifecycle): when the file last moved on, how often the
+    # watchdog or a restart re-drove it, and how often an operator replayed it.
+    progress_at: Mapped[dt.datetime | None]
+    redrives: Mapped[int] = mapped_column(default=0)
+    replays: Mapped[int] = mapped_column(default=0)
+
+
+class SubmissionEvent(Base):
+    """What happened to a submission, oldest first: the job's history (received, re-driven,
+    replayed, failed, posted, email problems), each with a message a person can act on."""
+
+    __tablename__ = "submission_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(20))
+    message: Mapped[str] = mapped_column(Text)
 
 
 class SubmissionIssue(Base):
@@ -181,16 +207,60 @@ class RecordHistory(Base):
 
 
 class Email(Base):
-    """Every email edcs sends, kept for Review Email; one per submission milestone."""
+    """Every email edcs owes or sent, kept for Review Email: one per submission, milestone and
+    round (a replay starts a new round).
+
+    The row is written in the same transaction as the milestone it tells of (the outbox of
+    emails), so no milestone goes untold; notify claims a row before sending it, so two notify
+    workers never send the same email.
+    """
 
     __tablename__ = "emails"
-    __table_args__ = (UniqueConstraint("submission_id", "milestone"),)
+    __table_args__ = (UniqueConstraint("submission_id", "milestone", "round"),
+                      Index("ix_emails_status", "status", "next_attempt_at"))
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"))
     milestone: Mapped[str] = mapped_column(String(20))
+    round: Mapped[int] = mapped_column(default=0)
     recipient: Mapped[str] = mapped_column(String(320))
-    subject: Mapped[str] = mapped_column(String(300))
-    body: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(10))
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(10))  # pending, sending, retry, sent, failed
     attempts: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    next_attempt_at: Mapped[dt.datetime | None]  # pending/retry: not before; sending: lease end
+    sent_at: Mapped[dt.datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)  # why the last attempt failed (no values)
+
+
+class DeadLetter(Base):
+    """An event a stage could not process, kept for the operator (``edcs dlq``).
+
+    Also published to the topic's dead-letter twin. ``value`` is the event as it was received:
+    it can hold student data, so only operators may read it; ``reason`` never does.
+    """
+
+    __tablename__ = "dead_letters"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    stage: Mapped[str] = mapped_column(String(20))
+    topic: Mapped[str] = mapped_column(String(100))
+    partition: Mapped[int]
+    offset: Mapped[int]
+    key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    value: Mapped[bytes | None] = mapped_column(LargeBinary)
+    submission_id: Mapped[int | None] = mapped_column(index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    replayed_at: Mapped[dt.datetime | None]
+
+
+class OutboxMessage(Base):
+    """An event written in the same transaction as the change it announces, published after the
+    commit and then deleted; whatever a crash leaves here is published at the next start."""
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    topic: Mapped[str] = mapped_column(String(100))
+    key: Mapped[bytes] = mapped_column(LargeBinary)
+    value: Mapped[bytes] = mapped_column(LargeBinary)

@@ -6,9 +6,28 @@ import gc
 from collections.abc import Callable
 from typing import Any
 
-from shared.messaging.runner import Worker, run_until_signalled
+from sqlalchemy.orm import Session, sessionmaker
+
+from shared.db.lifecycle import keep_dead_letter
+from shared.db.session import make_engine, make_session_factory
+from shared.messaging.runner import DeadLetterSink, Worker, run_until_signalled
 from shared.observability import serve_metrics, setup_logging
 from shared.settings import Settings
+
+
+def stored_dead_letters(sessions: sessionmaker[Session]) -> DeadLetterSink:
+    """Dead letters kept in the store (``edcs dlq``), each failing its submission."""
+
+    def keep(*, stage: str, topic: str, partition: int, offset: int, key: bytes | None,
+             value: bytes | None, submission_id: int | None, reason: str,
+             fail_submission: bool) -> int:
+        with sessions.begin() as session:
+            return keep_dead_letter(session, stage=stage, topic=topic, partition=partition,
+                                    offset=offset, key=key, value=value,
+                                    submission_id=submission_id, reason=reason,
+                                    fail_submission=fail_submission)
+
+    return keep
 
 
 def main(name: str, build: Callable[[Settings], Worker[Any]]) -> None:
@@ -16,6 +35,9 @@ def main(name: str, build: Callable[[Settings], Worker[Any]]) -> None:
     settings = Settings()
     log = setup_logging(name)
     worker = build(settings)
+    if worker.dead_letters is None:
+        worker.dead_letters = stored_dead_letters(
+            make_session_factory(make_engine(settings.database.url)))
     # Batches allocate many short-lived objects; CPython's default thresholds make the cyclic
     # collector the bottleneck (kafka-on-tansu.md §4e: 4-5x slower decoding). Start-up objects
     # are frozen out of every collection.

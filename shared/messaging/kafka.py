@@ -5,7 +5,7 @@ This is the only module that imports a Kafka client.
 
 from __future__ import annotations
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
@@ -43,6 +43,19 @@ def make_consumer(settings: KafkaSettings, topic: str, group: str) -> AIOKafkaCo
         max_partition_fetch_bytes=2 * 1024 * 1024,
         fetch_max_bytes=8 * 1024 * 1024,
     )
+
+
+def make_reader(settings: KafkaSettings) -> AIOKafkaConsumer:
+    """A consumer outside every group, for reading topics by offset (replay, operator tools)."""
+    return AIOKafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=None,
+                            enable_auto_commit=False, auto_offset_reset="earliest",
+                            max_partition_fetch_bytes=2 * 1024 * 1024,
+                            fetch_max_bytes=8 * 1024 * 1024)
+
+
+def partition(settings: KafkaSettings, topic: str, number: int) -> TopicPartition:
+    """A partition of a logical topic, by its deployed name."""
+    return TopicPartition(topic_name(settings, topic), number)
 
 
 def create_topics(settings: KafkaSettings) -> list[str]:

@@ -10,6 +10,7 @@ because end dates are derived, never taken from the file (design.md §4).
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,13 +19,23 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.post.by_school import post_school
 from services.post.posting import claim, decide
-from services.post.worker import handle_events, resume_posting
+from services.post.watchdog import watch
+from services.post.worker import finish_half_posted, handle_events, post_in_line
 from services.web.submissions import job_json
 from shared.catalog.loader import default_catalog
 from shared.catalog.models import Severity
-from shared.db.models import HeldRecord, OdsRecord, RecordHistory, Submission, SubmissionIssue
+from shared.db.models import (
+    HeldRecord,
+    OdsRecord,
+    RecordHistory,
+    Submission,
+    SubmissionIssue,
+    utcnow,
+)
 from shared.events.models import EndOfFile, Record, RecordBatch
+from shared.filestore import FileStore
 from shared.issues import Issue
+from shared.settings import WatchdogSettings
 
 pytestmark = pytest.mark.integration
 CATALOG = default_catalog()
@@ -426,8 +437,13 @@ def test_a_large_file_left_half_posted_is_finished_once_at_restart(
     with sessions.begin() as session:  # the school is taken: nobody posts it twice
         assert not post_school(session, CATALOG, sid, layout, "2222222", 1000)
     assert len(stored(sessions, "SENR", "ssid", "school_of_attendance")) == 2
-    # The worker that starts next finishes the file.
-    out = resume_posting(sessions, CATALOG, 1000)
+    # A minute later the watchdog of the worker that starts next finishes the file.
+    with sessions.begin() as session:
+        session.execute(update(Submission).where(Submission.id == sid).values(
+            progress_at=utcnow() - dt.timedelta(minutes=2)))
+    out = watch(sessions, CATALOG, FileStore(Path("/nonexistent")), WatchdogSettings(),
+                post=lambda s: post_in_line(sessions, CATALOG, s),
+                finish_large=lambda s: finish_half_posted(sessions, CATALOG, s, 1000))
     assert len(out) == 1
     done = status_of(sessions, sid)
     assert (done.status, done.posted) == ("posted", 6)
@@ -435,7 +451,7 @@ def test_a_large_file_left_half_posted_is_finished_once_at_restart(
         adds = session.scalars(select(RecordHistory).where(
             RecordHistory.submission_id == sid, RecordHistory.action == "add")).all()
     assert len(adds) == 6
-    assert resume_posting(sessions, CATALOG, 1000) == []
+    assert finish_half_posted(sessions, CATALOG, sid, 1000) == []
 
 
 def status_of(sessions: sessionmaker[Session], sid: int) -> Submission:

@@ -16,7 +16,7 @@ import pytest
 from services.ingest import parser
 from services.ingest.parser import UNKNOWN_SCHOOL, BatchBuffer, parse_file
 from shared.events.models import EndOfFile, FileReceived, RecordBatch, record_stream
-from shared.events.topics import RECORDS_PARSED
+from shared.events.topics import Topic
 from shared.messaging.runner import Outgoing
 from shared.settings import PipelineSettings
 from tests.unit.senr_rows import INDEX, LAYOUT, generate, line, senr_row
@@ -65,7 +65,7 @@ def batches_of(messages: list[Outgoing]) -> list[tuple[bytes, RecordBatch]]:
 def test_every_batch_decodes_and_carries_the_submission() -> None:
     data, _, _ = mixed_file()
     messages = run(data)
-    assert all(m.topic == RECORDS_PARSED for m in messages)
+    assert all(m.topic == Topic.RECORDS_PARSED for m in messages)
     for _key, batch in batches_of(messages):
         assert batch.type == "record-batch"
         assert (batch.submission_id, batch.collection, batch.institution_id,
