@@ -1,9 +1,12 @@
 """Streaming reader for delimited record files: bytes in, located rows out.
 
-Liberal where it is harmless (CRLF or LF, a UTF-8 BOM, blank lines, either delimiter the layout
-allows), strict where meaning would change: a byte that is not UTF-8 is an error at its row and
-column, and a row with the wrong number of fields is an error at that row, never a shifted parse
-(design.md §4b). The file is read line by line and never held whole.
+Liberal where it is harmless (CRLF, LF or old-Mac CR-only line endings, a UTF-8 BOM, blank
+lines, either delimiter the layout allows), strict where meaning would change: a byte that is
+not UTF-8 is an error at its row and column, and a row with the wrong number of fields is an
+error at that row, never a shifted parse (design.md §4b). The file is read in chunks and never
+held whole; a row longer than ``max_row_bytes`` is reported by its length and skipped without
+being held, so one enormous value (or a file with no line breaks) costs no more memory than a
+chunk.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from shared.issues import Issue
 
 BOM = b"\xef\xbb\xbf"
 SNIFF_BYTES = 8192
+CHUNK = 1 << 20
+MAX_ROW_BYTES = 65_536  # far above any layout's widest record; see PipelineSettings
 
 
 @dataclass(slots=True)
@@ -73,15 +78,58 @@ def _split(line: str, delimiter: str) -> list[str]:
     return next(csv.reader([line], delimiter=delimiter))
 
 
-def read_records(stream: BinaryIO, layout: Layout, delimiter: str) -> Iterator[RawRecord]:
+def physical_lines(stream: BinaryIO, limit: int = MAX_ROW_BYTES) -> Iterator[bytes | int]:
+    """Every physical line without its line ending, or, for a line longer than ``limit``
+    bytes, its length (the line itself is never held). LF and CRLF end lines; a file whose
+    first chunk has a CR but no LF is read as CR-only."""
+    first = stream.read(CHUNK)
+    sep = b"\r" if b"\r" in first and b"\n" not in first else b"\n"
+    pending = b""
+    overflow = 0  # length so far of a line too long to keep
+    chunk = first
+    while chunk:
+        parts = chunk.split(sep)
+        for part in parts[:-1]:
+            if overflow:
+                yield overflow + len(part)
+                overflow = 0
+                continue
+            line = pending + part if pending else part
+            pending = b""
+            yield len(line) if len(line) > limit else line.removesuffix(b"\r")
+        last = parts[-1]
+        if overflow:
+            overflow += len(last)
+        else:
+            pending += last
+            if len(pending) > limit:
+                overflow, pending = len(pending), b""
+        chunk = stream.read(CHUNK)
+    if overflow:
+        yield overflow
+    elif pending:
+        yield pending.removesuffix(b"\r")
+
+
+def read_records(stream: BinaryIO, layout: Layout, delimiter: str,
+                 max_row_bytes: int = MAX_ROW_BYTES) -> Iterator[RawRecord]:
     """Yield every non-blank data row of a delimited file with its physical line number (the
     header row of a layout that has one was checked at intake and is skipped)."""
     expected = len(layout.fields)
     header_pending = layout.framing.header
-    for row, raw in enumerate(stream, 1):
+    for row, raw in enumerate(physical_lines(stream, max_row_bytes), 1):
+        if isinstance(raw, int):
+            header_pending = False
+            yield RawRecord(row, None, [Issue(
+                row=row, field=None, field_name=None, code="row-too-long",
+                severity=Severity.FATAL,
+                message=f"Row {row} is {raw:,} bytes long; edcs reads rows of at most "
+                        f"{max_row_bytes:,} bytes (a {layout.record_type} record is far "
+                        "shorter), so it was not read. Look for a value pasted into a field "
+                        "by mistake, or for line breaks missing from the file.")])
+            continue
         if row == 1:
             raw = raw.removeprefix(BOM)
-        raw = raw.rstrip(b"\r\n")
         if not raw.strip():
             continue
         if header_pending:
@@ -98,10 +146,12 @@ def read_records(stream: BinaryIO, layout: Layout, delimiter: str) -> Iterator[R
             continue
         fields = _split(line, delimiter)
         if len(fields) != expected:
+            hint = (" It has an unbalanced double quote, which makes the rest of the row one "
+                    "value." if line.count('"') % 2 else "")
             yield RawRecord(row, None, [Issue(
                 row=row, field=None, field_name=None, code="field-count",
                 severity=Severity.FATAL,
                 message=f"Row {row} has {len(fields)} fields separated by '{delimiter}'; a "
-                        f"{layout.record_type} record has {expected}.")])
+                        f"{layout.record_type} record has {expected}.{hint}")])
             continue
         yield RawRecord(row, fields)

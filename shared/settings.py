@@ -87,6 +87,9 @@ class PipelineSettings(BaseModel):
     batch_max_bytes: int = 512_000
     max_issues_per_code: int = 1000  # per file; counts beyond the cap are still reported
     max_upload_bytes: int = 2_000_000_000
+    # A longer row is reported (row-too-long) and skipped unread: bounds memory and keeps every
+    # batch far below the broker's message size, whatever a file holds.
+    max_row_bytes: int = 65_536
     # Files with more records post one school per transaction (when the layout allows it), so
     # one transaction never holds a whole statewide file.
     post_by_school_above: int = 1_000_000

@@ -72,7 +72,7 @@ def parse_file(event: FileReceived, stream: BinaryIO, layout: Layout,
                     if layout.school_field else None)
     buffer = BatchBuffer(event, limits)
     count = 0
-    for raw in read_records(stream, layout, event.delimiter):
+    for raw in read_records(stream, layout, event.delimiter, limits.max_row_bytes):
         count += 1
         school = UNKNOWN_SCHOOL
         if raw.fields is not None and school_index is not None:

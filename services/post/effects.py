@@ -1,8 +1,8 @@
 """Cross-record effects of posting (``Layout.effects``), applied in the posting transaction.
 
-The causes are the submission's posted Add/Update and Replace records; only those meeting the
-effect's ``when`` are read into Python (an exit is a small part of an enrollment file), and the
-stored target records of their groups are read in chunks.
+The causes are the submission's posted Add/Update and Replace records with the effect's field
+filled in (an exit date), read in chunks; the stored target records of their groups are read in
+chunks too, so memory is bounded however many exits a file holds.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from shared.catalog.models import Effect, Layout
 from shared.db.bulk import insert_rows
 from shared.db.models import RecordHistory
 
-CHUNK = 500
+CHUNK = 500  # target groups per query
+CAUSES = 5000  # staged rows read at a time
 
 
 def apply_effects(session: Session, catalog: Catalog, submission_id: int, layout: Layout,
@@ -38,21 +39,45 @@ def _end_date(session: Session, target: Layout, submission_id: int, layout: Layo
     unless = names.index(effect.unless.field) if effect.unless else None
     value = names.index(effect.value_from)
     group = [names.index(n) for n in target.group_key]
-    causes: dict[str, str] = {}  # target group -> value to set (later rows win)
-    # No ORDER BY: it would make SQLite walk the whole file in row order for each school.
-    query = (select(STAGED.row, STAGED.fields)
-             .where(STAGED.submission_id == submission_id, STAGED.action.in_((ADD, REPLACE)),
-                    func.coalesce(func.trim(STAGED.fields[when].as_string()), "") != ""))
-    if school is not None:
-        query = query.where(STAGED.school == school)
-    for _, fields in sorted(((row, f) for row, f in session.execute(query)), key=lambda r: r[0]):
-        assert fields is not None
-        if not effect.when.holds(fields[when]):
-            continue
-        if effect.unless is not None and unless is not None and effect.unless.holds(
-                fields[unless]):
-            continue
-        causes["|".join(fields[i].strip() for i in group)] = fields[value].strip()
+    changed = 0
+    # The causes are read a chunk at a time, latest rows first, so memory follows the chunk and
+    # not the number of exits: a target set by a later row is no longer blank when an earlier
+    # row of the same group comes, so the later row wins as it would in file order. One school
+    # of a very large file is read at once and sorted here (an ORDER BY would make SQLite walk
+    # the whole file's rows for every school).
+    below: int | None = None
+    while True:
+        query = (select(STAGED.row, STAGED.fields)
+                 .where(STAGED.submission_id == submission_id,
+                        STAGED.action.in_((ADD, REPLACE)),
+                        func.coalesce(func.trim(STAGED.fields[when].as_string()), "") != ""))
+        if school is not None:
+            query = query.where(STAGED.school == school)
+        else:
+            query = query.order_by(STAGED.row.desc()).limit(CAUSES)
+            if below is not None:
+                query = query.where(STAGED.row < below)
+        rows = sorted(session.execute(query).all(), key=lambda r: -r[0])
+        if not rows:
+            return changed
+        below = rows[-1][0]
+        causes: dict[str, str] = {}  # target group -> value to set (the latest row wins)
+        for _, fields in rows:
+            if fields is None or not effect.when.holds(fields[when]):
+                continue
+            if effect.unless is not None and unless is not None and effect.unless.holds(
+                    fields[unless]):
+                continue
+            causes.setdefault("|".join(fields[i].strip() for i in group),
+                              fields[value].strip())
+        changed += _apply(session, target, effect, causes, submission_id, now)
+        if school is not None:
+            return changed
+
+
+def _apply(session: Session, target: Layout, effect: Effect, causes: dict[str, str],
+           submission_id: int, now: dt.datetime) -> int:
+    """Set the effect's field on the blank target records of these groups."""
     target_names = [f.name for f in target.fields]
     field = target_names.index(effect.field)
     test = target_names.index(effect.target_when.field) if effect.target_when else None

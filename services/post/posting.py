@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     String,
+    Text,
     and_,
     cast,
     delete,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     insert,
     literal,
     null,
+    or_,
     select,
     update,
 )
@@ -147,11 +149,18 @@ class Poster:
         self.warnings += total
 
     def clear_institution(self, institution_id: str) -> int:
-        """Full replacement: every stored record of the institution goes (history kept)."""
+        """Full replacement: every stored record of the institution that the file does not
+        send again goes (history kept); returns how many the institution held. The records
+        sent again are updated by the method's own steps, only where they changed."""
         mine = ODS.lea == institution_id
-        self._history_of_stored("replace", mine)
-        return _count(self.session.execute(delete(ODS).where(
-            ODS.record_type == self.record_type, mine)))
+        held = self.session.scalar(select(func.count()).select_from(ODS).where(
+            ODS.record_type == self.record_type, mine)) or 0
+        sent = select(STAGED.op_key).where(STAGED.submission_id == self.sid,
+                                           STAGED.op_key.is_not(None))
+        gone = and_(mine, ODS.op_key.not_in(sent))
+        self._history_of_stored("replace", gone)
+        self.session.execute(delete(ODS).where(ODS.record_type == self.record_type, gone))
+        return int(held)
 
     def deletes(self) -> int:
         """D: delete the stored record with the same key (Replacement: every stored record
@@ -185,13 +194,17 @@ class Poster:
                 STAGED.row.in_(select(ranked.c.row).where(ranked.c.rank > 1))
             ).values(action="-"))
         total = self._total(action) + self._total("-")
+        # Only records that change are rewritten (and get a history row): resubmitting an
+        # unchanged file changes nothing in the store.
+        changes = or_(cast(ODS.fields, Text) != cast(STAGED.fields, Text),
+                      ODS.set_key.is_distinct_from(STAGED.set_key))
         self.session.execute(insert(HISTORY).from_select(
             HISTORY_COLUMNS,
             select(ODS.record_type, ODS.op_key, literal("update"), ODS.fields, STAGED.fields,
                    literal(self.sid), literal(self.now))
-            .where(self._staged(action), self._stored())))
+            .where(self._staged(action), self._stored(), changes)))
         self.session.execute(
-            update(ODS).where(self._staged(action), self._stored())
+            update(ODS).where(self._staged(action), self._stored(), changes)
             .values(fields=STAGED.fields, set_key=STAGED.set_key, submission_id=self.sid,
                     row=STAGED.row, updated_at=self.now))
         fresh = and_(self._staged(action), ~exists().where(self._stored()))
@@ -224,10 +237,14 @@ class Poster:
                 code="replace-missing",
                 says="starts records of a key the store holds nothing for; nothing was "
                      "replaced and they were added.")
+        # The set's stored records that the file does not send again go; the ones it sends
+        # again are updated in place by adds() (only if they changed), which leaves the same
+        # records as clearing the set and adding the file's, without rewriting what is equal.
         sets = select(STAGED.set_key).where(self._staged(REPLACE), STAGED.set_key.is_not(None))
-        self._history_of_stored("replace", ODS.set_key.in_(sets))
-        self.session.execute(delete(ODS).where(ODS.record_type == self.record_type,
-                                             ODS.set_key.in_(sets)))
+        kept = select(STAGED.op_key).where(self._staged(REPLACE))
+        gone = and_(ODS.set_key.in_(sets), ODS.op_key.not_in(kept))
+        self._history_of_stored("replace", gone)
+        self.session.execute(delete(ODS).where(ODS.record_type == self.record_type, gone))
         return self.adds(REPLACE)
 
     def _total(self, action: str) -> int:
