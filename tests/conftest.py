@@ -1,3 +1,3 @@
 """Shared pytest configuration for the edcs test suite."""
 
-pytest_plugins = ["tests.fixtures.postgres", "tests.fixtures.stack"]
+pytest_plugins = ["tests.fixtures.postgres", "tests.fixtures.stack", "tests.fixtures.broker"]

@@ -45,7 +45,7 @@ from tenacity import (
 from shared.errors import StageUnavailableError, is_transient, reason_of
 from shared.events.models import SubmissionStatus
 from shared.events.topics import Topic, group_of
-from shared.messaging.kafka import make_consumer, make_producer, topic_name
+from shared.messaging.kafka import TopicPartition, make_consumer, make_producer, topic_name
 from shared.observability import (
     DEAD_LETTERS,
     HANDLE_SECONDS,
@@ -138,8 +138,9 @@ class Worker(Generic[E]):
                 messages = [m for batch in fetched.values() for m in batch]
                 if messages:
                     started = time.perf_counter()
-                    await self._process(messages, producer)
-                    await consumer.commit()
+                    done = await self._process(messages, producer)
+                    if done:
+                        await consumer.commit(_offsets(done))
                     HANDLE_SECONDS.labels(self.name).observe(time.perf_counter() - started)
         finally:
             self.health.ready = False
@@ -149,38 +150,44 @@ class Worker(Generic[E]):
             log.error("stopped taking events: %s", self.health.halted)
             await stop.wait()  # stay up, unready, so the operator sees why on /health
 
-    async def _process(self, messages: list[Any], producer: Any) -> None:
+    async def _process(self, messages: list[Any], producer: Any) -> list[Any]:
+        """Handle a fetch; returns the messages done with (all of them, unless the worker
+        halted part-way: the rest stay uncommitted for whoever takes the partition next)."""
         decoded: list[tuple[Any, E]] = []
         for m in messages:
             try:
                 event = self.decode(m.value)
             except (ValidationError, ValueError) as exc:
-                await self._dead_letter(m, reason_of(exc), submission_from_key(m.key), producer)
+                reason = (reason_of(exc) if isinstance(exc, ValidationError)
+                          else f"undecodable: {type(exc).__name__}")
+                await self._dead_letter(m, reason, submission_from_key(m.key), producer)
                 continue
             if self.submission_of(event) in self._failed:
                 MESSAGES.labels(self.name, "skipped").inc()
                 continue  # its submission failed here already: nothing more to do for it
             decoded.append((m, event))
-        if not decoded:
-            return
+        if not decoded or self.health.halted is not None:
+            return messages if self.health.halted is None else []
         problem = await self._attempt([e for _, e in decoded], producer)
         if problem is None:
             self._succeeded(len(decoded))
-            return
-        if len(decoded) == 1:
-            m, event = decoded[0]
-            await self._dead_letter(m, reason_of(problem), self.submission_of(event), producer)
-            return
-        # Find the poison among them: every other event still goes through.
-        for m, event in decoded:
-            if self.submission_of(event) in self._failed:
-                continue
-            alone = await self._attempt([event], producer)
-            if alone is None:
-                self._succeeded(1)
-            else:
-                await self._dead_letter(m, reason_of(alone), self.submission_of(event),
-                                        producer)
+            return messages
+        # Find the poison among them, one event at a time: every other event still goes
+        # through, in order, until the dead-letter limit (if ever) halts the worker.
+        done: list[Any] = []
+        for m in messages:
+            if self.health.halted is not None:
+                break
+            match = next((e for dm, e in decoded if dm is m), None)
+            if match is not None and self.submission_of(match) not in self._failed:
+                alone = await self._attempt([match], producer)
+                if alone is None:
+                    self._succeeded(1)
+                else:
+                    await self._dead_letter(m, reason_of(alone), self.submission_of(match),
+                                            producer)
+            done.append(m)
+        return done
 
     def _retrying(self) -> AsyncRetrying:
         def before_sleep(state: RetryCallState) -> None:
@@ -190,7 +197,7 @@ class Worker(Generic[E]):
                         reason_of(exc) if exc else "?")
 
         return AsyncRetrying(stop=stop_after_delay(self.settings.runner.retry_seconds),
-                             wait=wait_exponential_jitter(initial=0.5, max=10),
+                             wait=wait_exponential_jitter(multiplier=0.5, max=10),
                              retry=retry_if_exception(is_transient), reraise=True,
                              before_sleep=before_sleep)
 
@@ -279,6 +286,15 @@ class Worker(Generic[E]):
             TICK_FAILURES.labels(self.name).inc()
             log.warning("periodic work failed (next try in %s s): %s",
                         self.settings.runner.tick_seconds, reason_of(exc))
+
+
+def _offsets(messages: list[Any]) -> dict[Any, int]:
+    """The offsets to commit after these messages (each partition's are in order)."""
+    found: dict[Any, int] = {}
+    for m in messages:
+        tp = TopicPartition(m.topic, m.partition)
+        found[tp] = max(found.get(tp, 0), m.offset + 1)
+    return found
 
 
 def _take(items: Iterator[Outgoing], n: int) -> list[Outgoing]:
