@@ -134,9 +134,10 @@ class Client:
             raise ApiError(f"{path}: HTTP {response.status_code} {detail}")
         return response.json()
 
-    def replay(self, job_id: int) -> dict[str, Any]:
+    def replay(self, job_id: int, force: bool = False) -> dict[str, Any]:
         """Send a submission through the pipeline again from its stored file."""
-        return dict(self._send("POST", f"/api/submissions/{job_id}/replay"))
+        return dict(self._send("POST", f"/api/submissions/{job_id}/replay",
+                               params={"force": "true"} if force else None))
 
     def replay_topic(self, topic: str, since: str) -> dict[str, Any]:
         """Re-read a topic from a time (ISO 8601, UTC)."""
@@ -155,9 +156,10 @@ class Client:
         return dict(self._get(f"/api/dead-letters/{letter_id}",
                               {"value": "true"} if value else None))
 
-    def replay_letter(self, letter_id: int) -> dict[str, Any]:
+    def replay_letter(self, letter_id: int, force: bool = False) -> dict[str, Any]:
         """Publish a dead letter again (or replay the submission it failed)."""
-        return dict(self._send("POST", f"/api/dead-letters/{letter_id}/replay"))
+        return dict(self._send("POST", f"/api/dead-letters/{letter_id}/replay",
+                               params={"force": "true"} if force else None))
 
     def held(self, job_id: int) -> list[dict[str, Any]]:
         """The job's records kept to be fixed (valid-records-post)."""

@@ -41,13 +41,15 @@ def since_utc(text: str, now: dt.datetime | None = None) -> dt.datetime:
               help="Send one submission through again from its stored file.")
 @click.option("--topic", default=None, help="Re-read a topic (e.g. records.validated) ...")
 @click.option("--since", default=None, help="... from this time (ISO, or 30m / 2h / 1d ago).")
+@click.option("--force", is_flag=True, help="With --submission: replay a failed or rejected file "
+                                            "even though a later file has posted since.")
 @click.option("--wait", is_flag=True, help="With --submission: wait for its final status.")
 @click.option("--timeout", default=3600.0, show_default=True)
 @FORMAT
 @API
 @DATA_DIR
-def replay(submission_id: int | None, topic: str | None, since: str | None, wait: bool,
-           timeout: float, fmt: str, api: str | None, data_dir: Path) -> None:
+def replay(submission_id: int | None, topic: str | None, since: str | None, force: bool,
+           wait: bool, timeout: float, fmt: str, api: str | None, data_dir: Path) -> None:
     """Reprocess a submission from its stored bytes, or a topic from a time. Nothing is ever
     posted twice; the job's history shows the replay."""
     if (submission_id is None) == (topic is None) or (topic is not None and since is None):
@@ -55,7 +57,7 @@ def replay(submission_id: int | None, topic: str | None, since: str | None, wait
     with api_errors():
         client = Client(api_url(api, data_dir))
         if submission_id is not None:
-            client.replay(submission_id)
+            client.replay(submission_id, force)
             found = client.wait(submission_id, timeout) if wait else client.job(submission_id)
             if fmt == "json":
                 click.echo(json.dumps(found))
@@ -122,13 +124,15 @@ def dlq_show(letter_id: int, value: bool, fmt: str, api: str | None, data_dir: P
 
 @dlq.command("replay")
 @click.argument("letter_id", type=int)
+@click.option("--force", is_flag=True, help="Replay its submission even though a later file "
+                                            "has posted since.")
 @API
 @DATA_DIR
-def dlq_replay(letter_id: int, api: str | None, data_dir: Path) -> None:
+def dlq_replay(letter_id: int, force: bool, api: str | None, data_dir: Path) -> None:
     """Publish a dead letter again once its cause is fixed (a letter that failed a submission
     replays that whole submission from its stored file)."""
     with api_errors():
-        done = Client(api_url(api, data_dir)).replay_letter(letter_id)
+        done = Client(api_url(api, data_dir)).replay_letter(letter_id, force)
     if done["replayed_submission"] is not None:
         click.echo(f"dead letter {letter_id}: submission {done['replayed_submission']} is sent "
                    "through again from its stored file")

@@ -54,6 +54,13 @@ class WatchdogSettings(BaseModel):
     max_redrives: int = 3  # then the submission is failed with the reason
 
 
+class NotifySettings(BaseModel):
+    """How notify retries an email the relay did not take."""
+
+    retry_first_seconds: float = 5.0  # then doubling, up to:
+    retry_max_seconds: float = 300.0
+
+
 class StackSettings(BaseModel):
     """The embedded stack's supervisor (``edcs up``)."""
 
@@ -109,6 +116,7 @@ class Settings(BaseSettings):
     runner: RunnerSettings = RunnerSettings()
     watchdog: WatchdogSettings = WatchdogSettings()
     stack: StackSettings = StackSettings()
+    notify: NotifySettings = NotifySettings()
     metrics_port: int = 0  # 0: no /metrics server in this process
     hmac_key: SecretStr = Field(default=SecretStr("dev-only-change-me"))
 

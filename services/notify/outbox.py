@@ -23,10 +23,10 @@ from shared.db.lifecycle import record_event
 from shared.db.models import Email, Submission, utcnow
 from shared.errors import is_transient, reason_of
 from shared.observability import EMAILS
+from shared.settings import NotifySettings
 
 log = logging.getLogger(__name__)
 LEASE = dt.timedelta(seconds=120)  # longer than any one SMTP conversation (30 s timeout)
-MAX_DELAY = 300.0
 
 
 def due(session: Session, now: dt.datetime, submission_id: int | None = None,
@@ -50,7 +50,7 @@ def claim(session: Session, email_id: int, now: dt.datetime) -> bool:
 
 
 def send_one(sessions: sessionmaker[Session], mailer: SmtpMailer, base_url: str,
-             email_id: int) -> bool | None:
+             email_id: int, retry: NotifySettings | None = None) -> bool | None:
     """Send one owed email. True sent, False failed for good, None not sent now (taken by
     another worker, or the relay is unavailable: it stays owed)."""
     now = utcnow()
@@ -71,7 +71,9 @@ def send_one(sessions: sessionmaker[Session], mailer: SmtpMailer, base_url: str,
         reason = reason_of(exc)
         with sessions.begin() as session:
             if is_transient(exc):
-                delay = min(MAX_DELAY, 5.0 * 2 ** min(attempts - 1, 8))
+                retry = retry or NotifySettings()
+                delay = min(retry.retry_max_seconds,
+                            retry.retry_first_seconds * 2 ** min(attempts - 1, 16))
                 session.execute(update(Email).where(Email.id == email_id).values(
                     status="retry", error=reason,
                     next_attempt_at=utcnow() + dt.timedelta(seconds=delay)))
@@ -96,14 +98,14 @@ def send_one(sessions: sessionmaker[Session], mailer: SmtpMailer, base_url: str,
 
 
 def send_due(sessions: sessionmaker[Session], mailer: SmtpMailer, base_url: str,
-             submission_id: int | None = None) -> int:
+             submission_id: int | None = None, retry: NotifySettings | None = None) -> int:
     """Send the emails due now (of one submission, or all); returns how many were sent. Stops
     at the first the relay would not take: the rest wait for the next round."""
     with sessions() as session:
         ids = due(session, utcnow(), submission_id)
     sent = 0
     for email_id in ids:
-        outcome = send_one(sessions, mailer, base_url, email_id)
+        outcome = send_one(sessions, mailer, base_url, email_id, retry)
         if outcome:
             sent += 1
         elif outcome is None:

@@ -28,11 +28,11 @@ def build_worker(settings: Settings) -> Worker[SubmissionStatus]:
 
     def handle(events: Sequence[SubmissionStatus]) -> Iterator[Outgoing]:
         for submission_id in dict.fromkeys(e.submission_id for e in events):
-            send_due(sessions, mailer, settings.base_url, submission_id)
+            send_due(sessions, mailer, settings.base_url, submission_id, settings.notify)
         return iter(())
 
     def tick() -> Iterator[Outgoing]:
-        send_due(sessions, mailer, settings.base_url)
+        send_due(sessions, mailer, settings.base_url, retry=settings.notify)
         return iter(())
 
     return Worker(name=NAME, topic=Topic.SUBMISSIONS_STATUS,

@@ -56,8 +56,12 @@ def _submission(session: Session, submission_id: int) -> Submission:
 
 
 def replay_submission(session: Session, catalog: Catalog, store: FileStore,
-                      submission_id: int, by: str = "an operator") -> list[int]:
-    """Send a submission through the pipeline again; returns the outbox ids to publish."""
+                      submission_id: int, by: str = "an operator", force: bool = False
+                      ) -> list[int]:
+    """Send a submission through the pipeline again; returns the outbox ids to publish.
+
+    ``force`` replays a failed or rejected file even though a later file of its institution
+    and collection has posted since (its data then goes over the later file's)."""
     submission = _submission(session, submission_id)
     if submission.status == "posted":
         raise Refused(409, f"Submission {submission_id} is posted: its records are in the "
@@ -70,11 +74,12 @@ def replay_submission(session: Session, catalog: Catalog, store: FileStore,
         Submission.institution_id == submission.institution_id,
         Submission.collection == submission.collection, Submission.id > submission.id,
         Submission.status == "posted")))
-    if submission.status in FINAL_STATUSES and later:
+    if submission.status in FINAL_STATUSES and later and not force:
         raise Refused(409, f"A later file of institution {submission.institution_id} for "
                            f"{submission.collection} has posted since submission "
-                           f"{submission_id}; replaying it would put older data over newer. "
-                           "Submit the file again if its data is still wanted.")
+                           f"{submission_id}; replaying it would put its older data over the "
+                           "later file's where they share records. Replay it with --force if "
+                           "that is what is wanted.")
     try:
         event = redrive_event(catalog, store, submission)
     except PermanentError as exc:
@@ -140,7 +145,7 @@ class LetterReplay:
 
 
 def replay_letter(session: Session, catalog: Catalog, store: FileStore,
-                  letter_id: int) -> LetterReplay:
+                  letter_id: int, force: bool = False) -> LetterReplay:
     """Publish a dead letter again, or replay the submission it failed."""
     letter = session.get(DeadLetter, letter_id)
     if letter is None:
@@ -150,7 +155,7 @@ def replay_letter(session: Session, catalog: Catalog, store: FileStore,
     now = utcnow()
     if submission is not None and submission.status == "failed":
         ids = replay_submission(session, catalog, store, submission.id,
-                                by=f"an operator (dead letter {letter_id})")
+                                by=f"an operator (dead letter {letter_id})", force=force)
         session.execute(update(DeadLetter).where(
             DeadLetter.submission_id == submission.id, DeadLetter.replayed_at.is_(None))
             .values(replayed_at=now))

@@ -51,10 +51,11 @@ def operations_router(web: WebContext) -> APIRouter:
 
 def _submission_routes(router: APIRouter, web: WebContext) -> None:
     @router.post("/submissions/{submission_id}/replay")
-    async def api_replay_submission(submission_id: int) -> dict[str, Any]:
+    async def api_replay_submission(submission_id: int, force: bool = False) -> dict[str, Any]:
         def work() -> list[int]:
             with web.sessions.begin() as session:
-                return replay_submission(session, web.catalog, web.store, submission_id)
+                return replay_submission(session, web.catalog, web.store, submission_id,
+                                         force=force)
 
         try:
             ids = await run_in_threadpool(work)
@@ -115,10 +116,10 @@ def _letter_routes(router: APIRouter, web: WebContext) -> None:
             return letter_json(letter, with_value=value)
 
     @router.post("/dead-letters/{letter_id}/replay")
-    async def api_replay_letter(letter_id: int) -> dict[str, Any]:
+    async def api_replay_letter(letter_id: int, force: bool = False) -> dict[str, Any]:
         def work() -> tuple[list[int], int | None]:
             with web.sessions.begin() as session:
-                done = replay_letter(session, web.catalog, web.store, letter_id)
+                done = replay_letter(session, web.catalog, web.store, letter_id, force=force)
                 return done.outbox_ids, done.replayed_submission
 
         try:

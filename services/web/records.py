@@ -36,8 +36,9 @@ def export_lines(session: Session, layout: Layout, institution_id: str, fmt: str
     writer = csv.writer(out, delimiter=DELIMITERS[fmt], lineterminator="\r\n")
     if layout.framing.header:
         yield upload_text(layout, [], fmt)
-    for fields in session.execute(query.execution_options(yield_per=CHUNK)).scalars():
-        writer.writerow(fields)
+    # Lines go out a chunk at a time: one HTTP chunk per line cost more than the query.
+    for rows in session.execute(query.execution_options(yield_per=CHUNK)).scalars().partitions():
+        writer.writerows(rows)
         yield out.getvalue()
         out.seek(0)
         out.truncate()

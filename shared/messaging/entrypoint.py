@@ -6,9 +6,11 @@ import gc
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.db.lifecycle import keep_dead_letter
+from shared.db.models import Submission
 from shared.db.session import make_engine, make_session_factory
 from shared.messaging.runner import DeadLetterSink, Worker, run_until_signalled
 from shared.observability import serve_metrics, setup_logging
@@ -30,14 +32,27 @@ def stored_dead_letters(sessions: sessionmaker[Session]) -> DeadLetterSink:
     return keep
 
 
+def failed_in_store(sessions: sessionmaker[Session]) -> Callable[[int], bool]:
+    """Whether a submission is failed in the store now."""
+
+    def failed(submission_id: int) -> bool:
+        with sessions() as session:
+            return session.scalar(select(Submission.status).where(
+                Submission.id == submission_id)) == "failed"
+
+    return failed
+
+
 def main(name: str, build: Callable[[Settings], Worker[Any]]) -> None:
     """Start one worker process and run it until signalled."""
     settings = Settings()
     log = setup_logging(name)
     worker = build(settings)
+    sessions = make_session_factory(make_engine(settings.database.url))
     if worker.dead_letters is None:
-        worker.dead_letters = stored_dead_letters(
-            make_session_factory(make_engine(settings.database.url)))
+        worker.dead_letters = stored_dead_letters(sessions)
+    if worker.still_failed is None:
+        worker.still_failed = failed_in_store(sessions)
     # Batches allocate many short-lived objects; CPython's default thresholds make the cyclic
     # collector the bottleneck (kafka-on-tansu.md §4e: 4-5x slower decoding). Start-up objects
     # are frozen out of every collection.

@@ -11,6 +11,9 @@ from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
 from shared.events.topics import topic_specs
+
+__all__ = ["TopicPartition", "create_topics", "make_consumer", "make_producer", "make_reader",
+           "partition", "topic_name"]
 from shared.settings import KafkaSettings
 
 

@@ -108,6 +108,9 @@ class Worker(Generic[E]):
     # cannot be sent does not undo what was posted).
     fails_submissions: bool = True
     dead_letters: DeadLetterSink | None = None
+    # Whether a submission is still failed (an operator may have replayed it since this worker
+    # failed it); without it, a submission failed here stays skipped.
+    still_failed: Callable[[int], bool] | None = None
     _failed: OrderedDict[int, None] = field(default_factory=OrderedDict)
     _in_a_row: int = 0
     _in_a_row_submissions: set[int | None] = field(default_factory=set)
@@ -150,9 +153,21 @@ class Worker(Generic[E]):
             log.error("stopped taking events: %s", self.health.halted)
             await stop.wait()  # stay up, unready, so the operator sees why on /health
 
+    async def _forget_replayed(self, messages: list[Any]) -> None:
+        """Stop skipping the submissions of these messages that are no longer failed."""
+        if self.still_failed is None or not self._failed:
+            return
+        check = self.still_failed
+        ours = {sid for m in messages
+                if (sid := submission_from_key(m.key)) is not None and sid in self._failed}
+        for sid in ours:
+            if not await asyncio.to_thread(check, sid):
+                del self._failed[sid]
+
     async def _process(self, messages: list[Any], producer: Any) -> list[Any]:
         """Handle a fetch; returns the messages done with (all of them, unless the worker
         halted part-way: the rest stay uncommitted for whoever takes the partition next)."""
+        await self._forget_replayed(messages)
         decoded: list[tuple[Any, E]] = []
         for m in messages:
             try:
@@ -176,7 +191,7 @@ class Worker(Generic[E]):
         # through, in order, until the dead-letter limit (if ever) halts the worker.
         done: list[Any] = []
         for m in messages:
-            if self.health.halted is not None:
+            if self._halted():
                 break
             match = next((e for dm, e in decoded if dm is m), None)
             if match is not None and self.submission_of(match) not in self._failed:
@@ -188,6 +203,9 @@ class Worker(Generic[E]):
                                             producer)
             done.append(m)
         return done
+
+    def _halted(self) -> bool:
+        return self.health.halted is not None
 
     def _retrying(self) -> AsyncRetrying:
         def before_sleep(state: RetryCallState) -> None:
