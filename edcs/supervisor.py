@@ -29,6 +29,7 @@ from shared.db.session import make_engine
 
 MAX_BACKOFF = 60.0
 STEADY = 60.0  # seconds of uptime after which a child counts as healthy again
+RECYCLE_AFTER = 30.0  # a broker younger than this is never recycled (no recycling loops)
 
 
 def backoff(failures: int) -> float:
@@ -60,6 +61,7 @@ def replace_broker(stack: Stack, why: str) -> None:
         if again:
             stack.say(f"{again} unfinished submissions are sent through again")
     stack.start_clients()
+    stack.say("the new broker is up and every client has restarted")
 
 
 def _idle(stack: Stack) -> bool:
@@ -135,7 +137,8 @@ def supervise_once(stack: Stack, now: float, checks: dict[str, float],
             return
         checks["last"] = now
         _halted(stack, reported)
-        if stack.embedded_broker and broker is not None and broker.proc is not None:
+        if (stack.embedded_broker and broker is not None and broker.proc is not None
+                and now - broker.started_at > RECYCLE_AFTER):
             used = rss_mb(broker.proc.pid)
             if used > settings.stack.broker_recycle_mb and _idle(stack):
                 replace_broker(stack, f"The broker holds {used:.0f} MB of events that every "

@@ -8,7 +8,7 @@ import signal
 import subprocess
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from edcs.stack import free_port, port_open
-from tests.fixtures.stack import edcs_command, gen_senr
+from tests.fixtures.stack import RunningStack, edcs_command, gen_senr
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
@@ -34,6 +34,32 @@ class Up:
     def stack(self) -> dict[str, str]:
         return dict(json.loads((self.data_dir / "stack.json").read_text()))
 
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """An ``edcs`` command finding the stack from --data-dir alone."""
+        return subprocess.run([edcs_command(), *args, "--data-dir", str(self.data_dir)],
+                              capture_output=True, text=True, timeout=180, env=self.env,
+                              check=False)
+
+    def running(self) -> RunningStack:
+        """The stack as the shared e2e helpers use it (no Stack object: edcs up owns it)."""
+        return RunningStack(stack=None, api=f"http://127.0.0.1:{self.port}",  # type: ignore[arg-type]
+                            data_dir=self.data_dir,
+                            database_url=f"sqlite:///{self.data_dir / 'edcs.db'}")
+
+    def status(self, job_id: int) -> tuple[str, int, int]:
+        """(status, staged, posted) of a job, from the store."""
+        stack = self.running()
+        try:
+            return stack.status(job_id)
+        finally:
+            stack.engine().dispose()
+
+    def wait_until(self, check: Callable[[], bool], what: str, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while not check():
+            assert time.monotonic() < deadline, what
+            time.sleep(0.2)
+
     def submit(self, path: Path) -> subprocess.CompletedProcess[str]:
         """``edcs submit --wait`` finding the stack from --data-dir alone."""
         return subprocess.run([edcs_command(), "submit", str(path), "--collection", "SENR",
@@ -43,10 +69,10 @@ class Up:
 
 
 @contextmanager
-def edcs_up(tmp_path: Path) -> Iterator[Up]:
+def edcs_up(tmp_path: Path, port: int | None = None) -> Iterator[Up]:
     """Run ``edcs up`` until its banner says it is up; Ctrl-C (SIGINT) it afterwards."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("EDCS_")}
-    port = free_port()
+    port = port or free_port()
     proc = subprocess.Popen([edcs_command(), "up", "--data-dir", str(tmp_path / "var"),
                              "--port", str(port)], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, env=env)
