@@ -12,17 +12,19 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 up: $(STAMP)
-	$(VENV)/bin/edcs up
+	$(VENV)/bin/edcs up $(ARGS)
 
 test: $(STAMP)
 	./scripts/install-system-deps
 	$(PY) -m ruff check .
 	$(PY) -m mypy
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m mypy
+	$(VENV)/bin/lint-imports
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

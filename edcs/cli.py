@@ -26,12 +26,13 @@ def main() -> None:
 
 @main.command()
 @DATA_DIR
-@click.option("--port", default=8000, show_default=True, help="Port of the web app.")
+@click.option("--port", type=int, default=None,
+              help="Port of the web app [default: 8000, or a free one if 8000 is taken].")
 @click.option("--scale", multiple=True, metavar="STAGE=N",
               help="Run N workers of a stage (ingest, validate, post, notify), e.g. validate=2.")
-def up(data_dir: Path, port: int, scale: tuple[str, ...]) -> None:
+def up(data_dir: Path, port: int | None, scale: tuple[str, ...]) -> None:
     """Start the embedded stack: broker, store, SMTP sink, workers and web app."""
-    from edcs.stack import WORKERS, Stack
+    from edcs.stack import WORKERS, Stack, free_port, port_open
 
     workers: dict[str, int] = {}
     for item in scale:
@@ -40,6 +41,11 @@ def up(data_dir: Path, port: int, scale: tuple[str, ...]) -> None:
             raise click.BadParameter(f"{item!r}: use STAGE=N with STAGE one of "
                                      f"{', '.join(WORKERS)}", param_hint="--scale")
         workers[stage] = int(count)
+    if port is None:
+        port = 8000 if not port_open(8000) else free_port()
+        if port != 8000:
+            click.echo(f"edcs: port 8000 is taken; the web app uses {port} (the edcs command "
+                       "finds it in the data dir)")
     stack = Stack(data_dir=data_dir, web_port=port, scale=workers)
     click.echo("edcs: starting the embedded stack ...")
     try:

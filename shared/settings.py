@@ -2,7 +2,8 @@
 
 Nested sections use ``__``: ``EDCS_KAFKA__BOOTSTRAP_SERVERS``, ``EDCS_DATABASE__URL``,
 ``EDCS_SMTP__PORT``. The embedded stack (``edcs up``) sets these for its children; production
-sets them in deploy/. Nothing reads the environment at import time: call ``Settings()``.
+sets them in its manifests (deploy/). Nothing reads the environment at import time: call
+``Settings()``.
 """
 
 from __future__ import annotations

@@ -42,7 +42,8 @@ class TimelinePoster:
         self.sid = submission_id
         self.record_type = layout.record_type
         self.now = now
-        assert layout.effective_start_field is not None
+        if layout.effective_start_field is None:
+            raise ValueError(f"{layout.record_type} is not an Effective Date layout")
         self.start_index = names.index(layout.effective_start_field)
         self.end_index = (names.index(layout.effective_end_field)
                           if layout.effective_end_field else None)
@@ -69,7 +70,8 @@ class TimelinePoster:
                        STAGED.fields)
                 .where(STAGED.submission_id == self.sid, STAGED.action.in_((DELETE, ADD)),
                        STAGED.set_key.in_(keys))):
-            assert key is not None and fields is not None
+            if key is None or fields is None:  # the query asks for keyed, parsed records only
+                continue
             record = timeline.Submitted(row, fields[self.start_index].strip(), fields)
             submitted[key].append((str(action), record))
             where[key] = (lea, school)

@@ -44,7 +44,8 @@ class KeyMaker:
         return _NORMALISE[self.method].get(code)
 
     def op_key(self, fields: list[str]) -> str:
-        """The operational key as one string (fields joined with '|')."""
+        """The key of one stored record as one string (the layout's ``row_key``, i.e. its
+        primary key, fields joined with '|'); the column keeps its historic name."""
         return "|".join(fields[i].strip() for i in self.key_index)
 
     def school(self, fields: list[str]) -> str | None:

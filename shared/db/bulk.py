@@ -22,7 +22,8 @@ def insert_rows(session: Session, model: type[Base], columns: Sequence[str],
     if not rows:
         return
     table = model.__table__
-    assert isinstance(table, Table)
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not mapped to a table")
     known = set(table.columns.keys())
     unknown = [c for c in columns if c not in known]
     if unknown:
