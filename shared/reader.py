@@ -90,13 +90,14 @@ def physical_lines(stream: BinaryIO, limit: int = MAX_ROW_BYTES) -> Iterator[byt
     while chunk:
         parts = chunk.split(sep)
         for part in parts[:-1]:
+            cr = 1 if part.endswith(b"\r") else 0  # CRLF: the length without the line ending
             if overflow:
-                yield overflow + len(part)
+                yield overflow + len(part) - cr
                 overflow = 0
                 continue
             line = pending + part if pending else part
             pending = b""
-            yield len(line) if len(line) > limit else line.removesuffix(b"\r")
+            yield len(line) - cr if len(line) > limit else line.removesuffix(b"\r")
         last = parts[-1]
         if overflow:
             overflow += len(last)

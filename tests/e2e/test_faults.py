@@ -287,6 +287,17 @@ def test_a_topic_replay_changes_nothing_posted_and_a_future_time_replays_nothing
     assert json.loads(future.stdout)["messages"] == 0
 
 
+@pytest.mark.parametrize("address", ["coordinator@demo.example\r\nBcc: all@demo.example",
+                                     "not-an-email"])
+def test_an_address_that_cannot_receive_mail_is_refused_at_upload(
+        faulty: RunningStack, tmp_path: Path, address: str) -> None:
+    path = senr_file(tmp_path / "mail.csv", 10, 17)
+    done = faulty.edcs("submit", str(path), "--collection", "SENR", "--institution", "1964733",
+                       "--email", address)
+    assert done.returncode == 2
+    assert "email address for results is not valid" in done.stderr
+
+
 def test_nothing_private_in_logs_dead_letters_or_emails(faulty: RunningStack,
                                                         tmp_path: Path) -> None:
     private: set[str] = set()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from shared.catalog.loader import default_catalog
 
-GEN_SENR = Path("/work/shared/tools/gen_senr.py")
+GEN_SENR = Path(__file__).resolve().parents[3] / "shared" / "tools" / "gen_senr.py"
 LEA = "1964733"  # the institution gen_senr writes in Reporting LEA
 
 # 34 fields, in layout order (field id 1.01 first).

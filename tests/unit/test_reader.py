@@ -195,3 +195,46 @@ def test_encoding_column_on_the_first_row_does_not_count_the_bom() -> None:
     records = list(read_records(io.BytesIO(raw), LAYOUT, ","))
     assert located(records) == [(1, None, "encoding")]
     assert f"character {text.index('é') + 1}" in records[0].issues[0].message
+
+
+def test_cr_only_line_endings_give_the_same_records() -> None:
+    cr, crlf = read(three_rows("\r")), read(three_rows("\r\n"))
+    assert [(r.row, r.fields) for r in cr] == [(r.row, r.fields) for r in crlf]
+    assert len(cr) == 3 and located(cr) == []
+
+
+def test_a_row_longer_than_the_limit_is_an_error_and_is_not_held() -> None:
+    rows = [line(senr_row(local_record_id=str(n))) for n in (1, 2, 3)]
+    huge = senr_row(local_record_id="2")
+    huge[LAST] = "X" * 300_000
+    data = rows[0] + line(huge) + rows[2]
+    records = list(read_records(io.BytesIO(data), LAYOUT, ",", max_row_bytes=65_536))
+    assert [r.row for r in records] == [1, 2, 3]
+    assert records[1].fields is None
+    assert located(records) == [(2, None, "row-too-long")]
+    assert f"{len(line(huge)) - 2:,} bytes" in records[1].issues[0].message
+    assert records[2].fields == senr_row(local_record_id="3")
+
+
+def test_a_file_without_line_breaks_is_one_row_too_long() -> None:
+    data = b"SENR," * 400_000  # 2 MB, no line ending at all
+    records = list(read_records(io.BytesIO(data), LAYOUT, ",", max_row_bytes=65_536))
+    assert located(records) == [(1, None, "row-too-long")]
+
+
+@given(st.integers(min_value=1, max_value=5), st.sampled_from(["\r\n", "\n", "\r"]))
+@settings(max_examples=20, deadline=None)
+def test_rows_across_chunk_boundaries_are_read_whole(width: int, end: str) -> None:
+    # Rows long enough that many of them straddle the reader's 1 MB chunks.
+    rows = [senr_row(local_record_id=str(n), student_legal_first_name="A" * (10 * width))
+            for n in range(30_000 // width)]
+    data = b"".join(line(r, end=end) for r in rows)
+    assert [r.fields for r in read(data)] == rows
+
+
+def test_an_unbalanced_quote_is_named_in_the_field_count_error() -> None:
+    row = senr_row()
+    row[FIRST] = '"Ann'
+    records = read(line(row))
+    assert located(records) == [(1, None, "field-count")]
+    assert "unbalanced double quote" in records[0].issues[0].message
