@@ -9,10 +9,14 @@ SSID is looked up on its own (:meth:`~shared.matching.index.IdentityLookup.curre
 Every level can only hold for a candidate that shares at least one key with the record:
 
 - levels 2, 5: ``("d", district, district id)``; levels 3, 6 and SSN alternatives: ``("s", ssn)``;
+- ``("b", dob, gender, district)``: born the same day in the same district (a fraction of a
+  student per key), whatever the names say;
 - levels 7-9 need a last and a first name and (a near) DOB or the SSN: ``("ld", last, dob)``
   finds a first-name slip, ``("fd", first, dob)`` a last-name slip (and a changed last name,
   level 10), ``("ly", last, first, year)`` and ``("lm", last, first, month+day)`` a birth date
-  wrong in one part; ``("ln", last, first)`` serves records without a usable birth date.
+  wrong in one part. A record without a usable birth date (level 11) looks under ``ly`` for
+  every birth year the registry holds; an identity without one is filed under
+  ``("ln", last, first)``.
 
 Keys are tuples of strings so that a database-backed lookup can store them as they are.
 """
@@ -20,9 +24,10 @@ Keys are tuples of strings so that a database-backed lookup can store them as th
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from functools import lru_cache
 
-from shared.matching.compare import firsts, lasts
+from shared.matching.compare import distinct, firsts, lasts
 from shared.matching.nicknames import Nicknames
 from shared.matching.person import Person
 
@@ -50,48 +55,89 @@ def _real(key: str) -> bool:
     return int(key[:4]) >= 1900
 
 
-def _name_keys(p: Person, last_names: tuple[str, ...], first_names: tuple[str, ...],
-               nicknames: Nicknames, dobs: tuple[str, ...]) -> set[Key]:
-    canon = {c for f in first_names for c in nicknames.canonical(f)}
-    keys: set[Key] = set()
+def _canonical(first_names: tuple[str, ...], nicknames: Nicknames) -> tuple[str, ...]:
+    if len(first_names) == 1:
+        return nicknames.canonical(first_names[0])
+    return tuple(dict.fromkeys(c for f in first_names for c in nicknames.canonical(f)))
+
+
+def _name_keys(keys: list[Key], p: Person, last_names: tuple[str, ...], canon: tuple[str, ...],
+               dobs: Iterable[str], years: Iterable[str]) -> None:
+    g, dob = p.gender, p.dob
     for d in dobs:
-        keys.update(("ld", last, d) for last in last_names)
-        keys.update(("fd", c, d) for c in canon)
+        keys.extend(("ld", last, d, g) for last in last_names)
+    if dob:
+        keys.extend(("fd", c, dob, g) for c in canon)
     for last in last_names:
         for c in canon:
-            if p.dob:
-                keys.add(("ly", last, c, p.dob[:4]))
-                keys.add(("lm", last, c, p.dob[4:]))
+            if dob:
+                keys.append(("ly", last, c, dob[:4], g))
+                keys.append(("lm", last, c, dob[4:], g))
             else:
-                keys.add(("ln", last, c))
-    return keys
+                keys.append(("ln", last, c, g))
+                keys.extend(("ly", last, c, year, g) for year in years)
 
 
-def _id_keys(p: Person) -> set[Key]:
-    keys: set[Key] = set()
+def _id_keys(p: Person) -> list[Key]:
+    keys: list[Key] = []
     if p.resident_district and p.district_student_id:
-        keys.add(("d", p.resident_district, p.district_student_id))
+        keys.append(("d", p.resident_district, p.district_student_id))
     if p.ssn:
-        keys.add(("s", p.ssn))
+        keys.append(("s", p.ssn))
+    if p.dob and p.gender and p.resident_district:
+        keys.append(("b", p.dob, p.gender, p.resident_district))
     return keys
 
 
-def identity_keys(p: Person, nicknames: Nicknames) -> set[Key]:
-    """The keys an identity is filed under."""
+def identity_keys(p: Person, nicknames: Nicknames) -> list[Key]:
+    """The keys an identity is filed under (each once).
+
+    Written out rather than composed from the probe's helpers: a registry of a million is
+    filed at load, and this is most of the load's time. :func:`probe_keys` of the same person
+    includes every one of these keys (tested).
+    """
+    _, legal_last, legal_first, preferred_last, preferred_first, dob, g, ssn, district, dsid = p
+    keys: list[Key] = []
+    if district and dsid:
+        keys.append(("d", district, dsid))
+    if ssn:
+        keys.append(("s", ssn))
+    last_names = distinct(legal_last, preferred_last)
+    canon = _canonical(distinct(legal_first, preferred_first), nicknames)
+    if dob:
+        if g and district:
+            keys.append(("b", dob, g, district))
+        year, day = dob[:4], dob[4:]
+        for last in last_names:
+            keys.append(("ld", last, dob, g))
+            for c in canon:
+                keys.append(("ly", last, c, year, g))
+                keys.append(("lm", last, c, day, g))
+        for c in canon:
+            keys.append(("fd", c, dob, g))
+    else:
+        keys.extend(("ln", last, c, g) for last in last_names for c in canon)
+    return keys
+
+
+def probe_keys(p: Person, nicknames: Nicknames, years: Iterable[str] = (),
+               undated: bool = False) -> list[Key]:
+    """The keys a submitted record looks its candidates up under (near misses included).
+
+    Args:
+        p: the record.
+        nicknames: first-name equivalents.
+        years: the birth years the registry holds, for a record without a usable birth date.
+        undated: the registry has identities without a birth date (look under ``ln`` too).
+    """
     keys = _id_keys(p)
     last_names, first_names = lasts(p), firsts(p)
-    keys |= _name_keys(p, last_names, first_names, nicknames, (p.dob,) if p.dob else ())
-    if p.dob:  # also filed by names alone, for records whose birth date is unusable
-        canon = {c for f in first_names for c in nicknames.canonical(f)}
-        keys.update(("ln", last, c) for last in last_names for c in canon)
-    return keys
-
-
-def probe_keys(p: Person, nicknames: Nicknames) -> set[Key]:
-    """The keys a submitted record looks its candidates up under (near misses included)."""
-    keys = _id_keys(p)
+    canon = _canonical(first_names, nicknames)
+    year_list = () if p.dob else tuple(years)
     dobs = (p.dob, *date_variants(p.dob)) if p.dob else ()
-    last_names, first_names = lasts(p), firsts(p)
-    keys |= _name_keys(p, last_names, first_names, nicknames, dobs)
-    keys |= _name_keys(p, first_names, last_names, nicknames, dobs)  # names swapped
+    _name_keys(keys, p, last_names, canon, dobs, year_list)
+    # Last and first names the other way round (with the birth date as given).
+    _name_keys(keys, p, first_names, _canonical(last_names, nicknames), dobs[:1], year_list)
+    if p.dob and undated:
+        keys.extend(("ln", last, c, p.gender) for last in last_names for c in canon)
     return keys

@@ -41,7 +41,7 @@ class CsvRow:
 
     row: int
     line: int
-    values: tuple[str, ...] | None
+    values: Sequence[str] | None
     merged_into: str
     width: int
     damaged: bool
@@ -89,15 +89,18 @@ class CsvSource:
         """The data rows, in order."""
         row = 0
         width, positions, merged = self.width, self._positions, self._merged
+        in_order = positions == list(range(len(FIELDS))) and width == len(FIELDS)
+        reader = self._reader
         while (fields := self._next()) is not None:
             if not fields or (len(fields) == 1 and not fields[0].strip()):
                 continue
             row += 1
-            damaged = any("\ufffd" in f for f in fields)
+            damaged = "\ufffd" in "".join(fields)
             if len(fields) != width:
-                yield CsvRow(row, self._reader.line_num, None, "", len(fields), damaged)
+                yield CsvRow(row, reader.line_num, None, "", len(fields), damaged)
                 continue
-            yield CsvRow(row, self._reader.line_num, tuple(fields[i] for i in positions),
+            values = fields if in_order else [fields[i] for i in positions]
+            yield CsvRow(row, reader.line_num, values,
                          fields[merged].strip() if merged is not None else "", width, damaged)
 
 

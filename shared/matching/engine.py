@@ -89,12 +89,24 @@ class Matcher:
         self._max = max_candidates
 
     def score(self, probe: Person) -> list[_Scored]:
-        """Every candidate that meets a level, best first (level order, then agreement)."""
+        """Every candidate that meets a level, best first (level order, then agreement).
+
+        The near-miss comparisons cost far more than the exact ones, so they are computed for
+        a candidate only when no level before the first one that names them holds, and that
+        level's required exact comparisons do.
+        """
         scored: list[_Scored] = []
-        mask, exact = self._comparer.mask, self._exact
+        comparer, exact, similar = self._comparer, self._exact, self._comparer.similar_bits
+        levels = self._levels
         for cand in self._lookup.candidates(probe):
-            m = mask(probe, cand)
-            for rank, level in enumerate(self._levels):
+            m = comparer.exact_mask(probe, cand)
+            complete = not similar
+            for rank, level in enumerate(levels):
+                if not complete and level.uses & similar:
+                    if m & level.required & ~similar != level.required & ~similar:
+                        continue  # fails on an exact field: no need for the near misses
+                    m |= comparer.similar_mask(probe, cand)
+                    complete = True
                 if level.holds(m):
                     scored.append(_Scored(rank, -(m & exact).bit_count(), cand.ssid, level,
                                           cand))

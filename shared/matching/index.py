@@ -51,6 +51,8 @@ class MemoryIndex:
         self._by_ssid: dict[str, int] = {}
         self._buckets: dict[int, int | list[int]] = {}
         self._highest = ""
+        self._years: set[str] = set()
+        self._undated = False
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -68,20 +70,25 @@ class MemoryIndex:
         self._rows.append(person)
         self._by_ssid[person.ssid] = row
         self._highest = max(self._highest, person.ssid)
-        buckets, cap = self._buckets, self._max_bucket
-        for key in identity_keys(person, self._nicknames):
-            h = hash(key)
-            found = buckets.get(h)
-            if found is None:
-                buckets[h] = row
-            elif isinstance(found, int):
-                if found != _OVERFULL:
-                    buckets[h] = [found, row]
-            elif len(found) < cap:
+        if person.dob:
+            self._years.add(person.dob[:4])
+        else:
+            self._undated = True
+        setdefault = self._buckets.setdefault
+        for h in map(hash, identity_keys(person, self._nicknames)):
+            found = setdefault(h, row)  # one dict operation for a key seen the first time
+            if found is not row:
+                self._share(h, found, row)
+        return True
+
+    def _share(self, h: int, found: int | list[int], row: int) -> None:
+        if isinstance(found, list):
+            if len(found) < self._max_bucket:
                 found.append(row)
             else:
-                buckets[h] = _OVERFULL
-        return True
+                self._buckets[h] = _OVERFULL
+        elif found != _OVERFULL:
+            self._buckets[h] = [found, row]
 
     def merge(self, retired: str, survivor: str) -> bool:
         """Redirect a merged (retired) SSID to its survivor's identity.
@@ -112,7 +119,8 @@ class MemoryIndex:
         if probe.ssid and (row := self._by_ssid.get(probe.ssid)) is not None:
             found.add(row)
         buckets = self._buckets
-        for key in probe_keys(probe, self._nicknames):
+        years = () if probe.dob else sorted(self._years)
+        for key in probe_keys(probe, self._nicknames, years, self._undated):
             rows = buckets.get(hash(key))
             if rows is None or rows == _OVERFULL:
                 continue

@@ -109,6 +109,7 @@ class CompiledLevel:
     required: int
     any_of: tuple[tuple[int, int], ...]  # (mask, count)
     one_of_each: tuple[int, ...]
+    uses: int  # every bit the level names
 
     def holds(self, mask: int) -> bool:
         """Whether the comparisons in ``mask`` satisfy the level."""
@@ -125,7 +126,8 @@ def compile_levels(ruleset: Ruleset, bits: dict[Compare, int]) -> tuple[Compiled
     return tuple(CompiledLevel(
         level=lv.level, hard=lv.decision == "hard", required=mask(lv.require),
         any_of=tuple((mask(a.of), a.count) for a in lv.any_of),
-        one_of_each=tuple(mask(g) for g in lv.one_of_each)) for lv in ruleset.levels)
+        one_of_each=tuple(mask(g) for g in lv.one_of_each),
+        uses=mask(tuple(lv.comparisons()))) for lv in ruleset.levels)
 
 
 class RulesetError(Exception):

@@ -8,9 +8,11 @@ their row and line, and come out as ``error`` with the candidates the rest of th
 
 from __future__ import annotations
 
+import gc
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,6 +66,21 @@ class Summary:
         return 1 if self.problems else 0
 
 
+@contextmanager
+def _no_gc_pauses() -> Iterator[None]:
+    """Millions of small tuples and no reference cycles: the cyclic collector would only walk
+    the index over and over (a third of the load time). Objects that live on are frozen out
+    of later collections."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
+
+
 def _say(report: Report, path: Path, row: CsvRow, message: str) -> None:
     report(f"{path}: row {row.row} (line {row.line}): {message}")
 
@@ -96,10 +113,12 @@ def load_registry(path: Path, reader: Reader, nicknames: Nicknames, report: Repo
     with open_source(path) as fh:
         source = CsvSource(path, fh, optional=(MERGED_INTO,))
         for row in source.rows():
-            person, issues = reader.read(row.values) if row.values else (None, [])
-            summary.problems += _row_problems(report, path, row, source.width, issues)
-            if person is None:
+            if row.values is None:
+                summary.problems += _row_problems(report, path, row, source.width, [])
                 continue
+            person, issues = reader.read(row.values, row.line)
+            if issues or row.damaged:
+                summary.problems += _row_problems(report, path, row, source.width, issues)
             if not person.ssid:
                 if not any(i.field == "ssid" for i in issues):
                     _say(report, path, row, "ssid is blank; a registry row needs one")
@@ -169,14 +188,16 @@ def run(registry: Path, incoming: Path, out: Path, report: Report,
     nicknames = default_nicknames()
     summary = Summary()
     started = time.perf_counter()
-    index = load_registry(registry, Reader(OFFLINE_SSN_KEY, rules.keys), nicknames, report,
-                          summary)
+    with _no_gc_pauses():
+        index = load_registry(registry, Reader(OFFLINE_SSN_KEY, rules.keys), nicknames, report,
+                              summary)
     loaded = time.perf_counter()
     summary.load_seconds = loaded - started
     matcher = Matcher(rules, index, SsidSequence.after(index.highest_ssid), nicknames)
-    outcomes = match_rows(incoming, matcher,
-                          Reader(OFFLINE_SSN_KEY, rules.keys, required=REQUIRED), report,
-                          summary)
+    with _no_gc_pauses():
+        outcomes = match_rows(incoming, matcher,
+                              Reader(OFFLINE_SSN_KEY, rules.keys, required=REQUIRED), report,
+                              summary)
     try:
         with out.open("w", encoding="utf-8", newline="") as fh:
             write_outcomes(fh, outcomes)

@@ -9,20 +9,20 @@ is blank in the person, so it is never matched on.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import NamedTuple
 
 from shared.catalog.models import Severity
 from shared.issues import Issue
 from shared.matching.normalise import (
+    SsnHasher,
     code_key,
     gender_key,
+    id_key,
     iso_date,
     literal_key,
     name_key,
     ssn_digits,
-    ssn_hash,
 )
 from shared.matching.ssid import ssid_problem
 
@@ -68,21 +68,25 @@ REQUIRED = ("legal_last", "legal_first", "dob", "gender")
 """Fields a submitted record needs (the ODE-SSID layout's required matching fields)."""
 
 
-@dataclass(frozen=True)
 class Reader:
-    """Reads rows into persons with one key scheme and one SSN key.
+    """Reads rows into persons with one key scheme and one SSN key."""
 
-    Attributes:
-        ssn_key: the HMAC key SSNs are hashed with (design.md §6).
-        scheme: edcs normalisation, or Appendix E's literal comparison.
-        date: parses the date column into ``YYYYMMDD`` (``""`` blank, None impossible).
-        required: fields reported when blank (submitted records; a registry is taken as is).
-    """
+    def __init__(self, ssn_key: bytes, scheme: KeyScheme = KeyScheme.EDCS,
+                 date: Callable[[str], str | None] = iso_date,
+                 required: tuple[str, ...] = ()) -> None:
+        """Set up a reader.
 
-    ssn_key: bytes
-    scheme: KeyScheme = KeyScheme.EDCS
-    date: Callable[[str], str | None] = iso_date
-    required: tuple[str, ...] = ()
+        Args:
+            ssn_key: the HMAC key SSNs are hashed with (design.md §6).
+            scheme: edcs normalisation, or Appendix E's literal comparison.
+            date: parses the date column into ``YYYYMMDD`` (``""`` blank, None impossible).
+            required: fields reported when blank (submitted records; a registry is taken as
+                it is).
+        """
+        self.scheme = scheme
+        self._hash = SsnHasher(ssn_key)
+        self._date = date
+        self._required = tuple(FIELDS.index(f) for f in required)
 
     def read(self, values: Sequence[str], line: int | None = None
              ) -> tuple[Person, list[Issue]]:
@@ -93,38 +97,35 @@ class Reader:
             line: the physical line, for the issues.
 
         Returns:
-            The person (a problem value is blank in it) and the problems, in column order.
+            The person (a problem value is blank in it) and the problems.
         """
-        problems: list[Issue] = []
-
-        def problem(field: str, code: str) -> None:
-            problems.append(Issue(row=line, field=field, field_name=field, code=code,
-                                  severity=Severity.FATAL,
-                                  message=f"{field} {_MESSAGES[code]}; left out of matching"))
-
-        raw_ssid = values[0].strip()
-        ssid = raw_ssid
-        if raw_ssid and (code := ssid_problem(raw_ssid)) is not None:
-            problem("ssid", code)
+        problems: list[tuple[str, str]] = []
+        ssid = values[0].strip()
+        if ssid and (code := ssid_problem(ssid)) is not None:
+            problems.append(("ssid", code))
             ssid = ""
-        dob = self.date(values[5])
+        dob = self._date(values[5])
         if dob is None:
-            problem("dob", "invalid-date")
+            problems.append(("dob", "invalid-date"))
             dob = ""
         digits = ssn_digits(values[7])
         if digits is None:
-            problem("ssn", "invalid-format")
+            problems.append(("ssn", "invalid-format"))
             digits = ""
         person = Person(ssid, name_key(values[1]), name_key(values[2]), name_key(values[3]),
-                        name_key(values[4]), dob, gender_key(values[6]),
-                        ssn_hash(self.ssn_key, digits), code_key(values[8]),
-                        code_key(values[9]))
-        for field in self.required:
-            if not getattr(person, field) and not (field == "dob" and values[5].strip()):
-                problem(field, "required")
+                        name_key(values[4]), dob, gender_key(values[6]), self._hash(digits),
+                        code_key(values[8]), id_key(values[9]))
+        for i in self._required:
+            if not person[i] and not (i == 5 and values[5].strip()):
+                problems.append((FIELDS[i], "required"))
         if self.scheme is KeyScheme.LITERAL:
-            return self._literal(values, ssid, dob, digits), problems
-        return person, problems
+            person = self._literal(values, ssid, dob, digits)
+        if not problems:
+            return person, []
+        return person, [Issue(row=line, field=field, field_name=field, code=code,
+                              severity=Severity.FATAL,
+                              message=f"{field} {_MESSAGES[code]}; left out of matching")
+                        for field, code in problems]
 
     def _literal(self, values: Sequence[str], ssid: str, dob: str, digits: str) -> Person:
         # Unusable values are blank in both schemes, so both see the same rows; everything else
@@ -132,4 +133,4 @@ class Reader:
         keys = [literal_key(v) for v in values]
         return Person(ssid, keys[1], keys[2], keys[3], keys[4],
                       keys[5] if dob else "", keys[6],
-                      ssn_hash(self.ssn_key, keys[7]) if digits else "", keys[8], keys[9])
+                      self._hash(keys[7]) if digits else "", keys[8], keys[9])
