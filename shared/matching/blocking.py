@@ -13,10 +13,12 @@ Every level can only hold for a candidate that shares at least one key with the 
   student per key), whatever the names say;
 - levels 7-9 need a last and a first name and (a near) DOB or the SSN: ``("ld", last, dob)``
   finds a first-name slip, ``("fd", first, dob)`` a last-name slip (and a changed last name,
-  level 10), ``("ly", last, first, year)`` and ``("lm", last, first, month+day)`` a birth date
-  wrong in one part. A record without a usable birth date (level 11) looks under ``ly`` for
-  every birth year the registry holds; an identity without one is filed under
-  ``("ln", last, first)``.
+  level 10), ``("ly", last, first, year)`` a wrong month or day (the year is right far more
+  often than not; a wrong year with both names right is caught by the ``ld`` and ``fd``
+  variants, the SSID, SSN or district id). A record without a usable birth date (level 11)
+  looks under ``ly`` for every birth year the registry holds; an identity without one is
+  filed under ``("ln", last, first)``. The name keys include the gender, which every level
+  that needs them requires.
 
 Keys are tuples of strings so that a database-backed lookup can store them as they are.
 """
@@ -72,7 +74,6 @@ def _name_keys(keys: list[Key], p: Person, last_names: tuple[str, ...], canon: t
         for c in canon:
             if dob:
                 keys.append(("ly", last, c, dob[:4], g))
-                keys.append(("lm", last, c, dob[4:], g))
             else:
                 keys.append(("ln", last, c, g))
                 keys.extend(("ly", last, c, year, g) for year in years)
@@ -107,12 +108,10 @@ def identity_keys(p: Person, nicknames: Nicknames) -> list[Key]:
     if dob:
         if g and district:
             keys.append(("b", dob, g, district))
-        year, day = dob[:4], dob[4:]
+        year = dob[:4]
         for last in last_names:
             keys.append(("ld", last, dob, g))
-            for c in canon:
-                keys.append(("ly", last, c, year, g))
-                keys.append(("lm", last, c, day, g))
+            keys.extend(("ly", last, c, year, g) for c in canon)
         for c in canon:
             keys.append(("fd", c, dob, g))
     else:
@@ -121,7 +120,7 @@ def identity_keys(p: Person, nicknames: Nicknames) -> list[Key]:
 
 
 def probe_keys(p: Person, nicknames: Nicknames, years: Iterable[str] = (),
-               undated: bool = False) -> list[Key]:
+               undated: bool = False, genders: Iterable[str] = ()) -> list[Key]:
     """The keys a submitted record looks its candidates up under (near misses included).
 
     Args:
@@ -129,6 +128,7 @@ def probe_keys(p: Person, nicknames: Nicknames, years: Iterable[str] = (),
         nicknames: first-name equivalents.
         years: the birth years the registry holds, for a record without a usable birth date.
         undated: the registry has identities without a birth date (look under ``ln`` too).
+        genders: the genders the registry holds: ``ld`` is looked up under each (level 12).
     """
     keys = _id_keys(p)
     last_names, first_names = lasts(p), firsts(p)
@@ -138,6 +138,9 @@ def probe_keys(p: Person, nicknames: Nicknames, years: Iterable[str] = (),
     _name_keys(keys, p, last_names, canon, dobs, year_list)
     # Last and first names the other way round (with the birth date as given).
     _name_keys(keys, p, first_names, _canonical(last_names, nicknames), dobs[:1], year_list)
+    if p.dob:  # the gender mistyped
+        keys.extend(("ld", last, p.dob, g) for g in genders if g != p.gender
+                    for last in last_names)
     if p.dob and undated:
         keys.extend(("ln", last, c, p.gender) for last in last_names for c in canon)
     return keys

@@ -137,6 +137,9 @@ class Matcher:
         if not best.level.hard:
             return Outcome(Decision.SUGGESTED, best.level.level, "", candidates)
         demoted = self._demotion(probe, best, scored)
+        if demoted is Demotion.FIRST_NAME_CONFLICT and len(candidates) > 1:
+            # The identity with the other first name goes last: a twin's, most likely.
+            candidates = (*(c for c in candidates if c != best.ssid), best.ssid)
         if demoted is not None:
             return Outcome(Decision.SUGGESTED, best.level.level, "", candidates, demoted)
         return Outcome(Decision.HARD, best.level.level, best.ssid, (best.ssid,))

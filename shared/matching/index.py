@@ -53,6 +53,7 @@ class MemoryIndex:
         self._highest = ""
         self._years: set[str] = set()
         self._undated = False
+        self._genders: set[str] = set()
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -74,6 +75,7 @@ class MemoryIndex:
             self._years.add(person.dob[:4])
         else:
             self._undated = True
+        self._genders.add(person.gender)
         setdefault = self._buckets.setdefault
         for h in map(hash, identity_keys(person, self._nicknames)):
             found = setdefault(h, row)  # one dict operation for a key seen the first time
@@ -120,7 +122,7 @@ class MemoryIndex:
             found.add(row)
         buckets = self._buckets
         years = () if probe.dob else sorted(self._years)
-        for key in probe_keys(probe, self._nicknames, years, self._undated):
+        for key in probe_keys(probe, self._nicknames, years, self._undated, self._genders):
             rows = buckets.get(hash(key))
             if rows is None or rows == _OVERFULL:
                 continue

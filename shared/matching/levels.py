@@ -146,7 +146,8 @@ def load_ruleset(path: Path) -> Ruleset:
     except (OSError, yaml.YAMLError) as exc:
         raise RulesetError(f"{path}: {exc}") from exc
     except ValidationError as exc:
-        lines = [f"{'.'.join(map(str, e['loc'])) or '(file)'}: {e['msg']}" for e in exc.errors()]
+        lines = [f"{'.'.join(map(str, e['loc'])) or '(file)'}: {e['msg']} "
+                 f"(got {repr(e['input'])[:60]})" for e in exc.errors()]
         raise RulesetError(f"{path}:\n  " + "\n  ".join(lines)) from exc
 
 
