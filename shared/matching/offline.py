@@ -113,25 +113,38 @@ def load_registry(path: Path, reader: Reader, nicknames: Nicknames, report: Repo
     with open_source(path) as fh:
         source = CsvSource(path, fh, optional=(MERGED_INTO,))
         for row in source.rows():
-            if row.values is None:
-                summary.problems += _row_problems(report, path, row, source.width, [])
-                continue
-            person, issues = reader.read(row.values, row.line)
-            if issues or row.damaged:
-                summary.problems += _row_problems(report, path, row, source.width, issues)
-            if not person.ssid:
-                if not any(i.field == "ssid" for i in issues):
-                    _say(report, path, row, "ssid is blank; a registry row needs one")
-                    summary.problems += 1
-            elif row.merged_into:
-                merges.append((row, person.ssid, row.merged_into))
-            elif not index.add(person):
-                _say(report, path, row, "ssid appears on an earlier row; row left out")
-                summary.problems += 1
+            _file_row(source, row, reader, index, merges, report, summary)
+    _merge(path, index, merges, report, summary)
+    summary.registry = len(index)
+    return index
+
+
+def _file_row(source: CsvSource, row: CsvRow, reader: Reader, index: MemoryIndex,
+              merges: list[tuple[CsvRow, str, str]], report: Report, summary: Summary) -> None:
+    path = source.path
+    if row.values is None:
+        summary.problems += _row_problems(report, path, row, source.width, [])
+        return
+    person, issues = reader.read(row.values, row.line)
+    if issues or row.damaged:
+        summary.problems += _row_problems(report, path, row, source.width, issues)
+    if not person.ssid:
+        if not any(i.field == "ssid" for i in issues):
+            _say(report, path, row, "ssid is blank; a registry row needs one")
+            summary.problems += 1
+    elif row.merged_into:
+        merges.append((row, person.ssid, row.merged_into))
+    elif not index.add(person):
+        _say(report, path, row, "ssid appears on an earlier row; row left out")
+        summary.problems += 1
+
+
+def _merge(path: Path, index: MemoryIndex, merges: list[tuple[CsvRow, str, str]],
+           report: Report, summary: Summary) -> None:
     survivors = {retired: survivor for _, retired, survivor in merges}
     for row, retired, survivor in merges:
         final, seen = survivor, {retired}
-        while final in survivors and final not in seen:
+        while final in survivors and final not in seen:  # merged into a merged SSID
             seen.add(final)
             final = survivors[final]
         if index.merge(retired, final):
@@ -139,8 +152,6 @@ def load_registry(path: Path, reader: Reader, nicknames: Nicknames, report: Repo
         else:
             _say(report, path, row, "merged_into names no current SSID; row left out")
             summary.problems += 1
-    summary.registry = len(index)
-    return index
 
 
 def match_rows(path: Path, matcher: Matcher, reader: Reader, report: Report,
