@@ -301,16 +301,22 @@ class Slips:
             self.dob_digits(v, s)
 
     def dob_digits(self, v: list[str], s: Student) -> None:
+        """Two neighbouring digits swapped, or one digit of the year, month or day mistyped
+        (a real date an SIS would take)."""
         digits = v[5].replace("-", "")
-        for _ in range(20):
-            i = self.rng.randrange(7)
-            swapped = digits[:i] + digits[i + 1] + digits[i] + digits[i + 2:]
+        transpose = self.rng.random() < 0.5
+        for _ in range(40):
+            i = self.rng.randrange(7 if transpose else 8)
+            if transpose:
+                changed = digits[:i] + digits[i + 1] + digits[i] + digits[i + 2:]
+            else:
+                changed = digits[:i] + self.rng.choice("0123456789") + digits[i + 1:]
             try:
-                dt.date(int(swapped[:4]), int(swapped[4:6]), int(swapped[6:]))
+                dt.date(int(changed[:4]), int(changed[4:6]), int(changed[6:]))
             except ValueError:
                 continue
-            if swapped != digits and swapped[:2] in ("19", "20"):  # an SIS takes it
-                v[5] = f"{swapped[:4]}-{swapped[4:6]}-{swapped[6:]}"
+            if changed != digits and "1990" <= changed[:4] <= "2025":  # an SIS takes it
+                v[5] = f"{changed[:4]}-{changed[4:6]}-{changed[6:]}"
                 return
         v[5] = (dt.date.fromisoformat(v[5]) + dt.timedelta(days=1)).isoformat()
 

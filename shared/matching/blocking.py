@@ -6,19 +6,18 @@ day and month swapped or two digits swapped, last and first names the other way 
 nicknames through the canonical names of :class:`~shared.matching.nicknames.Nicknames`). The
 SSID is looked up on its own (:meth:`~shared.matching.index.IdentityLookup.current_ssid`).
 
-Every level can only hold for a candidate that shares at least one key with the record:
+Where the candidates of each level come from:
 
-- levels 2, 5: ``("d", district, district id)``; levels 3, 6 and SSN alternatives: ``("s", ssn)``;
-- ``("b", dob, gender, district)``: born the same day in the same district (a fraction of a
-  student per key), whatever the names say;
-- levels 7-9 need a last and a first name and (a near) DOB or the SSN: ``("ld", last, dob)``
-  finds a first-name slip, ``("fd", first, dob)`` a last-name slip (and a changed last name,
-  level 10), ``("ly", last, first, year)`` a wrong month or day (the year is right far more
-  often than not; a wrong year with both names right is caught by the ``ld`` and ``fd``
-  variants, the SSID, SSN or district id). A record without a usable birth date (level 11)
-  looks under ``ly`` for every birth year the registry holds; an identity without one is
-  filed under ``("ln", last, first)``. The name keys include the gender, which every level
-  that needs them requires.
+- levels 1, 4: the SSID; levels 2, 5: ``("d", district, district id)``; levels 3, 6 and the
+  SSN alternatives: ``("s", ssn)``;
+- levels 7-10 need a last and a first name and (a near) DOB or the SSN: ``("ld", last, dob)``
+  finds a first-name slip, ``("fd", first, dob)`` a last-name slip or a changed last name,
+  ``("ly", last, first, year)`` and ``("lm", last, first, month and day)`` a birth date wrong
+  in one part (``ld`` also looks under the date's likely slips);
+- level 11 (no usable birth date): ``ly`` under every birth year the registry holds, and
+  ``("ln", last, first)`` for identities without one;
+- level 12 (gender mistyped): ``ld`` under the other genders. The name keys include the
+  gender, which every other level that needs them requires.
 
 Keys are tuples of strings so that a database-backed lookup can store them as they are.
 """
@@ -74,6 +73,7 @@ def _name_keys(keys: list[Key], p: Person, last_names: tuple[str, ...], canon: t
         for c in canon:
             if dob:
                 keys.append(("ly", last, c, dob[:4], g))
+                keys.append(("lm", last, c, dob[4:], g))
             else:
                 keys.append(("ln", last, c, g))
                 keys.extend(("ly", last, c, year, g) for year in years)
@@ -85,8 +85,6 @@ def _id_keys(p: Person) -> list[Key]:
         keys.append(("d", p.resident_district, p.district_student_id))
     if p.ssn:
         keys.append(("s", p.ssn))
-    if p.dob and p.gender and p.resident_district:
-        keys.append(("b", p.dob, p.gender, p.resident_district))
     return keys
 
 
@@ -106,12 +104,12 @@ def identity_keys(p: Person, nicknames: Nicknames) -> list[Key]:
     last_names = distinct(legal_last, preferred_last)
     canon = _canonical(distinct(legal_first, preferred_first), nicknames)
     if dob:
-        if g and district:
-            keys.append(("b", dob, g, district))
-        year = dob[:4]
+        year, day = dob[:4], dob[4:]
         for last in last_names:
             keys.append(("ld", last, dob, g))
-            keys.extend(("ly", last, c, year, g) for c in canon)
+            for c in canon:
+                keys.append(("ly", last, c, year, g))
+                keys.append(("lm", last, c, day, g))
         for c in canon:
             keys.append(("fd", c, dob, g))
     else:
