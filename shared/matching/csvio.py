@@ -8,6 +8,7 @@ number of fields is reported, never read from shifted columns; blank lines are n
 
 from __future__ import annotations
 
+import codecs
 import csv
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -19,6 +20,20 @@ from shared.matching.person import FIELDS
 
 OUTPUT_COLUMNS = ("row", "level", "decision", "ssid", "candidates")
 MERGED_INTO = "merged_into"
+
+
+_UNDECODABLE = "edcs-match-undecodable"
+_undecodable = [0]  # bytes replaced so far, by any source: rows need scanning only after one
+
+
+def _replace_and_count(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    _undecodable[0] += 1
+    return "\ufffd", exc.end
+
+
+codecs.register_error(_UNDECODABLE, _replace_and_count)
 
 
 class UnreadableFileError(Exception):
@@ -57,6 +72,7 @@ class CsvSource:
             UnreadableFileError: no header, a missing matching column, or a column named twice.
         """
         self.path = path
+        self._replaced = _undecodable[0]  # before the first byte is decoded
         self._reader = csv.reader(fh)
         header = self._next()
         while header is not None and not any(v.strip() for v in header):
@@ -90,12 +106,14 @@ class CsvSource:
         row = 0
         width, positions, merged = self.width, self._positions, self._merged
         in_order = positions == list(range(len(FIELDS))) and width == len(FIELDS)
-        reader = self._reader
+        reader, replaced = self._reader, self._replaced
         while (fields := self._next()) is not None:
             if not fields or (len(fields) == 1 and not fields[0].strip()):
                 continue
             row += 1
-            damaged = "\ufffd" in "".join(fields)
+            # Text is decoded ahead of the rows, so a row with a replaced byte always comes
+            # after the count went up: clean files are never scanned.
+            damaged = _undecodable[0] != replaced and "\ufffd" in "".join(fields)
             if len(fields) != width:
                 yield CsvRow(row, reader.line_num, None, "", len(fields), damaged)
                 continue
@@ -111,7 +129,7 @@ def open_source(path: Path) -> TextIO:
         UnreadableFileError: the file is missing or cannot be opened.
     """
     try:
-        return path.open(encoding="utf-8-sig", errors="replace", newline="")
+        return path.open(encoding="utf-8-sig", errors=_UNDECODABLE, newline="")
     except OSError as exc:
         raise UnreadableFileError(f"{path}: {exc.strerror or exc}") from exc
 

@@ -16,7 +16,13 @@ from typing import NamedTuple
 
 from shared.matching.compare import Comparer, FirstNames, first_names, similar_dob
 from shared.matching.index import IdentityLookup
-from shared.matching.levels import CompiledLevel, Demotion, Ruleset, compile_levels
+from shared.matching.levels import (
+    CompiledLevel,
+    Demotion,
+    LevelFinder,
+    Ruleset,
+    compile_levels,
+)
 from shared.matching.nicknames import Nicknames
 from shared.matching.person import FIELDS, Person
 from shared.matching.ssid import SsidSequence
@@ -83,7 +89,7 @@ class Matcher:
         self._nicknames = nicknames
         self._comparer = Comparer(ruleset.comparisons(), nicknames, ruleset.blank_matches_blank)
         bits = self._comparer.bits
-        self._levels = compile_levels(ruleset, bits)
+        self._levels = LevelFinder(compile_levels(ruleset, bits), self._comparer.similar_bits)
         self._exact = sum(bit for c, bit in bits.items() if c.value in FIELDS)
         self._demote = ruleset.demote
         self._max = max_candidates
@@ -92,25 +98,21 @@ class Matcher:
         """Every candidate that meets a level, best first (level order, then agreement).
 
         The near-miss comparisons cost far more than the exact ones, so they are computed for
-        a candidate only when no level before the first one that names them holds, and that
-        level's required exact comparisons do.
+        a candidate only when no earlier level holds and a level naming them still could
+        (:class:`~shared.matching.levels.LevelFinder`).
         """
         scored: list[_Scored] = []
-        comparer, exact, similar = self._comparer, self._exact, self._comparer.similar_bits
-        levels = self._levels
+        comparer, exact, finder = self._comparer, self._exact, self._levels
+        levels = finder.levels
         for cand in self._lookup.candidates(probe):
             m = comparer.exact_mask(probe, cand)
-            complete = not similar
-            for rank, level in enumerate(levels):
-                if not complete and level.uses & similar:
-                    if m & level.required & ~similar != level.required & ~similar:
-                        continue  # fails on an exact field: no need for the near misses
-                    m |= comparer.similar_mask(probe, cand)
-                    complete = True
-                if level.holds(m):
-                    scored.append(_Scored(rank, -(m & exact).bit_count(), cand.ssid, level,
-                                          cand))
-                    break
+            rank = finder.first_exact(m)
+            if rank < 0 and finder.may_hold_later(m):
+                m |= comparer.similar_mask(probe, cand)
+                rank = finder.first_later(m)
+            if rank >= 0:
+                scored.append(_Scored(rank, -(m & exact).bit_count(), cand.ssid, levels[rank],
+                                      cand))
         scored.sort()
         return scored
 

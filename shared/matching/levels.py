@@ -130,6 +130,53 @@ def compile_levels(ruleset: Ruleset, bits: dict[Compare, int]) -> tuple[Compiled
         uses=mask(tuple(lv.comparisons()))) for lv in ruleset.levels)
 
 
+class LevelFinder:
+    """The first level (in catalog order) that a candidate's comparisons meet, memoised by mask.
+
+    A ruleset names a few dozen comparisons at most, and candidates fall into far fewer
+    distinct masks, so each distinct mask is evaluated against the levels once. Levels up to
+    the first one naming a near-miss comparison are decided on the exact comparisons alone;
+    the near misses, which cost more, are computed only when a later level could still hold.
+    """
+
+    def __init__(self, levels: tuple[CompiledLevel, ...], similar: int) -> None:
+        """Index ``levels`` (in order); ``similar`` has the bits of the near-miss comparisons."""
+        self.levels = levels
+        self._similar = similar
+        self._split = next((i for i, lv in enumerate(levels) if lv.uses & similar),
+                           len(levels))
+        self._exact: dict[int, int] = {}  # mask -> rank, or -1: none before the split
+        self._possible: dict[int, bool] = {}  # mask -> some later level could hold
+        self._full: dict[int, int] = {}  # mask with near misses -> rank at or after the split
+
+    def first_exact(self, mask: int) -> int:
+        """The rank of the first level before the split that ``mask`` meets, or -1."""
+        found = self._exact.get(mask)
+        if found is None:
+            found = next((i for i, lv in enumerate(self.levels[:self._split])
+                          if lv.holds(mask)), -1)
+            self._exact[mask] = found
+        return found
+
+    def may_hold_later(self, mask: int) -> bool:
+        """Whether a level from the split on could hold if every near miss held too."""
+        found = self._possible.get(mask)
+        if found is None:
+            optimistic = mask | self._similar
+            found = any(lv.holds(optimistic) for lv in self.levels[self._split:])
+            self._possible[mask] = found
+        return found
+
+    def first_later(self, mask: int) -> int:
+        """The rank of the first level from the split on that ``mask`` meets, or -1."""
+        found = self._full.get(mask)
+        if found is None:
+            found = next((i for i, lv in enumerate(self.levels) if i >= self._split
+                          and lv.holds(mask)), -1)
+            self._full[mask] = found
+        return found
+
+
 class RulesetError(Exception):
     """A matching catalog file is invalid; the message lists every problem."""
 

@@ -100,6 +100,22 @@ def test_bad_rows_are_reported_with_their_row_and_still_get_an_output_row(tmp_pa
     assert result.rows[1]["candidates"] == "1000000012"
 
 
+def test_a_row_with_bytes_that_are_not_utf8_is_an_error_row(tmp_path: Path) -> None:
+    (tmp_path / "reg.csv").write_text(REGISTRY, encoding="utf-8")
+    (tmp_path / "in.csv").write_bytes(
+        f"{HEADER}\n,Lee,Ann,,,2011-01-01,F,,2180,\n".encode()
+        + b",Sm\xffth,John,,,2012-03-14,M,,2180,A100\n")
+    done = subprocess.run([EDCS, "match", "--registry", str(tmp_path / "reg.csv"), "--input",
+                           str(tmp_path / "in.csv"), "--out", str(tmp_path / "out.csv")],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 1
+    assert "row 2 (line 3): bytes that are not UTF-8" in done.stderr
+    with (tmp_path / "out.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [(r["decision"], r["candidates"]) for r in rows] == [("new", ""),
+                                                                ("error", "1234567890")]
+
+
 def test_columns_by_header_name_in_any_order_with_a_bom(tmp_path: Path) -> None:
     header = HEADER.split(",")
     order = [*reversed(header), "note"]
