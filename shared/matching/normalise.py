@@ -146,13 +146,15 @@ def ssn_digits(value: str) -> str | None:
     group 00, serial 0000: ``000000000`` and ``999999999`` are common "unknown" fillers) count as
     blank, so two students with the filler never match on it.
     """
-    digits = value.replace("-", "").replace(" ", "").strip()
-    if not digits:
-        return ""
+    digits = value.replace("-", "")
+    if not digits.isdigit():  # blank, spaces or junk; "123-45-6789" skips the split
+        digits = "".join(digits.split())
+        if not digits:
+            return ""
     if len(digits) != 9 or not digits.isascii() or not digits.isdigit():
         return None
-    area, group, serial = digits[:3], digits[3:5], digits[5:]
-    if area in {"000", "666"} or area[0] == "9" or group == "00" or serial == "0000":
+    if (digits[0] == "9" or digits.startswith(("000", "666")) or digits[3:5] == "00"
+            or digits.endswith("0000")):
         return ""
     return digits
 

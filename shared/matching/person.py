@@ -47,6 +47,7 @@ class Person(NamedTuple):
 
 
 FIELDS: tuple[str, ...] = Person._fields
+_new_person = tuple.__new__
 """The matching columns of ``edcs match`` files, in order (design.md §8)."""
 
 class KeyScheme(StrEnum):
@@ -112,9 +113,10 @@ class Reader:
         if digits is None:
             problems.append(("ssn", "invalid-format"))
             digits = ""
-        person = Person(ssid, name_key(values[1]), name_key(values[2]), name_key(values[3]),
-                        name_key(values[4]), dob, gender_key(values[6]), self._hash(digits),
-                        code_key(values[8]), id_key(values[9]))
+        person = _new_person(Person, (  # Person(...) without its Python-level __new__
+            ssid, name_key(values[1]), name_key(values[2]), name_key(values[3]),
+            name_key(values[4]), dob, gender_key(values[6]), self._hash(digits),
+            code_key(values[8]), id_key(values[9])))
         for i in self._required:
             if not person[i] and not (i == 5 and values[5].strip()):
                 problems.append((FIELDS[i], "required"))
