@@ -315,5 +315,26 @@ def history(collection: str, institution: str, key: str | None, submission: int 
             click.echo("    changed fields " + ", ".join(changed))
 
 
+@main.command()
+@click.option("--registry", required=True, type=click.Path(path_type=Path),
+              help="The students known so far (CSV with the matching columns).")
+@click.option("--input", "incoming", required=True, type=click.Path(path_type=Path),
+              help="The students to match (same columns).")
+@click.option("--out", required=True, type=click.Path(path_type=Path),
+              help="Where to write row, level, decision, ssid, candidates.")
+def match(registry: Path, incoming: Path, out: Path) -> None:
+    """Match students to SSIDs offline (design.md §5, §8); problems go to stderr."""
+    from shared.matching.csvio import UnreadableFileError
+    from shared.matching.offline import run
+
+    try:
+        summary = run(registry, incoming, out, lambda message: click.echo(message, err=True))
+    except UnreadableFileError as exc:
+        click.echo(f"edcs: {exc}", err=True)
+        sys.exit(2)
+    click.echo(summary.describe())
+    sys.exit(summary.exit_code)
+
+
 main.add_command(ops.replay)
 main.add_command(ops.dlq)

@@ -61,7 +61,7 @@ def codes_in(path: Path) -> set[str]:  # noqa: C901
     - any ``code="..."`` keyword and any ``{"code": "..."}`` dict entry;
     - string arguments of ``file_issue(...)``, ``issue(...)``, ``_note(...)``, ``Issue(...)``;
     - ``x.code == "..."`` / ``x.code in {...}`` / ``x.code in NAME`` (NAME a module constant);
-    - in the rule modules, strings returned as codes (``return "ssid-format"``,
+    - in the rule and matching modules, strings returned as codes (``return "ssid-format"``,
       ``return "invalid-academic-year", "message"``).
     """
     tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -71,7 +71,7 @@ def codes_in(path: Path) -> set[str]:  # noqa: C901
             for target in statement.targets:
                 if isinstance(target, ast.Name):
                     constants[target.id] = statement.value
-    returns_codes = path.parent.name == "rules"
+    returns_codes = path.parent.name in ("rules", "matching")
     found: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
@@ -115,8 +115,8 @@ def test_scanner_finds_the_codes_of_the_named_modules() -> None:
         "services/validate/rules/field.py": {"required", "invalid-code", "invalid-date",
                                              "max-length", "invalid-number",
                                              "invalid-characters", "invalid-format",
-                                             "ssid-format", "ssid-check-digit",
                                              "invalid-academic-year"},
+        "shared/matching/ssid.py": {"ssid-format", "ssid-check-digit"},
         "services/validate/engine.py": {"reporting-lea-mismatch"},
         "services/post/posting.py": {"delete-missing"},
         "services/web/submissions.py": {"unknown-institution", "file-too-large"},

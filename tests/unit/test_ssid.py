@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.validate.rules.field import ssid_check_digit, ssid_problem
+from shared.matching.ssid import ssid_check_digit, ssid_problem
 
 
 def rule(body: str) -> int:

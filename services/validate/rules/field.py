@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from shared.catalog.models import Charset, CodeSet, FieldCheck, FieldSpec, FieldType, Severity
 from shared.issues import Issue
+from shared.matching.ssid import ssid_problem
 
 FieldChecker = Callable[[str, int], Issue | None]
 """(value, row) -> the first issue of the value, or None when it passes."""
@@ -19,21 +20,6 @@ _CHARSETS = {
     Charset.NAME_NARROW: re.compile(r"(?:[^\W_]|[.\-'\u2018\u2019])*"),
 }
 _ACADEMIC_YEAR = re.compile(r"(\d{4})-(\d{4})")
-
-
-def ssid_check_digit(body: str) -> int:
-    """Check digit of the first nine digits of an SSID (CFS 1.08, design.md §5)."""
-    r = (int(body[0:3]) + int(body[3:6]) + int(body[6:9])) % 9
-    return 9 if r == int(body[8]) else r
-
-
-def ssid_problem(value: str) -> str | None:
-    """The issue code for a malformed SSID, or None when it is well formed."""
-    if len(value) != 10 or not value.isascii() or not value.isdigit() or value[0] == "0":
-        return "ssid-format"
-    if int(value[9]) != ssid_check_digit(value[:9]):
-        return "ssid-check-digit"
-    return None
 
 
 def parse_date(value: str, form: str = "CCYYMMDD") -> dt.date | None:
