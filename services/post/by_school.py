@@ -27,7 +27,7 @@ from services.post.posting import (
 from services.post.tables import STAGED
 from shared.catalog.loader import Catalog
 from shared.catalog.models import Collection, Layout, Method, Posting
-from shared.db.models import PostedSchool, Submission, utcnow
+from shared.db.models import PostedSchool, Submission, Suggestion, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,10 @@ def finish_by_school(session: Session, submission: Submission, collection: Colle
                func.coalesce(func.sum(PostedSchool.effects), 0), func.count())
         .where(PostedSchool.submission_id == submission.id)).one()
     fatal, staged_warnings = staged_counts(session, submission.id)
-    decision = Decision(submission.expected_records or 0, fatal, staged_warnings, None)
+    suggested = session.scalar(select(func.count()).select_from(Suggestion).where(
+        Suggestion.submission_id == submission.id)) or 0
+    decision = Decision(submission.expected_records or 0, fatal, staged_warnings, None,
+                        suggested=suggested)
     outcome = posted_outcome(decision, collection, posted, warnings, effects, 0,
                              schools=schools)
     return outcome if finish(session, submission, outcome, decision) else None

@@ -35,8 +35,6 @@ class KeyMaker:
         self.lea_index = names.index(layout.lea_field) if layout.lea_field else None
         self.lea_length = layout.lea_length
         self.set_index = tuple(names.index(n) for n in layout.group_key)
-        self.match = next(((i, f) for i, f in enumerate(layout.fields)
-                           if f.name == layout.match_field), None)
 
     def action(self, fields: list[str]) -> str | None:
         """The normalised action, or None when the code is not one the method allows."""

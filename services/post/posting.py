@@ -34,15 +34,17 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
+from services.post import matching as ssid_matching
 from services.post.effective import TimelinePoster
 from services.post.effects import apply_effects
+from services.post.matching import MatchingContext
 from services.post.planner import ADD, DELETE, ORDER, REPLACE
 from services.post.prechecks import duplicates_in_file, emptying_deletes
 from services.post.tables import HISTORY, HISTORY_COLUMNS, ODS, ODS_COLUMNS, STAGED
 from shared.catalog.loader import Catalog
 from shared.catalog.models import Acceptance, Collection, Layout, Method, Posting
 from shared.db.issue_counts import add_counts
-from shared.db.lifecycle import finished
+from shared.db.lifecycle import finished, owe_email
 from shared.db.models import (
     FINAL_STATUSES,
     HeldRecord,
@@ -51,6 +53,8 @@ from shared.db.models import (
     utcnow,
 )
 from shared.db.ordering import earlier_in_flight
+from shared.matching.engine import Decision as MatchDecision
+from shared.settings import Settings
 
 
 @dataclass
@@ -288,6 +292,9 @@ class Decision:
     fatal: int
     warnings: int
     rejected: Outcome | None  # set when nothing may post
+    matched: int = 0  # records that found their SSID (hard matches)
+    new: int = 0  # records given a new SSID
+    suggested: int = 0  # records waiting in Review Suggestions
 
 
 def staged_counts(session: Session, submission_id: int) -> tuple[int, int]:
@@ -300,12 +307,15 @@ def staged_counts(session: Session, submission_id: int) -> tuple[int, int]:
 
 
 def decide(session: Session, submission: Submission, collection: Collection, layout: Layout,
-           max_issues_per_code: int) -> Decision:
-    """Run the whole-file checks and apply the acceptance mode (records with errors of a
-    valid-records-post file are held here)."""
+           max_issues_per_code: int, matching: MatchingContext | None = None) -> Decision:
+    """Run the whole-file checks and SSID matching, apply the acceptance mode (records with
+    errors of a valid-records-post file are held here), and write the matching's outcome when
+    the file is accepted."""
     sid = submission.id
     for check in (duplicates_in_file, emptying_deletes):
         check(session, sid, layout, max_issues_per_code)
+    context = matching or MatchingContext.from_settings(Settings())
+    match = ssid_matching.plan(session, submission, layout, context)
     fatal, warnings = staged_counts(session, sid)
     total = submission.expected_records or 0
     if fatal and collection.acceptance is Acceptance.ALL_OR_NOTHING:
@@ -316,7 +326,11 @@ def decide(session: Session, submission: Submission, collection: Collection, lay
                 "and submit the whole file again.")))
     if fatal:
         hold_fatal(session, submission)
-    return Decision(total, fatal, warnings, None)
+    if match is None:
+        return Decision(total, fatal, warnings, None)
+    waiting = ssid_matching.apply(session, submission, layout, match, context)
+    return Decision(total, fatal, warnings, None, matched=match.count(MatchDecision.HARD),
+                    new=match.count(MatchDecision.NEW), suggested=waiting)
 
 
 def posted_outcome(decision: Decision, collection: Collection, posted: int, warnings: int,
@@ -334,6 +348,12 @@ def posted_outcome(decision: Decision, collection: Collection, posted: int, warn
     if decision.fatal:
         message += (f" {decision.fatal} records with errors are kept to be fixed (Review "
                     "Errors); they post when corrected.")
+    if decision.matched or decision.new:
+        message += (f" SSIDs: {decision.matched} records matched a student's SSID, "
+                    f"{decision.new} students were given a new one.")
+    if decision.suggested:
+        message += (f" {decision.suggested} records wait in Review Suggestions for a person to "
+                    "choose their student (edcs suggestions); they post once chosen.")
     return Outcome(status="posted", posted=posted, rejected=decision.fatal,
                    warnings=decision.warnings + warnings, message=message)
 
@@ -351,19 +371,22 @@ def finish(session: Session, submission: Submission, outcome: Outcome,
         status=outcome.status, records=decision.total, posted=outcome.posted,
         rejected=outcome.rejected, warnings=outcome.warnings, message=outcome.message,
         held=decision.fatal if outcome.status == "posted" else 0,
+        suggested=decision.suggested if outcome.status == "posted" else 0,
         finished_at=now, progress_at=now))
     if not _count(done):
         return False
     finished(session, submission.id, outcome.status, outcome.message)
+    if decision.suggested and outcome.status == "posted":
+        owe_email(session, submission.id, "suggestions")
     return True
 
 
 def post_submission(session: Session, catalog: Catalog, submission: Submission,
-                    collection: Collection, layout: Layout, max_issues_per_code: int = 1000
-                    ) -> Outcome:
+                    collection: Collection, layout: Layout, max_issues_per_code: int = 1000,
+                    matching: MatchingContext | None = None) -> Outcome:
     """Check, decide and post the whole file in the caller's transaction (the caller has
     claimed the submission and will commit)."""
-    decision = decide(session, submission, collection, layout, max_issues_per_code)
+    decision = decide(session, submission, collection, layout, max_issues_per_code, matching)
     outcome = decision.rejected
     if outcome is None:
         poster = Poster(session, submission.id, layout, max_issues_per_code)

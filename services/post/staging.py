@@ -12,13 +12,11 @@ from collections.abc import Sequence
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from services.post.planner import DELETE, KeyMaker
-from shared.catalog.models import Severity
+from services.post.planner import KeyMaker
 from shared.db.bulk import insert_rows
 from shared.db.issue_counts import keep_issues
 from shared.db.models import StagedRecord, Submission, utcnow
 from shared.events.models import EndOfFile, Record, RecordBatch
-from shared.issues import Issue
 
 STAGED_COLUMNS = ("submission_id", "row", "fields", "fatal", "action", "op_key", "set_key",
                   "lea", "school", "warnings", "issues")
@@ -44,20 +42,6 @@ def _staged_row(submission_id: int, record: Record, keys: KeyMaker) -> tuple[obj
             keys.set_key(fields), keys.lea(fields), keys.school(fields), warnings, None)
 
 
-def awaiting_match(record: Record, keys: KeyMaker) -> Issue | None:
-    """A record whose SSID is blank asks for SSID matching, which edcs does not do yet: it must
-    not post under a blank key (two such students would overwrite each other)."""
-    if keys.match is None or record.fields is None or any(i.fatal for i in record.issues):
-        return None
-    index, spec = keys.match
-    if record.fields[index].strip() or keys.action(record.fields) == DELETE:
-        return None
-    return Issue(row=record.row, field=spec.id, field_name=spec.title,
-                 code="ssid-match-pending", severity=Severity.FATAL,
-                 message=f"Row {record.row} has no {spec.title}; SSID matching is not available "
-                         "yet, so the record cannot post. Submit it with the student's SSID.")
-
-
 def stage_batches(session: Session, submission_id: int, batches: Sequence[RecordBatch],
                   keys: KeyMaker, max_issues_per_code: int) -> int:
     """Stage the records of these batches not staged yet; returns how many were new."""
@@ -71,10 +55,6 @@ def stage_batches(session: Session, submission_id: int, batches: Sequence[Record
     unique: dict[int, Record] = {r.row: r for r in new}  # the same row twice in one fetch
     if not unique:
         return 0
-    for record in unique.values():
-        pending = awaiting_match(record, keys)
-        if pending is not None:
-            record.issues = [*record.issues, pending]
     insert_rows(session, StagedRecord, STAGED_COLUMNS,
                 [_staged_row(submission_id, r, keys) for r in unique.values()])
     keep_issues(session, submission_id, [

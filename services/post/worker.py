@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.post.by_school import can_post_by_school, post_by_school
+from services.post.matching import MatchingContext
 from services.post.planner import KeyMaker
 from services.post.posting import (
     Outcome,
@@ -81,7 +82,8 @@ def stage_events(session: Session, catalog: Catalog, events: Sequence[RecordStre
 
 def post_if_complete(sessions: sessionmaker[Session], catalog: Catalog, submission_id: int,
                      collection: Collection, layout: Layout, max_issues_per_code: int = 1000,
-                     by_school_above: int | None = None) -> Outgoing | None:
+                     by_school_above: int | None = None,
+                     matching: MatchingContext | None = None) -> Outgoing | None:
     """Post the submission if every record is staged and no other worker has taken it: in one
     transaction, or one per school when the file has more than ``by_school_above`` records."""
     started = time.perf_counter()
@@ -97,9 +99,10 @@ def post_if_complete(sessions: sessionmaker[Session], catalog: Catalog, submissi
                  and can_post_by_school(layout, collection))
         if not large:
             outcome = post_submission(session, catalog, submission, collection, layout,
-                                      max_issues_per_code)
+                                      max_issues_per_code, matching)
         else:
-            decision = decide(session, submission, collection, layout, max_issues_per_code)
+            decision = decide(session, submission, collection, layout, max_issues_per_code,
+                              matching)
             if decision.rejected is not None:
                 outcome = decision.rejected
                 finish(session, submission, outcome, decision)
@@ -143,8 +146,8 @@ def finish_half_posted(sessions: sessionmaker[Session], catalog: Catalog, submis
 
 
 def post_in_line(sessions: sessionmaker[Session], catalog: Catalog, submission_id: int,
-                 max_issues_per_code: int = 1000, by_school_above: int | None = None
-                 ) -> list[Outgoing]:
+                 max_issues_per_code: int = 1000, by_school_above: int | None = None,
+                 matching: MatchingContext | None = None) -> list[Outgoing]:
     """Post the submission if it is complete, then each next file of its institution and
     collection that posting it unblocked."""
     out: list[Outgoing] = []
@@ -157,7 +160,7 @@ def post_in_line(sessions: sessionmaker[Session], catalog: Catalog, submission_i
             break
         done = post_if_complete(sessions, catalog, candidate, collection,
                                 catalog.layout_of(collection), max_issues_per_code,
-                                by_school_above)
+                                by_school_above, matching)
         if done is None:
             break
         out.append(done)
@@ -168,13 +171,14 @@ def post_in_line(sessions: sessionmaker[Session], catalog: Catalog, submission_i
 
 def handle_events(sessions: sessionmaker[Session], catalog: Catalog,
                   events: Sequence[RecordStreamEvent], max_issues_per_code: int = 1000,
-                  by_school_above: int | None = None) -> list[Outgoing]:
+                  by_school_above: int | None = None,
+                  matching: MatchingContext | None = None) -> list[Outgoing]:
     """Stage a fetch of events, then post every submission it completes."""
     with sessions.begin() as session:
         out, touched = stage_events(session, catalog, events, max_issues_per_code)
     for submission_id, _, _ in touched:
         out += post_in_line(sessions, catalog, submission_id, max_issues_per_code,
-                            by_school_above)
+                            by_school_above, matching)
     return out
 
 
@@ -185,10 +189,11 @@ def build_worker(settings: Settings) -> Worker[RecordStreamEvent]:
     store = FileStore(settings.files_dir)
     cap = settings.pipeline.max_issues_per_code
     above = settings.pipeline.post_by_school_above
+    matching = MatchingContext.from_settings(settings)
     started = False
 
     def handle(events: Sequence[RecordStreamEvent]) -> list[Outgoing]:
-        return handle_events(sessions, catalog, events, cap, above)
+        return handle_events(sessions, catalog, events, cap, above, matching)
 
     def tick() -> list[Outgoing]:
         nonlocal started
@@ -199,7 +204,8 @@ def build_worker(settings: Settings) -> Worker[RecordStreamEvent]:
                 log.info("cleared %s staged records of finished submissions", cleared)
             started = True
         return watch(sessions, catalog, store, settings.watchdog,
-                     post=lambda sid: post_in_line(sessions, catalog, sid, cap, above),
+                     post=lambda sid: post_in_line(sessions, catalog, sid, cap, above,
+                                                   matching),
                      finish_large=lambda sid: finish_half_posted(sessions, catalog, sid, cap))
 
     return Worker(name=NAME, topic=Topic.RECORDS_VALIDATED, decode=record_stream.validate_json,

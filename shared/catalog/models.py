@@ -170,6 +170,22 @@ class Effect(Strict):
     source: str
 
 
+class Matching(Strict):
+    """How a layout's records are matched to SSIDs (design.md §5, shared.matching).
+
+    ``fields`` maps each matching field (``shared.matching.person.FIELDS``) to the layout field
+    that holds it; a matching field the layout does not have is left out (blank, never equal).
+    """
+
+    fields: dict[str, str]
+    # Match every record (ODE-SSID: the submitted SSID is one more field to match on), or only
+    # records whose SSID is blank (CALPADS SENR: a given SSID posts as it is).
+    every_record: bool = False
+    # A hard match moves the identity's current record to history and makes the submitted one
+    # current (ODE-SSID); CALPADS SENR with a found SSID does not update demographics (§3.1.1).
+    updates_identity: bool = False
+
+
 class Framing(Strict):
     """How records are written in a file of this layout."""
 
@@ -206,9 +222,9 @@ class Layout(Strict):
     timeline_key: tuple[str, ...] = ()
     effective_start_field: str | None = None
     effective_end_field: str | None = None  # derived on posting; a submitted value is not kept
-    # A blank value in this field asks for SSID matching (design.md §5); until a record has an
-    # SSID it cannot post (see services/post/prechecks.py).
+    # A blank value in this field asks for SSID matching (design.md §5, ``matching``).
     match_field: str | None = None
+    matching: Matching | None = None
     # Field groups that must not repeat within one file (checked when the whole file is there).
     unique_in_file: tuple[tuple[str, ...], ...] = ()
     framing: Framing = Framing()
@@ -244,6 +260,12 @@ class Layout(Strict):
         if self.replace_set and self.method is not Method.TRANSACTION:
             raise ValueError(f"layout {self.record_type}: replace_set belongs to the "
                              "transaction method only")
+        if self.matching is not None:
+            names = {f.name for f in self.fields}
+            unknown = sorted(set(self.matching.fields.values()) - names)
+            if unknown or self.matching.fields.get("ssid") != self.match_field:
+                raise ValueError(f"layout {self.record_type}: matching names fields it does "
+                                 f"not have ({unknown}) or not its match_field as ssid")
         return self
 
 

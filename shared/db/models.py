@@ -81,6 +81,9 @@ class Submission(Base):
     # A correction of one held record of an earlier submission (valid-records-post).
     fixes_submission_id: Mapped[int | None]
     fixes_row: Mapped[int | None]
+    # A person's choice for a record of Review Suggestions, posted as a file of one record.
+    resolves_suggestion_id: Mapped[int | None]
+    suggested: Mapped[int] = mapped_column(default=0)  # records waiting in Review Suggestions
     # The failure lifecycle (shared.db.lifecycle): when the file last moved on, how often the
     # watchdog or a restart re-drove it, and how often an operator replayed it.
     progress_at: Mapped[dt.datetime | None]
@@ -264,3 +267,76 @@ class OutboxMessage(Base):
     topic: Mapped[str] = mapped_column(String(100))
     key: Mapped[bytes] = mapped_column(LargeBinary)
     value: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Identity(Base):
+    """One student of the state: an SSID with the demographics matching compares (as the
+    normalised keys of ``shared.matching.person.Person``; the SSN only as its keyed hash).
+
+    A merged SSID keeps its row with ``merged_into`` set: it redirects to the survivor.
+    """
+
+    __tablename__ = "identities"
+    ssid: Mapped[str] = mapped_column(String(10), primary_key=True)
+    merged_into: Mapped[str | None] = mapped_column(String(10), index=True)
+    person: Mapped[list[str]] = mapped_column(JSON)  # Person fields in order, ssid first
+    institution_id: Mapped[str] = mapped_column(String(20), index=True)  # whose record it is
+    record_type: Mapped[str] = mapped_column(String(10))  # the layout of ``fields``
+    fields: Mapped[list[str]] = mapped_column(JSON)  # the current record as submitted
+    submission_id: Mapped[int]  # which submission wrote the current record
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class IdentityKey(Base):
+    """A blocking key an identity is filed under (``shared.matching.blocking``): candidates
+    come from here, never from a scan of the registry."""
+
+    __tablename__ = "identity_keys"
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    ssid: Mapped[str] = mapped_column(String(10), primary_key=True)
+
+
+class IdentityChange(Base):
+    """Every change to an identity: created, updated (its record moved to history), merged."""
+
+    __tablename__ = "identity_changes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ssid: Mapped[str] = mapped_column(String(10), index=True)
+    action: Mapped[str] = mapped_column(String(10))
+    before: Mapped[list[str] | None] = mapped_column(JSON)
+    after: Mapped[list[str] | None] = mapped_column(JSON)
+    other_ssid: Mapped[str | None] = mapped_column(String(10))  # merges: the other SSID
+    submission_id: Mapped[int | None]
+    by: Mapped[str | None] = mapped_column(String(320))
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class SsidCounter(Base):
+    """Where new SSIDs come from: one row holding the next sequence number (a portable
+    sequence: updated in the posting transaction, which also serialises identity creation)."""
+
+    __tablename__ = "ssid_counter"
+    name: Mapped[str] = mapped_column(String(20), primary_key=True)
+    next_number: Mapped[int]
+
+
+class Suggestion(Base):
+    """A record whose match was suggested, waiting for a person (Oregon Review Suggestions)."""
+
+    __tablename__ = "suggestions"
+    __table_args__ = (UniqueConstraint("submission_id", "row"),
+                      Index("ix_suggestions_waiting", "institution_id", "status"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"))
+    row: Mapped[int]
+    institution_id: Mapped[str] = mapped_column(String(20))
+    collection: Mapped[str] = mapped_column(String(20))
+    fields: Mapped[list[str]] = mapped_column(JSON)
+    level: Mapped[int | None]
+    candidates: Mapped[list[str]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(10))  # waiting, excluded, matched, new
+    chosen_ssid: Mapped[str | None] = mapped_column(String(10))
+    decided_by: Mapped[str | None] = mapped_column(String(320))
+    decided_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

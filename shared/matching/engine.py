@@ -25,7 +25,7 @@ from shared.matching.levels import (
 )
 from shared.matching.nicknames import Nicknames
 from shared.matching.person import FIELDS, Person
-from shared.matching.ssid import SsidSequence
+from shared.matching.ssid import NewSsids
 
 MAX_CANDIDATES = 10
 """Suggestions list at most this many candidates, best first (ODE shows them on one page)."""
@@ -72,7 +72,7 @@ class _Scored(NamedTuple):
 class Matcher:
     """Decides records against an :class:`~shared.matching.index.IdentityLookup`."""
 
-    def __init__(self, ruleset: Ruleset, lookup: IdentityLookup, sequence: SsidSequence,
+    def __init__(self, ruleset: Ruleset, lookup: IdentityLookup, sequence: NewSsids,
                  nicknames: Nicknames, max_candidates: int = MAX_CANDIDATES) -> None:
         """Compile the ruleset for this lookup.
 

@@ -127,6 +127,21 @@ def mmddyyyy_date(value: str) -> str | None:
     return _date_key(text[4:8], text[0:2], text[2:4])
 
 
+@lru_cache(maxsize=1 << 16)
+def ccyymmdd_date(value: str) -> str | None:
+    """A date written ``CCYYMMDD`` (CALPADS files) as its key ``YYYYMMDD``.
+
+    Returns:
+        ``""`` when blank, the key for a real calendar date from 1900 on, None otherwise.
+    """
+    text = value.strip()
+    if not text:
+        return ""
+    if len(text) != 8:
+        return None
+    return _date_key(text[0:4], text[4:6], text[6:8])
+
+
 def _date_key(year: str, month: str, day: str) -> str | None:
     if not (year + month + day).isascii() or not (year + month + day).isdigit():
         return None

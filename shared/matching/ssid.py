@@ -6,6 +6,8 @@ both import it from here.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 FIRST_BODY = 100_000_000
 """The lowest nine-digit body: an SSID never starts with 0."""
 LAST_BODY = 999_999_999
@@ -60,6 +62,13 @@ def new_ssid(sequence_number: int) -> str:
                          "leading zero")
     body = str(sequence_number)
     return f"{body}{ssid_check_digit(body)}"
+
+
+class NewSsids(Protocol):
+    """Where new SSIDs come from (an in-memory sequence offline, the store's in the pipeline)."""
+
+    def take(self) -> str:
+        """The next new SSID."""
 
 
 class SsidSequence:

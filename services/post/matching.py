@@ -1,0 +1,179 @@
+"""SSID matching at the posting barrier (design.md §5): every record that asks for it is
+matched against the registry in the posting transaction, in file order.
+
+- **hard**: the record takes the matched SSID and posts (ODE-SSID: the identity's current
+  record moves to history and the submitted one becomes current; SENR: demographics stay);
+- **new**: the record takes the next SSID of the store's sequence and a new identity is filed
+  (a later row of the same file, or a later file, matches it);
+- **suggested**: the record waits in Review Suggestions (``suggestions``) and does not post
+  until a person chooses;
+- **error**: a matching field it cannot be matched on makes it a fatal record.
+
+:func:`plan` decides (before the acceptance decision: its errors count); :func:`apply` writes
+the outcome once the file is accepted, so a rejected file files no identity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from services.post.planner import ADD, REPLACE, KeyMaker
+from services.post.tables import STAGED
+from shared.catalog.models import Layout, Severity
+from shared.db.issue_counts import keep_issues
+from shared.db.models import Submission, Suggestion
+from shared.db.registry import StoreRegistry, StoreSequence, file_identity, lock, update_identity
+from shared.matching.engine import Decision, FileMatcher, Matcher, Outcome
+from shared.matching.levels import Ruleset, default_ruleset
+from shared.matching.nicknames import Nicknames, default_nicknames
+from shared.matching.normalise import ccyymmdd_date, mmddyyyy_date
+from shared.matching.person import FIELDS, REQUIRED, Person, Reader
+from shared.settings import Settings
+
+SUGGESTED = "S"  # the staged action of a record waiting in Review Suggestions
+
+
+@dataclass(frozen=True)
+class MatchingContext:
+    """What matching needs, built once per worker."""
+
+    ssn_key: bytes
+    ruleset: Ruleset = field(default_factory=default_ruleset)
+    nicknames: Nicknames = field(default_factory=default_nicknames)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> MatchingContext:
+        """The context of a worker: the SSN key from its settings."""
+        return cls(ssn_key=settings.hmac_key.get_secret_value().encode())
+
+
+@dataclass
+class MatchPlan:
+    """The outcome of every matched record of a file."""
+
+    registry: StoreRegistry
+    records: dict[int, tuple[Person, list[str], Outcome]] = field(default_factory=dict)
+
+    def count(self, decision: Decision) -> int:
+        """How many records got this decision."""
+        return sum(1 for _, _, o in self.records.values() if o.decision is decision)
+
+
+def _reader(layout: Layout, key: bytes) -> tuple[Reader, Callable[[list[str]], list[str]]]:
+    spec = layout.matching
+    if spec is None:
+        raise ValueError(f"{layout.record_type} is not matched")
+    names = [f.name for f in layout.fields]
+    index = [names.index(spec.fields[f]) if f in spec.fields else None for f in FIELDS]
+    dob = next(f for f in layout.fields if f.name == spec.fields["dob"])
+    parse = mmddyyyy_date if dob.date_format == "MMDDCCYY" else ccyymmdd_date
+
+    def values(fields: list[str]) -> list[str]:
+        return [fields[i] if i is not None else "" for i in index]
+
+    return Reader(key, date=parse, required=REQUIRED), values
+
+
+def plan(session: Session, submission: Submission, layout: Layout,
+         context: MatchingContext) -> MatchPlan | None:
+    """Match the file's records that ask for it; marks those that cannot be matched fatal
+    (with their issues). None when the layout is not matched."""
+    spec = layout.matching
+    if spec is None:
+        return None
+    lock(session)
+    registry = StoreRegistry(session, context.nicknames)
+    matcher = FileMatcher(Matcher(context.ruleset, registry, StoreSequence(session),
+                                  context.nicknames))
+    reader, values = _reader(layout, context.ssn_key)
+    ssid_index = [f.name for f in layout.fields].index(spec.fields["ssid"])
+    query = select(STAGED.row, STAGED.fields).where(
+        STAGED.submission_id == submission.id, STAGED.action.in_((ADD, REPLACE)),
+        STAGED.fatal.is_(False))
+    if not spec.every_record:
+        query = query.where(
+            func.coalesce(func.trim(STAGED.fields[ssid_index].as_string()), "") == "")
+    result = MatchPlan(registry)
+    unusable: list[tuple[int, list[str]]] = []
+    for row, fields in session.execute(query.order_by(STAGED.row)):
+        if fields is None:  # fatal records are not matched, and only fatal ones lack fields
+            continue
+        person, problems = reader.read(values(fields), row)
+        outcome = matcher.match(row, person, held=bool(problems))
+        result.records[row] = (person, fields, outcome)
+        if problems:
+            unusable.append((row, sorted({p.field or "" for p in problems})))
+    for row, revised in matcher.reconcile().items():
+        person, fields, _ = result.records[row]
+        result.records[row] = (person, fields, revised)
+    _mark_unusable(session, submission.id, layout, unusable)
+    return result
+
+
+def _mark_unusable(session: Session, submission_id: int, layout: Layout,
+                   unusable: list[tuple[int, list[str]]]) -> None:
+    spec = layout.matching
+    if not unusable or spec is None:
+        return
+    titles = {f.name: f.title for f in layout.fields}
+    rows = []
+    for row, names in unusable:
+        shown = ", ".join(titles.get(spec.fields.get(n, ""), n) for n in names)
+        message = (f"Row {row} cannot be matched to an SSID: {shown} cannot be used for "
+                   "matching (blank, punctuation only or not a real value).")
+        issues = [{"field": None, "field_name": shown, "code": "unmatchable",
+                   "severity": "fatal", "message": message}]
+        session.execute(update(STAGED).where(STAGED.submission_id == submission_id,
+                                             STAGED.row == row)
+                        .values(fatal=True, action=None, issues=issues))
+        rows.append((submission_id, row, None, shown, "unmatchable", Severity.FATAL.value,
+                     message, None))
+    keep_issues(session, submission_id, rows, cap=len(rows))
+
+
+def apply(session: Session, submission: Submission, layout: Layout, match: MatchPlan,
+          context: MatchingContext) -> int:
+    """Write the outcome of an accepted file: SSIDs into its records, new identities, hard
+    matches into the registry (where the layout says so), suggestions. Returns how many
+    records wait in Review Suggestions."""
+    spec = layout.matching
+    if spec is None:
+        return 0
+    keys = KeyMaker(layout)
+    ssid_index = [f.name for f in layout.fields].index(spec.fields["ssid"])
+    waiting = 0
+    for row, (person, fields, outcome) in sorted(match.records.items()):
+        if outcome.decision is Decision.ERROR:
+            continue
+        if outcome.decision is Decision.SUGGESTED:
+            waiting += 1
+            session.add(Suggestion(submission_id=submission.id, row=row,
+                                   institution_id=submission.institution_id,
+                                   collection=submission.collection, fields=fields,
+                                   level=outcome.level, candidates=list(outcome.candidates),
+                                   status="waiting"))
+            session.execute(update(STAGED).where(STAGED.submission_id == submission.id,
+                                                 STAGED.row == row)
+                            .values(action=SUGGESTED))
+            continue
+        posted = list(fields)
+        posted[ssid_index] = outcome.ssid
+        identity = person._replace(ssid=outcome.ssid)
+        if outcome.decision is Decision.NEW:
+            file_identity(session, identity, context.nicknames,
+                          institution_id=submission.institution_id,
+                          record_type=layout.record_type, fields=posted,
+                          submission_id=submission.id)
+        elif spec.updates_identity:
+            update_identity(session, identity, context.nicknames, fields=posted,
+                            submission_id=submission.id)
+        session.execute(update(STAGED).where(STAGED.submission_id == submission.id,
+                                             STAGED.row == row)
+                        .values(fields=posted, op_key=keys.op_key(posted),
+                                set_key=keys.set_key(posted)))
+    session.flush()
+    return waiting

@@ -1,0 +1,172 @@
+"""The SSID registry in the store: the :class:`~shared.matching.index.IdentityLookup` of the
+pipeline, filing of identities, and the sequence new SSIDs come from.
+
+Candidates come from ``identity_keys`` (the blocking keys of ``shared.matching.blocking``),
+never from a scan. The identities a file creates are kept in memory until the file is accepted
+(:attr:`StoreRegistry.pending`), so a file that is rejected leaves no identity behind, and the
+file's later rows can already match them (the same new student twice in one file gets one
+SSID). Matching and filing run in the posting transaction after :func:`lock`, so two files in
+flight for the same new student are matched one after the other: the second sees the first's
+identity.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from shared.db.bulk import insert_rows
+from shared.db.models import Identity, IdentityChange, IdentityKey, SsidCounter, utcnow
+from shared.matching.blocking import Key, identity_keys, probe_keys
+from shared.matching.index import MAX_BUCKET, MemoryIndex
+from shared.matching.nicknames import Nicknames
+from shared.matching.person import Person
+from shared.matching.ssid import new_ssid
+
+GENDERS = ("f", "m", "x")
+"""Gender keys the registry may hold (``shared.matching.normalise.gender_key``)."""
+CHUNK = 500
+
+
+def key_text(key: Key) -> str:
+    """A blocking key as stored: its parts joined by the unit separator (a hash if long)."""
+    text = "\x1f".join(key)
+    return text if len(text) <= 400 else "#" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def lock(session: Session) -> None:
+    """Take the registry for this transaction (PostgreSQL: a row lock on the counter; SQLite's
+    single writer already serialises posting transactions)."""
+    session.execute(select(SsidCounter.next_number).where(SsidCounter.name == "ssid")
+                    .with_for_update())
+
+
+class StoreSequence:
+    """New SSIDs from the store's counter, skipping any SSID already in use."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def take(self) -> str:
+        """The next new SSID."""
+        while True:
+            counter = self.session.get(SsidCounter, "ssid", with_for_update=True)
+            if counter is None:
+                raise LookupError("the store has no SSID counter (run the migrations)")
+            number = counter.next_number
+            counter.next_number = number + 1
+            self.session.flush()
+            ssid = new_ssid(number)
+            if self.session.get(Identity, ssid) is None:
+                return ssid
+
+
+class StoreRegistry:
+    """Candidate lookup over the store, plus the identities this file creates (pending)."""
+
+    def __init__(self, session: Session, nicknames: Nicknames,
+                 max_bucket: int = MAX_BUCKET) -> None:
+        self.session = session
+        self.nicknames = nicknames
+        self.max_bucket = max_bucket
+        self.pending = MemoryIndex(nicknames)
+        self._years = tuple(str(y) for y in range(1900, dt.date.today().year + 1))
+
+    def current_ssid(self, ssid: str) -> str | None:
+        """The current SSID for a submitted one, following merges; None when unknown."""
+        if self.pending.current_ssid(ssid) is not None:
+            return ssid
+        for _ in range(10):  # merges chain at most a few times
+            found = self.session.get(Identity, ssid)
+            if found is None:
+                return None
+            if found.merged_into is None:
+                return found.ssid
+            ssid = found.merged_into
+        return ssid
+
+    def candidates(self, probe: Person) -> list[Person]:
+        """Current identities sharing the SSID or a selective blocking key with the record."""
+        keys = [key_text(k) for k in probe_keys(probe, self.nicknames,
+                                                self._years if not probe.dob else (),
+                                                undated=True, genders=GENDERS)]
+        ssids: set[str] = set()
+        if probe.ssid:
+            current = self.current_ssid(probe.ssid)
+            if current is not None:
+                ssids.add(current)
+        for start in range(0, len(keys), CHUNK):
+            chunk = list(dict.fromkeys(keys[start:start + CHUNK]))
+            crowded = set(self.session.scalars(
+                select(IdentityKey.key).where(IdentityKey.key.in_(chunk))
+                .group_by(IdentityKey.key).having(func.count() > self.max_bucket)))
+            selective = [k for k in chunk if k not in crowded]
+            if selective:
+                ssids.update(self.session.scalars(
+                    select(IdentityKey.ssid).where(IdentityKey.key.in_(selective))))
+        return [*self._load(sorted(ssids)), *self.pending.candidates(probe)]
+
+    def _load(self, ssids: Sequence[str]) -> list[Person]:
+        found: list[Person] = []
+        for start in range(0, len(ssids), CHUNK):
+            found += [Person(*person) for person in self.session.scalars(
+                select(Identity.person).where(Identity.ssid.in_(ssids[start:start + CHUNK]),
+                                              Identity.merged_into.is_(None)))]
+        return found
+
+    def add(self, person: Person) -> bool:
+        """Keep a new identity of this file (written by :func:`file_identity` once the file is
+        accepted); False when its SSID is in use."""
+        if self.session.get(Identity, person.ssid) is not None:
+            return False
+        return self.pending.add(person)
+
+
+def _file_keys(session: Session, person: Person, nicknames: Nicknames) -> None:
+    keys = dict.fromkeys(key_text(k) for k in identity_keys(person, nicknames))
+    insert_rows(session, IdentityKey, ("key", "ssid"), [(k, person.ssid) for k in keys])
+
+
+def file_identity(session: Session, person: Person, nicknames: Nicknames, *,
+                  institution_id: str, record_type: str, fields: list[str],
+                  submission_id: int) -> None:
+    """Create an identity with its blocking keys and a ``created`` change."""
+    now = utcnow()
+    session.add(Identity(ssid=person.ssid, person=list(person), institution_id=institution_id,
+                         record_type=record_type, fields=fields, submission_id=submission_id,
+                         created_at=now, updated_at=now))
+    session.add(IdentityChange(ssid=person.ssid, action="created", after=fields,
+                               submission_id=submission_id, at=now))
+    session.flush()
+    _file_keys(session, person, nicknames)
+
+
+def update_identity(session: Session, person: Person, nicknames: Nicknames, *,
+                    fields: list[str], submission_id: int) -> None:
+    """Make a submitted record the identity's current one; the previous goes to history."""
+    identity = session.get(Identity, person.ssid)
+    if identity is None:
+        return
+    if identity.fields == fields:
+        return  # the same record sent again changes nothing
+    session.add(IdentityChange(ssid=person.ssid, action="updated", before=identity.fields,
+                               after=fields, submission_id=submission_id))
+    identity.person, identity.fields = list(person), fields
+    identity.submission_id, identity.updated_at = submission_id, utcnow()
+    session.execute(delete(IdentityKey).where(IdentityKey.ssid == person.ssid))
+    session.flush()
+    _file_keys(session, person, nicknames)
+
+
+def known(session: Session, ssids: Iterable[str]) -> set[str]:
+    """The SSIDs of these that the registry holds (current or merged)."""
+    wanted = sorted(set(ssids))
+    found: set[str] = set()
+    for start in range(0, len(wanted), CHUNK):
+        found.update(session.scalars(select(Identity.ssid).where(
+            Identity.ssid.in_(wanted[start:start + CHUNK]))))
+    return found
