@@ -40,7 +40,7 @@ from shared.messaging.kafka import create_topics
 from shared.redrive import redrive_event
 from shared.settings import Settings
 
-WORKERS = ("ingest", "validate", "post", "notify")
+WORKERS = ("ingest", "validate", "post", "notify", "identity")
 SERVERS = ("broker", "mailsink")
 DEMO_INSTITUTIONS = (
     # The LEA of ../shared/tools/gen_senr.py files, so a generated file can be submitted at once.

@@ -15,7 +15,6 @@ the outcome once the file is accepted, so a rejected file files no identity.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select, update
@@ -25,13 +24,13 @@ from services.post.planner import ADD, REPLACE, KeyMaker
 from services.post.tables import STAGED
 from shared.catalog.models import Layout, Severity
 from shared.db.issue_counts import keep_issues
-from shared.db.models import Submission, Suggestion
+from shared.db.models import Identity, Submission, Suggestion
 from shared.db.registry import StoreRegistry, StoreSequence, file_identity, lock, update_identity
 from shared.matching.engine import Decision, FileMatcher, Matcher, Outcome
 from shared.matching.levels import Ruleset, default_ruleset
 from shared.matching.nicknames import Nicknames, default_nicknames
-from shared.matching.normalise import ccyymmdd_date, mmddyyyy_date
-from shared.matching.person import FIELDS, REQUIRED, Person, Reader
+from shared.matching.person import REQUIRED, Person
+from shared.matching.records import PersonReader
 from shared.settings import Settings
 
 SUGGESTED = "S"  # the staged action of a record waiting in Review Suggestions
@@ -57,25 +56,12 @@ class MatchPlan:
 
     registry: StoreRegistry
     records: dict[int, tuple[Person, list[str], Outcome]] = field(default_factory=dict)
+    # Records that gave an SSID merged into another since: row -> (fields, the survivor).
+    redirects: dict[int, tuple[list[str], str]] = field(default_factory=dict)
 
     def count(self, decision: Decision) -> int:
         """How many records got this decision."""
         return sum(1 for _, _, o in self.records.values() if o.decision is decision)
-
-
-def _reader(layout: Layout, key: bytes) -> tuple[Reader, Callable[[list[str]], list[str]]]:
-    spec = layout.matching
-    if spec is None:
-        raise ValueError(f"{layout.record_type} is not matched")
-    names = [f.name for f in layout.fields]
-    index = [names.index(spec.fields[f]) if f in spec.fields else None for f in FIELDS]
-    dob = next(f for f in layout.fields if f.name == spec.fields["dob"])
-    parse = mmddyyyy_date if dob.date_format == "MMDDCCYY" else ccyymmdd_date
-
-    def values(fields: list[str]) -> list[str]:
-        return [fields[i] if i is not None else "" for i in index]
-
-    return Reader(key, date=parse, required=REQUIRED), values
 
 
 def plan(session: Session, submission: Submission, layout: Layout,
@@ -89,7 +75,7 @@ def plan(session: Session, submission: Submission, layout: Layout,
     registry = StoreRegistry(session, context.nicknames)
     matcher = FileMatcher(Matcher(context.ruleset, registry, StoreSequence(session),
                                   context.nicknames))
-    reader, values = _reader(layout, context.ssn_key)
+    reader = PersonReader(layout, context.ssn_key, required=REQUIRED)
     ssid_index = [f.name for f in layout.fields].index(spec.fields["ssid"])
     query = select(STAGED.row, STAGED.fields).where(
         STAGED.submission_id == submission.id, STAGED.action.in_((ADD, REPLACE)),
@@ -102,7 +88,7 @@ def plan(session: Session, submission: Submission, layout: Layout,
     for row, fields in session.execute(query.order_by(STAGED.row)):
         if fields is None:  # fatal records are not matched, and only fatal ones lack fields
             continue
-        person, problems = reader.read(values(fields), row)
+        person, problems = reader.read(fields, row)
         outcome = matcher.match(row, person, held=bool(problems))
         result.records[row] = (person, fields, outcome)
         if problems:
@@ -111,6 +97,15 @@ def plan(session: Session, submission: Submission, layout: Layout,
         person, fields, _ = result.records[row]
         result.records[row] = (person, fields, revised)
     _mark_unusable(session, submission.id, layout, unusable)
+    if not spec.every_record:
+        given = STAGED.fields[ssid_index].as_string()
+        for row, fields in session.execute(
+                select(STAGED.row, STAGED.fields).join(Identity, Identity.ssid == given)
+                .where(STAGED.submission_id == submission.id,
+                       STAGED.action.in_((ADD, REPLACE)), Identity.merged_into.is_not(None))):
+            survivor = registry.current_ssid(fields[ssid_index].strip()) if fields else None
+            if fields and survivor is not None:
+                result.redirects[row] = (fields, survivor)
     return result
 
 
@@ -145,7 +140,14 @@ def apply(session: Session, submission: Submission, layout: Layout, match: Match
         return 0
     keys = KeyMaker(layout)
     ssid_index = [f.name for f in layout.fields].index(spec.fields["ssid"])
+    reader = PersonReader(layout, context.ssn_key)
     waiting = 0
+    for row, (fields, survivor) in match.redirects.items():  # a merged SSID posts as its own
+        posted = [*fields[:ssid_index], survivor, *fields[ssid_index + 1:]]
+        session.execute(update(STAGED).where(STAGED.submission_id == submission.id,
+                                             STAGED.row == row)
+                        .values(fields=posted, op_key=keys.op_key(posted),
+                                set_key=keys.set_key(posted)))
     for row, (person, fields, outcome) in sorted(match.records.items()):
         if outcome.decision is Decision.ERROR:
             continue
@@ -166,11 +168,11 @@ def apply(session: Session, submission: Submission, layout: Layout, match: Match
         if outcome.decision is Decision.NEW:
             file_identity(session, identity, context.nicknames,
                           institution_id=submission.institution_id,
-                          record_type=layout.record_type, fields=posted,
-                          submission_id=submission.id)
+                          record_type=layout.record_type,
+                          fields=reader.private(posted, identity), submission_id=submission.id)
         elif spec.updates_identity:
-            update_identity(session, identity, context.nicknames, fields=posted,
-                            submission_id=submission.id)
+            update_identity(session, identity, context.nicknames,
+                            fields=reader.private(posted, identity), submission_id=submission.id)
         session.execute(update(STAGED).where(STAGED.submission_id == submission.id,
                                              STAGED.row == row)
                         .values(fields=posted, op_key=keys.op_key(posted),

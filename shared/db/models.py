@@ -340,3 +340,35 @@ class Suggestion(Base):
     decided_by: Mapped[str | None] = mapped_column(String(320))
     decided_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class RegistrySync(Base):
+    """How far the registry has read the posted records (``ods_records.id``): posted SSIDs it
+    does not hold yet are filed from there on."""
+
+    __tablename__ = "registry_sync"
+    name: Mapped[str] = mapped_column(String(20), primary_key=True)
+    last_id: Mapped[int] = mapped_column(default=0)
+
+
+class DuplicatePair(Base):
+    """Two SSIDs that are likely one student (Oregon Resolve Duplicates), found as identities
+    are filed and by the full scan. ``low`` is the lower SSID (the one that would survive).
+
+    Each district votes for its own student (``low_vote``, ``high_vote``: Y or N). Two Y votes
+    merge them; two N votes mean they are different students, and the pair is never shown
+    again (``status``: waiting, merged, distinct).
+    """
+
+    __tablename__ = "duplicate_pairs"
+    __table_args__ = (Index("ix_duplicate_pairs_status", "status"),)
+    low: Mapped[str] = mapped_column(String(10), primary_key=True)
+    high: Mapped[str] = mapped_column(String(10), primary_key=True)
+    level: Mapped[int]
+    status: Mapped[str] = mapped_column(String(10), default="waiting")
+    low_vote: Mapped[str | None] = mapped_column(String(1))
+    high_vote: Mapped[str | None] = mapped_column(String(1))
+    low_voter: Mapped[str | None] = mapped_column(String(320))
+    high_voter: Mapped[str | None] = mapped_column(String(320))
+    found_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[dt.datetime | None]

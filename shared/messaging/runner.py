@@ -103,6 +103,7 @@ class Worker(Generic[E]):
     settings: Settings
     health: Health
     submission_of: Callable[[E], int | None] = lambda _event: None
+    consumer_group: str | None = None  # a stage that reads another stage's topic has its own
     tick: Callable[[], Iterable[Outgoing]] | None = None
     # Whether a dead letter of this stage fails its submission (notify's do not: an email that
     # cannot be sent does not undo what was posted).
@@ -117,8 +118,8 @@ class Worker(Generic[E]):
 
     @property
     def group(self) -> str:
-        """The stage's consumer group (topics.yaml)."""
-        return group_of(self.topic)
+        """The stage's consumer group (topics.yaml, unless the stage reads another's topic)."""
+        return self.consumer_group or group_of(self.topic)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until ``stop`` is set; the handler runs in a thread so heartbeats go on."""
