@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from edcs import ops
+from edcs import identity_cli, ops
 from edcs.client import Client, api_url
 from edcs.offline import Report, validate_file
 from edcs.options import API, DATA_DIR, FORMAT, api_errors
@@ -289,16 +289,24 @@ def export(collection: str, institution: str, fmt: str, changed_since: str | Non
 
 
 @main.command()
-@click.argument("collection")
-@click.option("--institution", required=True)
+@click.argument("collection", required=False)
+@click.option("--institution", default=None)
 @click.option("--key", default=None, help="One record's operational key (fields joined by |).")
 @click.option("--submission", type=int, default=None, help="Changes made by one submission.")
+@click.option("--ssid", default=None, help="A student's identity: its records and merges.")
 @FORMAT
 @API
 @DATA_DIR
-def history(collection: str, institution: str, key: str | None, submission: int | None,
-            fmt: str, api: str | None, data_dir: Path) -> None:
-    """Show changes to posted records: who, which submission, when, before and after."""
+def history(collection: str | None, institution: str | None, key: str | None,
+            submission: int | None, ssid: str | None, fmt: str, api: str | None,
+            data_dir: Path) -> None:
+    """Show changes to posted records (who, which submission, when, before and after), or
+    with --ssid every change to a student's identity, merges included."""
+    if ssid is not None:
+        _identity_history(ssid, fmt, api, data_dir)
+        return
+    if collection is None or institution is None:
+        raise click.UsageError("give COLLECTION and --institution, or --ssid SSID")
     with api_errors():
         changes = Client(api_url(api, data_dir)).history(collection, institution, key,
                                                          submission)
@@ -313,6 +321,20 @@ def history(collection: str, institution: str, key: str | None, submission: int 
                        for i, (b, a) in enumerate(zip(c["before"], c["after"], strict=False))
                        if b != a]
             click.echo("    changed fields " + ", ".join(changed))
+
+
+def _identity_history(ssid: str, fmt: str, api: str | None, data_dir: Path) -> None:
+    with api_errors():
+        changes = Client(api_url(api, data_dir)).identity_history(ssid)
+    if fmt == "json":
+        click.echo(json.dumps(changes))
+        return
+    if not changes:
+        click.echo(f"the registry has no changes of SSID {ssid}")
+    for c in changes:
+        other = f" with {c['other_ssid']}" if c["other_ssid"] else ""
+        source = f" by submission {c['submission']}" if c["submission"] else ""
+        click.echo(f"{c['at']}  {c['action']}{other}{source}{' by ' + c['by'] if c['by'] else ''}")
 
 
 @main.command()
@@ -338,3 +360,5 @@ def match(registry: Path, incoming: Path, out: Path) -> None:
 
 main.add_command(ops.replay)
 main.add_command(ops.dlq)
+main.add_command(identity_cli.suggestions)
+main.add_command(identity_cli.duplicates)

@@ -161,6 +161,29 @@ class Client:
         return dict(self._send("POST", f"/api/dead-letters/{letter_id}/replay",
                                params={"force": "true"} if force else None))
 
+    def suggestions(self, institution: str, page: int, status: str) -> dict[str, Any]:
+        """A page of an institution's records waiting in Review Suggestions."""
+        return dict(self._get("/api/suggestions", {"institution": institution, "page": page,
+                                                   "status": status}))
+
+    def choose(self, suggestion_id: int, choice: str, ssid: str | None) -> dict[str, Any]:
+        """A person's choice for a suggested record (posts it unless excluded)."""
+        return dict(self._send("POST", f"/api/suggestions/{suggestion_id}",
+                               {"choice": choice, "ssid": ssid}))
+
+    def duplicates(self, institution: str, page: int) -> dict[str, Any]:
+        """Likely duplicate SSIDs waiting for the institution's vote."""
+        return dict(self._get("/api/duplicates", {"institution": institution, "page": page}))
+
+    def vote(self, low: str, high: str, institution: str, same: bool) -> dict[str, Any]:
+        """The institution's vote on a likely duplicate pair."""
+        return dict(self._send("POST", f"/api/duplicates/{low}/{high}/vote",
+                               {"institution": institution, "same_student": same}))
+
+    def identity_history(self, ssid: str) -> list[dict[str, Any]]:
+        """Every change to an SSID's identity, merges included."""
+        return list(self._get(f"/api/identities/{ssid}/history"))
+
     def held(self, job_id: int) -> list[dict[str, Any]]:
         """The job's records kept to be fixed (valid-records-post)."""
         return list(self._get(f"/api/submissions/{job_id}/held"))

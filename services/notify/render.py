@@ -29,6 +29,15 @@ def render(submission: Submission, milestone: str, issue_counts: Mapping[str, in
     link = f"{base_url.rstrip('/')}/jobs/{submission.id}"
     head = (f"Submission {submission.id}: {submission.collection} file '{submission.filename}' "
             f"for institution {submission.institution_id}")
+    if milestone == "suggestions":
+        return Message(
+            subject=f"edcs: {submission.collection} submission {submission.id}: "
+                    f"{submission.suggested} records wait in Review Suggestions",
+            body=f"{head} was posted, but for {submission.suggested} of its records edcs "
+                 "found a possible student without being sure. They wait in Review "
+                 "Suggestions: choose each one's student (or a new SSID) and it posts.\n\n"
+                 f"Review Suggestions: {base_url.rstrip('/')}/api/suggestions?institution="
+                 f"{submission.institution_id}\nThe job: {link}\n")
     if milestone == "received":
         return Message(
             subject=f"edcs: {submission.collection} submission {submission.id} received",

@@ -16,6 +16,7 @@ the outcome once the file is accepted, so a rejected file files no identity.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -58,6 +59,7 @@ class MatchPlan:
     records: dict[int, tuple[Person, list[str], Outcome]] = field(default_factory=dict)
     # Records that gave an SSID merged into another since: row -> (fields, the survivor).
     redirects: dict[int, tuple[list[str], str]] = field(default_factory=dict)
+    resolves: Suggestion | None = None  # the suggestion a person's choice decides
 
     def count(self, decision: Decision) -> int:
         """How many records got this decision."""
@@ -84,6 +86,9 @@ def plan(session: Session, submission: Submission, layout: Layout,
         query = query.where(
             func.coalesce(func.trim(STAGED.fields[ssid_index].as_string()), "") == "")
     result = MatchPlan(registry)
+    if submission.resolves_suggestion_id is not None:
+        return _chosen(session, submission.resolves_suggestion_id, reader, query, result,
+                       StoreSequence(session))
     unusable: list[tuple[int, list[str]]] = []
     for row, fields in session.execute(query.order_by(STAGED.row)):
         if fields is None:  # fatal records are not matched, and only fatal ones lack fields
@@ -106,6 +111,25 @@ def plan(session: Session, submission: Submission, layout: Layout,
             survivor = registry.current_ssid(fields[ssid_index].strip()) if fields else None
             if fields and survivor is not None:
                 result.redirects[row] = (fields, survivor)
+    return result
+
+
+def _chosen(session: Session, suggestion_id: int, reader: PersonReader, query: Any,
+            result: MatchPlan, sequence: StoreSequence) -> MatchPlan:
+    """A person's choice for a suggested record, sent as a file of one record: it is applied
+    as chosen, not matched again (which would suggest the same again)."""
+    suggestion = session.get(Suggestion, suggestion_id)
+    rows = session.execute(query.order_by(STAGED.row)).all()
+    if suggestion is None or not rows or rows[0][1] is None:
+        return result
+    row, fields = rows[0]
+    person = reader.person(fields)
+    if suggestion.chosen_ssid:
+        chosen = Outcome(Decision.HARD, None, suggestion.chosen_ssid, (suggestion.chosen_ssid,))
+    else:
+        chosen = Outcome(Decision.NEW, None, sequence.take(), ())
+    result.records[row] = (person, fields, chosen)
+    result.resolves = suggestion
     return result
 
 
@@ -177,5 +201,13 @@ def apply(session: Session, submission: Submission, layout: Layout, match: Match
                                              STAGED.row == row)
                         .values(fields=posted, op_key=keys.op_key(posted),
                                 set_key=keys.set_key(posted)))
+    if match.resolves is not None:
+        decided = match.records and next(iter(match.records.values()))[2]
+        if decided and decided.decision in (Decision.HARD, Decision.NEW):
+            match.resolves.status = "matched" if decided.decision is Decision.HARD else "new"
+            match.resolves.chosen_ssid = decided.ssid
+            session.execute(update(Submission).where(
+                Submission.id == match.resolves.submission_id, Submission.suggested > 0)
+                .values(suggested=Submission.suggested - 1))
     session.flush()
     return waiting

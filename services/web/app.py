@@ -33,6 +33,7 @@ from pydantic import BaseModel
 from sqlalchemy import delete, func, select, update
 
 from services.web.context import WebContext
+from services.web.identity_api import identity_router
 from services.web.operations_api import operations_router
 from services.web.records import DELIMITERS, export_lines, history_of, upload_text
 from services.web.submissions import (
@@ -101,6 +102,7 @@ def create_app(settings: Settings) -> FastAPI:  # noqa: C901 - one closure per r
 
     app = FastAPI(title="edcs", lifespan=lifespan)
     app.include_router(operations_router(web))
+    app.include_router(identity_router(web))
 
     async def submit(file: UploadFile, collection: str, institution: str,
                      email: str | None, fixes: tuple[int, int] | None = None) -> Submission:

@@ -52,7 +52,8 @@ class UploadRefused(Exception):  # noqa: N818 - a refusal, not a failure of edcs
 
 def accept_upload(session: Session, catalog: Catalog, store: FileStore, *, stream: BinaryIO,
                   filename: str, collection: str, institution_id: str, submitted_by: str | None,
-                  max_bytes: int, fixes: tuple[int, int] | None = None) -> Accepted:
+                  max_bytes: int, fixes: tuple[int, int] | None = None,
+                  resolves: int | None = None) -> Accepted:
     """Run the preliminary checks and create the job (committed by the caller).
 
     The job's events go to the outbox and its first email is owed, in the same transaction:
@@ -84,7 +85,8 @@ def accept_upload(session: Session, catalog: Catalog, store: FileStore, *, strea
         sha256=sha, size_bytes=size, submitted_by=submitted_by or institution.contact_email,
         status="received" if intake.accepted else "rejected", received_at=now,
         progress_at=now,
-        fixes_submission_id=fixes[0] if fixes else None, fixes_row=fixes[1] if fixes else None)
+        fixes_submission_id=fixes[0] if fixes else None, fixes_row=fixes[1] if fixes else None,
+        resolves_suggestion_id=resolves)
     session.add(submission)
     session.flush()
     key = str(submission.id).encode()
@@ -138,6 +140,7 @@ def job_json(session: Session, submission: Submission, base_url: str) -> dict[st
         "staged": submission.staged_records, "posted": submission.posted,
         "rejected": submission.rejected, "warnings": submission.warnings,
         "held": submission.held, "standing": standing(session, submission), "fixes": fixes,
+        "suggested": submission.suggested, "resolves": submission.resolves_suggestion_id,
         "issues": sum(counts.values()), "issue_counts": counts,
         "message": submission.message,
         "waiting_for": waiting_for(session, submission),

@@ -24,7 +24,7 @@ from shared.db.models import (
     utcnow,
 )
 
-MILESTONES = ("received", "rejected", "processed")
+MILESTONES = ("received", "rejected", "processed", "suggestions")
 
 
 def record_event(session: Session, submission_id: int, kind: str, message: str) -> None:

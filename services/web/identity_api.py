@@ -1,0 +1,116 @@
+"""The API of Review Suggestions, Resolve Duplicates and an SSID's history."""
+
+from __future__ import annotations
+
+import io
+from typing import Any, Literal
+
+from fastapi import APIRouter, HTTPException
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
+
+from services.web.context import WebContext
+from services.web.identity import (
+    Refused,
+    choose,
+    duplicates_page,
+    identity_history,
+    pair_of,
+    suggestions_page,
+)
+from services.web.records import upload_text
+from services.web.submissions import UploadRefused, accept_upload, job_json
+from shared.db.duplicates import VoteRefused, vote
+from shared.db.models import Submission, Suggestion
+
+
+class Choice(BaseModel):
+    """A person's choice for a suggested record."""
+
+    choice: Literal["match", "new", "exclude"]
+    ssid: str | None = None
+    email: str | None = None
+
+
+class Vote(BaseModel):
+    """A district's vote on a likely duplicate pair of its own student(s)."""
+
+    institution: str
+    same_student: bool
+    by: str | None = None
+
+
+def identity_router(web: WebContext) -> APIRouter:
+    """Routes for suggestions, duplicates and SSID history."""
+    router = APIRouter(prefix="/api")
+    key = web.settings.hmac_key.get_secret_value().encode()
+
+    @router.get("/suggestions")
+    def api_suggestions(institution: str, page: int = 1,
+                        status: str = "waiting") -> dict[str, Any]:
+        with web.sessions() as session:
+            return suggestions_page(session, web.catalog, key, institution, page, status)
+
+    @router.post("/suggestions/{suggestion_id}", status_code=201)
+    async def api_choose(suggestion_id: int, request: Choice) -> dict[str, Any]:
+        def work() -> tuple[dict[str, Any], list[int]]:
+            with web.sessions.begin() as session:
+                chosen = choose(session, suggestion_id, request.choice, request.ssid,
+                                request.email or "a district user")
+                if request.choice == "exclude":
+                    return {"suggestion": suggestion_id, "status": "excluded"}, []
+                return _post_choice(web, session, chosen, request.email)
+
+        try:
+            answer, ids = await run_in_threadpool(work)
+        except Refused as refused:
+            raise HTTPException(refused.status, refused.message) from None
+        except UploadRefused as refused:
+            raise HTTPException(refused.status, refused.issue.message) from None
+        await web.publish(ids)
+        return answer
+
+    @router.get("/duplicates")
+    def api_duplicates(institution: str, page: int = 1) -> dict[str, Any]:
+        with web.sessions() as session:
+            return duplicates_page(session, web.catalog, key, institution, page)
+
+    @router.post("/duplicates/{low}/{high}/vote")
+    def api_vote(low: str, high: str, request: Vote) -> dict[str, Any]:
+        try:
+            with web.sessions.begin() as session:
+                pair = pair_of(session, low, high)
+                if pair is None:
+                    raise HTTPException(404, f"no likely duplicate {low} / {high}")
+                done = vote(session, pair.low, pair.high, request.institution,
+                            request.same_student, request.by or "a district user")
+                return {"low": done.low, "high": done.high, "status": done.status,
+                        "votes": {"low": done.low_vote, "high": done.high_vote}}
+        except VoteRefused as refused:
+            raise HTTPException(409, str(refused)) from None
+
+    @router.get("/identities/{ssid}/history")
+    def api_identity_history(ssid: str) -> list[dict[str, Any]]:
+        with web.sessions() as session:
+            return identity_history(session, ssid)
+
+    return router
+
+
+def _post_choice(web: WebContext, session: Any, chosen: Suggestion,
+                 email: str | None) -> tuple[dict[str, Any], list[int]]:
+    """The suggested record as a file of one record that carries the choice."""
+    collection = web.catalog.collection(chosen.collection)
+    if collection is None:
+        raise Refused(409, f"the collection {chosen.collection} is gone")
+    layout = web.catalog.layout_of(collection)
+    text = upload_text(layout, [chosen.fields])
+    original = session.get(Submission, chosen.submission_id)
+    accepted = accept_upload(
+        session, web.catalog, web.store, stream=io.BytesIO(text.encode()),
+        filename=f"suggestion-{chosen.id}.csv", collection=chosen.collection,
+        institution_id=chosen.institution_id,
+        submitted_by=email or (original.submitted_by if original else None),
+        max_bytes=web.settings.pipeline.max_upload_bytes, resolves=chosen.id)
+    session.flush()
+    return job_json(session, accepted.submission, web.settings.base_url), accepted.outbox_ids
