@@ -180,6 +180,10 @@ class Client:
         return dict(self._send("POST", f"/api/duplicates/{low}/{high}/vote",
                                {"institution": institution, "same_student": same}))
 
+    def scan_duplicates(self, after: str) -> dict[str, Any]:
+        """One step of the full duplicates scan."""
+        return dict(self._send("POST", "/api/duplicates/scan", params={"after": after}))
+
     def identity_history(self, ssid: str) -> list[dict[str, Any]]:
         """Every change to an SSID's identity, merges included."""
         return list(self._get(f"/api/identities/{ssid}/history"))

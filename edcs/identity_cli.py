@@ -100,6 +100,24 @@ def duplicates(ctx: click.Context, institution: str, page: int, fmt: str, api: s
         click.echo("vote with: edcs duplicates vote LOW HIGH --institution ID (--yes | --no)")
 
 
+@duplicates.command("scan")
+@API
+@DATA_DIR
+def scan(api: str | None, data_dir: Path) -> None:
+    """Compare every current identity with the registry and record the likely duplicates (the
+    same pairs the identity stage finds as students are posted; pairs decided stay decided)."""
+    scanned = found = 0
+    after: str | None = ""
+    with api_errors():
+        client = Client(api_url(api, data_dir))
+        while after is not None:
+            step = client.scan_duplicates(after)
+            scanned, found, after = scanned + step["scanned"], found + step["found"], step["next"]
+            click.echo(f"\r{scanned} identities compared, {found} new likely duplicates",
+                       nl=False)
+    click.echo("")
+
+
 @duplicates.command("vote")
 @click.argument("low")
 @click.argument("high")

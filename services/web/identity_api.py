@@ -20,8 +20,12 @@ from services.web.identity import (
 )
 from services.web.records import upload_text
 from services.web.submissions import UploadRefused, accept_upload, job_json
-from shared.db.duplicates import VoteRefused, vote
+from shared.db.duplicates import VoteRefused, scan, vote
 from shared.db.models import Submission, Suggestion
+from shared.db.registry import StoreRegistry, StoreSequence
+from shared.matching.engine import Matcher
+from shared.matching.levels import default_ruleset
+from shared.matching.nicknames import default_nicknames
 
 
 class Choice(BaseModel):
@@ -43,6 +47,12 @@ class Vote(BaseModel):
 def identity_router(web: WebContext) -> APIRouter:
     """Routes for suggestions, duplicates and SSID history."""
     router = APIRouter(prefix="/api")
+    _suggestion_routes(router, web)
+    _duplicate_routes(router, web)
+    return router
+
+
+def _suggestion_routes(router: APIRouter, web: WebContext) -> None:
     key = web.settings.hmac_key.get_secret_value().encode()
 
     @router.get("/suggestions")
@@ -70,6 +80,12 @@ def identity_router(web: WebContext) -> APIRouter:
         await web.publish(ids)
         return answer
 
+
+
+def _duplicate_routes(router: APIRouter, web: WebContext) -> None:
+    key = web.settings.hmac_key.get_secret_value().encode()
+    ruleset, nicknames = default_ruleset(), default_nicknames()
+
     @router.get("/duplicates")
     def api_duplicates(institution: str, page: int = 1) -> dict[str, Any]:
         with web.sessions() as session:
@@ -89,12 +105,18 @@ def identity_router(web: WebContext) -> APIRouter:
         except VoteRefused as refused:
             raise HTTPException(409, str(refused)) from None
 
+    @router.post("/duplicates/scan")
+    def api_scan(after: str = "", limit: int = 500) -> dict[str, Any]:
+        with web.sessions.begin() as session:
+            registry = StoreRegistry(session, nicknames)
+            matcher = Matcher(ruleset, registry, StoreSequence(session), nicknames)
+            read, found, next_after = scan(session, matcher, after, min(limit, 5000))
+        return {"scanned": read, "found": found, "next": next_after}
+
     @router.get("/identities/{ssid}/history")
     def api_identity_history(ssid: str) -> list[dict[str, Any]]:
         with web.sessions() as session:
             return identity_history(session, ssid)
-
-    return router
 
 
 def _post_choice(web: WebContext, session: Any, chosen: Suggestion,

@@ -39,6 +39,19 @@ def record_pairs(session: Session, matcher: Matcher, person: Person) -> int:
     return found
 
 
+def scan(session: Session, matcher: Matcher, after: str = "", limit: int = 500
+         ) -> tuple[int, int, str | None]:
+    """Compare the next ``limit`` current identities (by SSID, after ``after``) with the
+    registry, recording every likely pair: the full scan that rebuilds what the identity stage
+    found as identities came. Returns (identities read, new pairs, the SSID to go on after, or
+    None at the end)."""
+    people = [Person(*p) for p in session.scalars(
+        select(Identity.person).where(Identity.ssid > after, Identity.merged_into.is_(None))
+        .order_by(Identity.ssid).limit(limit))]
+    found = sum(record_pairs(session, matcher, p) for p in people)
+    return len(people), found, people[-1].ssid if len(people) == limit else None
+
+
 def _institution(session: Session, ssid: str) -> str | None:
     return session.scalar(select(Identity.institution_id).where(Identity.ssid == ssid))
 

@@ -86,7 +86,7 @@ def test_a_suggestion_waits_for_a_person_and_posts_when_chosen(matched: RunningS
     with Session(matched.engine()) as session:
         (given,) = session.scalars(select(Identity.ssid).where(
             Identity.institution_id == "2180")).all()
-    twin = "{ssid},Nguyen,Mai,,,03042016,F,,2180,S2,2180,100,03\r\n".format(ssid=given)
+    twin = f"{given},Nguyen,Mai,,,03042016,F,,2180,S2,2180,100,03\r\n"
     (tmp_path / "twin.csv").write_text(header + twin)
     second = matched.submit(tmp_path / "twin.csv", "ODE-SSID", "2180")
     assert (second["status"], second["posted"], second["suggested"]) == ("posted", 0, 1)
@@ -139,3 +139,7 @@ def test_a_likely_duplicate_is_found_and_merged_by_two_votes(matched: RunningSta
         (posted,) = session.scalars(select(OdsRecord.fields).where(
             OdsRecord.submission_id == job["id"])).all()
     assert posted[7] == low
+    scanned = matched.edcs("duplicates", "scan")
+    assert scanned.returncode == 0 and "identities compared" in scanned.stdout
+    with Session(matched.engine()) as session:
+        assert session.get(DuplicatePair, (low, high)).status == "merged"  # type: ignore[union-attr]

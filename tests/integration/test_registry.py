@@ -106,3 +106,29 @@ def test_the_registry_never_holds_a_clear_ssn_or_a_name_in_its_keys(
     assert "123456789" not in str(identity.fields)
     assert not any("123456789" in k for k in keys)
     assert NAMES  # (the SENR layout names, imported for the other tests)
+
+
+def test_the_full_scan_finds_the_same_pairs_again(two_districts: sessionmaker[Session]) -> None:
+    from sqlalchemy import delete
+
+    from shared.db.duplicates import scan
+    from shared.db.registry import StoreRegistry, StoreSequence
+    from shared.matching.engine import Matcher
+
+    sessions = two_districts
+    submit(sessions, "SENR", [student("Ana", ssid=SSID)])
+    submit(sessions, "SENR", [student("Ana", ssid=SSID2, lea=OTHER)], institution=OTHER)
+    sync(sessions)
+    with sessions() as session:
+        found = [(p.low, p.high) for p in session.scalars(select(DuplicatePair))]
+    with sessions.begin() as session:
+        session.execute(delete(DuplicatePair))
+    after: str | None = ""
+    while after is not None:
+        with sessions.begin() as session:
+            nicknames = default_nicknames()
+            matcher = Matcher(default_ruleset(), StoreRegistry(session, nicknames),
+                              StoreSequence(session), nicknames)
+            _, _, after = scan(session, matcher, after, limit=1)
+    with sessions() as session:
+        assert [(p.low, p.high) for p in session.scalars(select(DuplicatePair))] == found
