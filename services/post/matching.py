@@ -35,6 +35,7 @@ from shared.matching.records import PersonReader
 from shared.settings import Settings
 
 SUGGESTED = "S"  # the staged action of a record waiting in Review Suggestions
+PREFETCH = 500  # records whose candidates are read from the registry at once
 
 
 @dataclass(frozen=True)
@@ -90,27 +91,30 @@ def plan(session: Session, submission: Submission, layout: Layout,
         return _chosen(session, submission.resolves_suggestion_id, reader, query, result,
                        StoreSequence(session))
     unusable: list[tuple[int, list[str]]] = []
-    for row, fields in session.execute(query.order_by(STAGED.row)):
-        if fields is None:  # fatal records are not matched, and only fatal ones lack fields
-            continue
-        person, problems = reader.read(fields, row)
-        outcome = matcher.match(row, person, held=bool(problems))
-        result.records[row] = (person, fields, outcome)
-        if problems:
-            unusable.append((row, sorted({p.field or "" for p in problems})))
+    rows = [(row, fields) for row, fields in session.execute(query.order_by(STAGED.row))
+            if fields is not None]  # only fatal records lack fields, and they are not matched
+    for start in range(0, len(rows), PREFETCH):
+        chunk = [(row, fields, *reader.read(fields, row))
+                 for row, fields in rows[start:start + PREFETCH]]
+        registry.prefetch([person for _, _, person, _ in chunk])
+        for row, fields, person, problems in chunk:
+            outcome = matcher.match(row, person, held=bool(problems))
+            result.records[row] = (person, fields, outcome)
+            if problems:
+                unusable.append((row, sorted({p.field or "" for p in problems})))
     for row, revised in matcher.reconcile().items():
         person, fields, _ = result.records[row]
         result.records[row] = (person, fields, revised)
     _mark_unusable(session, submission.id, layout, unusable)
     if not spec.every_record:
         given = STAGED.fields[ssid_index].as_string()
-        for row, fields in session.execute(
+        for row, merged in session.execute(
                 select(STAGED.row, STAGED.fields).join(Identity, Identity.ssid == given)
                 .where(STAGED.submission_id == submission.id,
                        STAGED.action.in_((ADD, REPLACE)), Identity.merged_into.is_not(None))):
-            survivor = registry.current_ssid(fields[ssid_index].strip()) if fields else None
-            if fields and survivor is not None:
-                result.redirects[row] = (fields, survivor)
+            survivor = registry.current_ssid(merged[ssid_index].strip()) if merged else None
+            if merged and survivor is not None:
+                result.redirects[row] = (merged, survivor)
     return result
 
 
@@ -166,12 +170,14 @@ def apply(session: Session, submission: Submission, layout: Layout, match: Match
     ssid_index = [f.name for f in layout.fields].index(spec.fields["ssid"])
     reader = PersonReader(layout, context.ssn_key)
     waiting = 0
+    changed: list[dict[str, Any]] = []  # staged records rewritten, one executemany at the end
+
+    def rewrite(row: int, posted: list[str]) -> None:
+        changed.append({"submission_id": submission.id, "row": row, "fields": posted,
+                        "op_key": keys.op_key(posted), "set_key": keys.set_key(posted)})
+
     for row, (fields, survivor) in match.redirects.items():  # a merged SSID posts as its own
-        posted = [*fields[:ssid_index], survivor, *fields[ssid_index + 1:]]
-        session.execute(update(STAGED).where(STAGED.submission_id == submission.id,
-                                             STAGED.row == row)
-                        .values(fields=posted, op_key=keys.op_key(posted),
-                                set_key=keys.set_key(posted)))
+        rewrite(row, [*fields[:ssid_index], survivor, *fields[ssid_index + 1:]])
     for row, (person, fields, outcome) in sorted(match.records.items()):
         if outcome.decision is Decision.ERROR:
             continue
@@ -182,9 +188,7 @@ def apply(session: Session, submission: Submission, layout: Layout, match: Match
                                    collection=submission.collection, fields=fields,
                                    level=outcome.level, candidates=list(outcome.candidates),
                                    status="waiting"))
-            session.execute(update(STAGED).where(STAGED.submission_id == submission.id,
-                                                 STAGED.row == row)
-                            .values(action=SUGGESTED))
+            changed.append({"submission_id": submission.id, "row": row, "action": SUGGESTED})
             continue
         posted = list(fields)
         posted[ssid_index] = outcome.ssid
@@ -197,17 +201,24 @@ def apply(session: Session, submission: Submission, layout: Layout, match: Match
         elif spec.updates_identity:
             update_identity(session, identity, context.nicknames,
                             fields=reader.private(posted, identity), submission_id=submission.id)
-        session.execute(update(STAGED).where(STAGED.submission_id == submission.id,
-                                             STAGED.row == row)
-                        .values(fields=posted, op_key=keys.op_key(posted),
-                                set_key=keys.set_key(posted)))
-    if match.resolves is not None:
-        decided = match.records and next(iter(match.records.values()))[2]
-        if decided and decided.decision in (Decision.HARD, Decision.NEW):
-            match.resolves.status = "matched" if decided.decision is Decision.HARD else "new"
-            match.resolves.chosen_ssid = decided.ssid
-            session.execute(update(Submission).where(
-                Submission.id == match.resolves.submission_id, Submission.suggested > 0)
-                .values(suggested=Submission.suggested - 1))
+        rewrite(row, posted)
+    for kind in ({"action"}, {"fields", "op_key", "set_key"}):  # executemany wants one shape
+        same = [c for c in changed if kind <= c.keys()]
+        if same:
+            session.execute(update(STAGED), same)
+    _resolve(session, match)
     session.flush()
     return waiting
+
+
+def _resolve(session: Session, match: MatchPlan) -> None:
+    """A posted choice decides its suggestion and leaves the original file's count."""
+    if match.resolves is None:
+        return
+    decided = match.records and next(iter(match.records.values()))[2]
+    if decided and decided.decision in (Decision.HARD, Decision.NEW):
+        match.resolves.status = "matched" if decided.decision is Decision.HARD else "new"
+        match.resolves.chosen_ssid = decided.ssid
+        session.execute(update(Submission).where(
+            Submission.id == match.resolves.submission_id, Submission.suggested > 0)
+            .values(suggested=Submission.suggested - 1))

@@ -293,6 +293,7 @@ class IdentityKey(Base):
     come from here, never from a scan of the registry."""
 
     __tablename__ = "identity_keys"
+    __table_args__ = (Index("ix_identity_keys_ssid", "ssid"),)  # re-filing, merging
     key: Mapped[str] = mapped_column(String(400), primary_key=True)
     ssid: Mapped[str] = mapped_column(String(10), primary_key=True)
 

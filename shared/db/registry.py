@@ -52,17 +52,23 @@ class StoreSequence:
         self.session = session
 
     def take(self) -> str:
-        """The next new SSID."""
+        """The next new SSID (the used ones of the next thousand numbers are read at once, so
+        a run of SSIDs districts already hold is skipped in one query)."""
+        counter = self.session.get(SsidCounter, "ssid", with_for_update=True)
+        if counter is None:
+            raise LookupError("the store has no SSID counter (run the migrations)")
         while True:
-            counter = self.session.get(SsidCounter, "ssid", with_for_update=True)
-            if counter is None:
-                raise LookupError("the store has no SSID counter (run the migrations)")
-            number = counter.next_number
-            counter.next_number = number + 1
-            self.session.flush()
-            ssid = new_ssid(number)
-            if self.session.get(Identity, ssid) is None:
-                return ssid
+            numbers = range(counter.next_number, counter.next_number + 1000)
+            wanted = [new_ssid(n) for n in numbers]
+            used = set(self.session.scalars(select(Identity.ssid).where(
+                Identity.ssid.in_(wanted))))
+            free = next((n for n, s in zip(numbers, wanted, strict=True) if s not in used),
+                        None)
+            if free is not None:
+                counter.next_number = free + 1
+                self.session.flush()
+                return new_ssid(free)
+            counter.next_number = numbers.stop
 
 
 class StoreRegistry:
@@ -75,6 +81,28 @@ class StoreRegistry:
         self.max_bucket = max_bucket
         self.pending = MemoryIndex(nicknames)
         self._years = tuple(str(y) for y in range(1900, dt.date.today().year + 1))
+        self._by_key: dict[str, tuple[str, ...]] | None = None  # prefetched key -> SSIDs
+        self._people: dict[str, Person] = {}
+
+    def _probe_keys(self, probe: Person) -> list[str]:
+        return [key_text(k) for k in probe_keys(probe, self.nicknames,
+                                                self._years if not probe.dob else (),
+                                                undated=True, genders=GENDERS)]
+
+    def prefetch(self, probes: Sequence[Person]) -> None:
+        """Read the candidates of many records at once (a few queries per chunk of a file
+        instead of a few per record); ``candidates`` then answers from memory."""
+        keys = sorted({k for p in probes for k in self._probe_keys(p)})
+        by_key: dict[str, list[str]] = {}
+        for start in range(0, len(keys), CHUNK):
+            for key, ssid in self.session.execute(
+                    select(IdentityKey.key, IdentityKey.ssid).where(
+                        IdentityKey.key.in_(keys[start:start + CHUNK]))):
+                by_key.setdefault(key, []).append(ssid)
+        self._by_key = {k: tuple(v) for k, v in by_key.items() if len(v) <= self.max_bucket}
+        wanted = {s for v in self._by_key.values() for s in v}
+        wanted |= {c for p in probes if p.ssid and (c := self.current_ssid(p.ssid))}
+        self._people = {p.ssid: p for p in self._load(sorted(wanted))}
 
     def current_ssid(self, ssid: str) -> str | None:
         """The current SSID for a submitted one, following merges; None when unknown."""
@@ -91,9 +119,13 @@ class StoreRegistry:
 
     def candidates(self, probe: Person) -> list[Person]:
         """Current identities sharing the SSID or a selective blocking key with the record."""
-        keys = [key_text(k) for k in probe_keys(probe, self.nicknames,
-                                                self._years if not probe.dob else (),
-                                                undated=True, genders=GENDERS)]
+        keys = self._probe_keys(probe)
+        if self._by_key is not None:
+            found = {s for k in keys for s in self._by_key.get(k, ())}
+            if probe.ssid and (current := self.current_ssid(probe.ssid)) is not None:
+                found.add(current)
+            return [*(self._people[s] for s in sorted(found) if s in self._people),
+                    *self.pending.candidates(probe)]
         ssids: set[str] = set()
         if probe.ssid:
             current = self.current_ssid(probe.ssid)

@@ -1,4 +1,4 @@
-"""registry sync position and likely duplicate SSIDs (Resolve Duplicates)
+"""registry sync position, likely duplicate SSIDs (Resolve Duplicates), identity keys by SSID
 
 Revision ID: 0007
 Revises: 0006
@@ -35,9 +35,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("low", "high", name=op.f("pk_duplicate_pairs")),
     )
     op.create_index("ix_duplicate_pairs_status", "duplicate_pairs", ["status"])
+    op.create_index("ix_identity_keys_ssid", "identity_keys", ["ssid"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_identity_keys_ssid", table_name="identity_keys")
     op.drop_index("ix_duplicate_pairs_status", table_name="duplicate_pairs")
     op.drop_table("duplicate_pairs")
     op.drop_table("registry_sync")
