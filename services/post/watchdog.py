@@ -96,10 +96,11 @@ def stuck(sessions: sessionmaker[Session], catalog: Catalog, store: FileStore,
                                              f"{exc.advice or ''}".strip())
                 WATCHDOG.labels("failed").inc()
                 continue
+            attempt = submission.redrives + 1
             if _claim_redrive(session, submission, now):
                 record_event(session, submission.id, "redriven", (
                     f"No progress for {quiet_for}: sent through again from the stored file "
-                    f"(attempt {submission.redrives + 1} of {settings.max_redrives})."))
+                    f"(attempt {attempt} of {settings.max_redrives})."))
                 out.append(event)
                 WATCHDOG.labels("redriven").inc()
                 log.warning("re-driving a stuck submission", extra={"submission": submission.id})

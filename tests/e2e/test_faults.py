@@ -252,14 +252,13 @@ def test_a_job_whose_event_was_lost_is_redriven_by_the_watchdog(faulty: RunningS
 
 def test_an_operator_fails_a_stuck_job_and_the_next_file_posts(faulty: RunningStack,
                                                                tmp_path: Path) -> None:
-    stuck = lost_file_submission(faulty, b"stuck")
+    behind = senr_file(tmp_path / "next.csv", 100, 16)  # made first: the watchdog fails a
+    stuck = lost_file_submission(faulty, b"stuck")       # stuck job after 20 s by itself
     with Session(faulty.engine()) as session, session.begin():
         from shared.db.models import OutboxMessage
 
         session.query(OutboxMessage).delete()
-    behind = senr_file(tmp_path / "next.csv", 100, 16)
     behind_id = faulty.upload(behind)
-    time.sleep(2)
     assert faulty.status(behind_id)[0] != "posted"  # it waits for the stuck one
     done = faulty.edcs("job", str(stuck), "--fail", "the district sent it by mistake")
     assert done.returncode == 0, done.stderr
