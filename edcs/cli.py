@@ -29,7 +29,10 @@ def main() -> None:
 @click.option("--port", default=8000, show_default=True, help="Port of the web app.")
 @click.option("--scale", multiple=True, metavar="STAGE=N",
               help="Run N workers of a stage (ingest, validate, post, notify), e.g. validate=2.")
-def up(data_dir: Path, port: int, scale: tuple[str, ...]) -> None:
+@click.option("--monitoring", is_flag=True,
+              help="Also run Prometheus (Debian's prometheus) with the alert rules, scraping "
+                   "every process; the window page then shows lag and alerts.")
+def up(data_dir: Path, port: int, scale: tuple[str, ...], monitoring: bool) -> None:
     """Start the embedded stack: broker, store, SMTP sink, workers and web app."""
     from edcs.stack import WORKERS, Stack
 
@@ -40,7 +43,7 @@ def up(data_dir: Path, port: int, scale: tuple[str, ...]) -> None:
             raise click.BadParameter(f"{item!r}: use STAGE=N with STAGE one of "
                                      f"{', '.join(WORKERS)}", param_hint="--scale")
         workers[stage] = int(count)
-    stack = Stack(data_dir=data_dir, web_port=port, scale=workers)
+    stack = Stack(data_dir=data_dir, web_port=port, scale=workers, monitoring=monitoring)
     click.echo("edcs: starting the embedded stack ...")
     try:
         stack.start()
