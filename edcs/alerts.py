@@ -46,8 +46,8 @@ def alerts(open_file_minutes: float = 60.0) -> tuple[Alert, ...]:
               "5 minutes: a handler is stuck (a lock, a dependency) or every worker of the "
               "stage halted. Look at /health of its workers and at their logs."),
         Alert("EdcsConsumerLagGrowing",
-              "(sum by (stage, topic) (delta(edcs_stage_consumer_lag_messages[10m])) > 0) "
-              "and (sum by (stage, topic) (edcs_stage_consumer_lag_messages) > 50)", 600,
+              "(sum by (stage, topic) (edcs_stage_consumer_lag_messages) > 50) and "
+              "(sum by (stage, topic) (delta(edcs_stage_consumer_lag_messages[10m])) > 0)", 600,
               "warning", "Lag of {{ $labels.stage }} on {{ $labels.topic }} keeps growing",
               "The stage does not keep up with {{ $labels.topic }} (lag {{ $value }} "
               "messages and rising for 20 minutes): run more of its workers (edcs up "
@@ -55,7 +55,7 @@ def alerts(open_file_minutes: float = 60.0) -> tuple[Alert, ...]:
         Alert("EdcsDeadLetters",
               "sum by (stage) (increase(edcs_stage_dead_letters_total[10m])) > 0", 0,
               "warning", "{{ $labels.stage }} dead-lettered events",
-              "{{ $value }} events of {{ $labels.stage }} went to the dead-letter topic in 10 "
+              "Events of {{ $labels.stage }} went to the dead-letter topic in the last 10 "
               "minutes and their submissions failed. `edcs dlq list` shows why; fix the cause, "
               "then `edcs dlq replay`."),
         Alert("EdcsStageHalted", "max by (stage) (edcs_stage_halted) == 1", 0, "critical",
@@ -68,12 +68,12 @@ def alerts(open_file_minutes: float = 60.0) -> tuple[Alert, ...]:
               '/ sum(rate(edcs_stage_records_in_total{stage="validate"}[10m])) > 0.2) '
               'and (sum(increase(edcs_stage_records_in_total{stage="validate"}[10m])) > 1000)',
               300, "warning", "Most records fail validation",
-              "More than 0.2 fatal issues per validated record over 10 minutes "
-              "({{ $value }}): a rule change gone wrong, or a vendor's broken export. The "
+              "More than 0.2 fatal issues per validated record over 10 minutes: a rule "
+              "change gone wrong, or a vendor's broken export. The "
               "window page and the rejected jobs show which collection."),
         Alert("EdcsRetrying", "sum by (stage) (increase(edcs_stage_retries_total[10m])) > 10",
               300, "warning", "{{ $labels.stage }} keeps retrying",
-              "{{ $value }} transient failures in 10 minutes: the database, the broker or the "
+              "More than 10 transient failures in 10 minutes: the database, the broker or the "
               "SMTP relay is unavailable or overloaded. A worker exits (and is restarted) when "
               "one outlasts the retry window."),
         Alert("EdcsEmailsFailing",

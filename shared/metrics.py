@@ -194,6 +194,11 @@ EXTERNAL = (
                "prometheus_client: resident memory of the process.", (*WORKERS, "web")),
     MetricSpec("process_cpu_seconds", "counter", "seconds", (),
                "prometheus_client: CPU time of the process.", (*WORKERS, "web")),
+    MetricSpec("process_start_time_seconds", "gauge", "seconds", (),
+               "prometheus_client: when the process started (Unix time); a change is a "
+               "restart, wherever the process runs.", (*WORKERS, "web")),
+    MetricSpec("ALERTS", "gauge", "boolean", ("alertname", "alertstate", "severity"),
+               "Prometheus: the alerts pending or firing.", ("prometheus",)),
 )
 
 
