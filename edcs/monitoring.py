@@ -9,6 +9,7 @@ how to install it.
 from __future__ import annotations
 
 import shutil
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -64,8 +65,10 @@ def scrape_config(targets: list[Target], settings: MonitoringSettings,
                    "scrape_timeout": _seconds(min(10.0, settings.scrape_seconds)),
                    "evaluation_interval": _seconds(settings.evaluation_seconds)},
         "rule_files": [str(rules_file)],
-        "scrape_configs": [{"job_name": job, "static_configs": static}
-                           for job, static in jobs.items()],
+        # edcs up's metrics name each child in their own ``process`` label, which must win
+        # over the target's (else Prometheus renames it exported_process).
+        "scrape_configs": [{"job_name": job, "honor_labels": job == "edcs-stack",
+                            "static_configs": static} for job, static in jobs.items()],
     }
 
 
@@ -129,6 +132,16 @@ def start_monitoring(stack: Stack) -> None:
     config = write_config(folder, targets_of(stack), stack.settings.monitoring)
     stack.spawn("prometheus", prometheus_args(binary, config, folder / "data",
                                               stack.prometheus_port))
-    wait_until(lambda: port_open(stack.prometheus_port), "Prometheus", timeout=60)
     url = f"http://127.0.0.1:{stack.prometheus_port}"
+    wait_until(lambda: port_open(stack.prometheus_port) and _ready(url), "Prometheus",
+               timeout=60)
     stack.endpoints["prometheus"] = f"{url} (alerts: {url}/alerts, config: {config})"
+
+
+def _ready(url: str) -> bool:
+    """Whether Prometheus answers its readiness endpoint (its API 503s until then)."""
+    try:
+        with urllib.request.urlopen(f"{url}/-/ready", timeout=1) as response:  # noqa: S310
+            return bool(response.status == 200)
+    except OSError:
+        return False

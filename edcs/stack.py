@@ -326,6 +326,7 @@ class Stack:
                 self.stop_children(group)
         if self._metrics_server is not None:
             self._metrics_server.shutdown()
+            self._metrics_server.server_close()
         (self.data_dir / "stack.json").unlink(missing_ok=True)
 
     @property
