@@ -28,7 +28,7 @@ import logging
 import signal
 import sys
 import time
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
@@ -45,24 +45,9 @@ from tenacity import (
 from shared.errors import StageUnavailableError, is_transient, reason_of
 from shared.events.models import SubmissionStatus
 from shared.events.topics import Topic, group_of
-from shared.messaging.kafka import (
-    TopicPartition,
-    make_consumer,
-    make_producer,
-    partition_lag,
-    topic_name,
-)
-from shared.metrics import (
-    CONSUMER_LAG,
-    DEAD_LETTERS,
-    HALTED,
-    HANDLE_SECONDS,
-    MESSAGE_LATENCY,
-    MESSAGES_IN,
-    MESSAGES_OUT,
-    RETRIES,
-    TICK_FAILURES,
-)
+from shared.messaging.kafka import TopicPartition, make_consumer, make_producer, topic_name
+from shared.messaging.loop_metrics import LoopMetrics
+from shared.metrics import DEAD_LETTERS, MESSAGES_IN, RETRIES, TICK_FAILURES
 from shared.observability import Health
 from shared.settings import Settings
 
@@ -124,7 +109,10 @@ class Worker(Generic[E]):
     _failed: OrderedDict[int, None] = field(default_factory=OrderedDict)
     _in_a_row: int = 0
     _in_a_row_submissions: set[int | None] = field(default_factory=set)
-    _lag_partitions: set[str] = field(default_factory=set)
+    _metrics: LoopMetrics = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._metrics = LoopMetrics(self.name, self.topic.value)
 
     @property
     def group(self) -> str:
@@ -140,7 +128,7 @@ class Worker(Generic[E]):
         try:
             await consumer.start()
             self.health.ready = True
-            HALTED.labels(self.name).set(0)
+            self._metrics.started()
             log.info("consuming %s as group %s", topic_name(kafka, self.topic), self.group)
             next_tick = 0.0
             while not stop.is_set() and self.health.halted is None:
@@ -151,14 +139,13 @@ class Worker(Generic[E]):
                                                  max_records=kafka.fetch_max_records)
                 self.health.last_poll = time.time()
                 messages = [m for batch in fetched.values() for m in batch]
-                await self._record_lag(consumer)
+                await self._metrics.lag(consumer)
                 if messages:
                     started = time.perf_counter()
                     done = await self._process(messages, producer)
                     if done:
                         await consumer.commit(_offsets(done))
-                    HANDLE_SECONDS.labels(self.name).observe(time.perf_counter() - started)
-                    _observe_latency(self.name, done)
+                    self._metrics.handled(done, time.perf_counter() - started)
         finally:
             self.health.ready = False
             await consumer.stop()
@@ -166,18 +153,6 @@ class Worker(Generic[E]):
         if self.health.halted is not None:
             log.error("stopped taking events: %s", self.health.halted)
             await stop.wait()  # stay up, unready, so the operator sees why on /health
-
-    async def _record_lag(self, consumer: Any) -> None:
-        """``edcs_stage_consumer_lag_messages`` of the partitions assigned now (those taken
-        by another worker in a rebalance are dropped: that worker reports them)."""
-        lag = await partition_lag(consumer)
-        topic = self.topic.value
-        for number, behind in lag.items():
-            CONSUMER_LAG.labels(self.name, topic, str(number)).set(behind)
-        now = {str(number) for number in lag}
-        for gone in self._lag_partitions - now:
-            CONSUMER_LAG.remove(self.name, topic, gone)
-        self._lag_partitions = now
 
     async def _forget_replayed(self, messages: list[Any]) -> None:
         """Stop skipping the submissions of these messages that are no longer failed."""
@@ -270,16 +245,11 @@ class Worker(Generic[E]):
         while chunk := await asyncio.to_thread(_take, output, kafka.max_unacked):
             sends += [await producer.send(topic_name(kafka, o.topic), o.value, key=o.key)
                       for o in chunk]
-            self._count_out(chunk)
+            self._metrics.sent(o.topic for o in chunk)
             if len(sends) >= kafka.max_unacked:  # bound what waits in memory
                 await asyncio.gather(*sends)
                 sends.clear()
         await asyncio.gather(*sends)
-
-    def _count_out(self, sent: Sequence[Outgoing]) -> None:
-        """``edcs_stage_messages_out`` by topic, once per chunk (not per message)."""
-        for topic, count in Counter(o.topic for o in sent).items():
-            MESSAGES_OUT.labels(self.name, str(topic)).inc(count)
 
     def _succeeded(self, count: int) -> None:
         MESSAGES_IN.labels(self.name, "ok").inc(count)
@@ -305,14 +275,14 @@ class Worker(Generic[E]):
                            "value_hex": message.value.hex() if message.value else ""})
         await producer.send_and_wait(topic_name(kafka, self.topic.dead_letters), body.encode(),
                                      key=message.key or b"")
-        MESSAGES_OUT.labels(self.name, self.topic.dead_letters).inc()
+        self._metrics.sent([self.topic.dead_letters])
         if submission_id is not None and self.fails_submissions:
             self._failed[submission_id] = None
             while len(self._failed) > 10_000:
                 self._failed.popitem(last=False)
             wake = status_event(submission_id, "failed")
             await producer.send(topic_name(kafka, wake.topic), wake.value, key=wake.key)
-            self._count_out([wake])
+            self._metrics.sent([wake.topic])
         MESSAGES_IN.labels(self.name, "dead_letter").inc()
         DEAD_LETTERS.labels(self.name).inc()
         log.error("dead letter %s from %s[%s]@%s: %s", letter_id, message.topic,
@@ -337,7 +307,7 @@ class Worker(Generic[E]):
             output = await asyncio.to_thread(lambda: list(tick()))
             await asyncio.gather(*[await producer.send(topic_name(kafka, o.topic), o.value,
                                                        key=o.key) for o in output])
-            self._count_out(output)
+            self._metrics.sent(o.topic for o in output)
         except Exception as exc:  # noqa: BLE001 - periodic work: logged, counted, next tick
             TICK_FAILURES.labels(self.name).inc()
             log.warning("periodic work failed (next try in %s s): %s",
@@ -351,16 +321,6 @@ def _offsets(messages: list[Any]) -> dict[Any, int]:
         tp = TopicPartition(m.topic, m.partition)
         found[tp] = max(found.get(tp, 0), m.offset + 1)
     return found
-
-
-def _observe_latency(stage: str, messages: list[Any]) -> None:
-    """``edcs_stage_message_latency_seconds``: produced (the message's timestamp, ms) to
-    handled, for each message of the fetch (a message is a batch of records)."""
-    now_ms = time.time() * 1000
-    histogram = MESSAGE_LATENCY.labels(stage)
-    for m in messages:
-        if m.timestamp and m.timestamp > 0:
-            histogram.observe(max(0.0, (now_ms - m.timestamp) / 1000))
 
 
 def _take(items: Iterator[Outgoing], n: int) -> list[Outgoing]:
