@@ -85,7 +85,8 @@ def alerts(open_file_minutes: float = 60.0) -> tuple[Alert, ...]:
               "wait. The emails stay owed and go when the relay is back; `edcs job ID` shows "
               "a failed one's reason."),
         Alert("EdcsFileNotFinal",
-              f"edcs_store_oldest_open_file_age_seconds > {open_file_minutes * 60:g}", 60,
+              # max: every web replica serves the same gauge
+              f"max(edcs_store_oldest_open_file_age_seconds) > {open_file_minutes * 60:g}", 60,
               "warning", f"A file is not final after {open_file_minutes:g} minutes",
               "The oldest submission not final has waited {{ $value | humanizeDuration }}. "
               "The window page names it; its job page shows its history (the watchdog "

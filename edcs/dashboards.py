@@ -19,6 +19,17 @@ from grafana_foundation_sdk.models.prometheus import PromQueryFormat
 DATASOURCE = DataSourceRef(type_val="prometheus", uid="edcs-prometheus")
 STAGES_RE = "ingest|validate|post|notify"
 NOT_FINAL = 'status=~"received|processing|posting"'
+POSTED, REJECTED, FAILED = 'status="posted"', 'status="rejected"', 'status="failed"'
+OWED = 'status=~"pending|sending|retry"'
+NOT_POSTED = 'status=~"rejected|failed"'
+# Every replica of the web app serves the same edcs_store_* gauges (read from the one store):
+# panels take one of them (max without instance) before adding up.
+
+
+def store(metric: str, matcher: str = "") -> str:
+    """One web replica's view of an ``edcs_store_*`` gauge."""
+    selector = f"{metric}{{{matcher}}}" if matcher else metric
+    return f"max without (instance, process) ({selector})"
 Query = tuple[str, str]  # (PromQL, legend)
 
 
@@ -70,19 +81,21 @@ def _board(uid: str, title: str, panels: list[Any]) -> dashboard.Dashboard:
 def window() -> dashboard.Dashboard:
     """What the state's operators watch during a window."""
     return _board("edcs-window", "edcs: window overview", [
-        number("Files not final", f"sum(edcs_store_files{{{NOT_FINAL}}}) or vector(0)", "none",
+        number("Files not final", f"sum({store('edcs_store_files', NOT_FINAL)}) or vector(0)",
+               "none",
                "Submissions received, staging or posting."),
-        number("Oldest file not final", "edcs_store_oldest_open_file_age_seconds", "s",
+        number("Oldest file not final", "max(edcs_store_oldest_open_file_age_seconds)", "s",
                "How long the oldest submission not final has waited (0: none)."),
-        number("Posted", 'sum(edcs_store_files{status="posted"}) or vector(0)', "none",
+        number("Posted", f"sum({store('edcs_store_files', POSTED)}) or vector(0)", "none",
                "Submissions posted, all time."),
-        number("Rejected", 'sum(edcs_store_files{status="rejected"}) or vector(0)', "none",
+        number("Rejected", f"sum({store('edcs_store_files', REJECTED)}) or vector(0)", "none",
                "Submissions rejected (fatal issues or preliminary checks), all time."),
-        number("Failed", 'sum(edcs_store_files{status="failed"}) or vector(0)', "none",
+        number("Failed", f"sum({store('edcs_store_files', FAILED)}) or vector(0)", "none",
                "Submissions failed (dead letter, watchdog, operator), all time."),
         number("Workers down", 'count(up{job="edcs-workers"} == 0) or vector(0)', "none",
                "Worker processes Prometheus cannot scrape."),
-        series("Files by status", [("sum by (status) (edcs_store_files)", "{{status}}")],
+        series("Files by status", [(f"sum by (status) ({store('edcs_store_files')})",
+                                    "{{status}}")],
                "none", "Submissions in the store by status."),
         series("Backlog by stage (consumer lag)",
                [("sum by (stage) (edcs_stage_consumer_lag_messages)", "{{stage}}")], "none",
@@ -178,7 +191,8 @@ def errors() -> dashboard.Dashboard:
             "sum by (action) (increase(edcs_post_watchdog_actions_total[1h]))",
             "{{action}}")], "none", "Stuck files re-driven or failed."),
         series("Files rejected and failed", [(
-            'sum by (status) (edcs_store_files{status=~"rejected|failed"})', "{{status}}")],
+            f"sum by (status) ({store('edcs_store_files', NOT_POSTED)})",
+            "{{status}}")],
             "none", "All time."),
     ])
 
@@ -193,11 +207,11 @@ def email() -> dashboard.Dashboard:
             'sum by (milestone) (rate(edcs_notify_emails_total{outcome="sent"}[5m])) * 60',
             "{{milestone}}")], "none", "Emails sent, by lifecycle milestone."),
         series("Emails in the store by status", [(
-            "sum by (status) (edcs_store_emails)", "{{status}}")], "none",
+            f"sum by (status) ({store('edcs_store_emails')})", "{{status}}")], "none",
             "pending, sending and retry are owed."),
-        number("Emails owed", 'sum(edcs_store_emails{status=~"pending|sending|retry"}) '
+        number("Emails owed", f"sum({store('edcs_store_emails', OWED)}) "
                "or vector(0)", "none", "Emails not sent yet.", width=6),
-        number("Emails failed for good", 'sum(edcs_store_emails{status="failed"}) '
+        number("Emails failed for good", f"sum({store('edcs_store_emails', FAILED)}) "
                "or vector(0)", "none", "All time.", width=6),
     ])
 
