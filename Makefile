@@ -14,8 +14,7 @@ $(STAMP): pyproject.toml
 up: $(STAMP)
 	$(VENV)/bin/edcs up
 
-up-monitoring: $(STAMP)
-	./scripts/install-system-deps
+up-monitoring: $(STAMP)  # needs Debian's prometheus (apt-get install prometheus)
 	$(VENV)/bin/edcs up --monitoring
 
 # docs/metrics.md, deploy/prometheus/alerts*.yml and the Grafana dashboards, from the code
