@@ -25,8 +25,11 @@ from prometheus_client.metrics_core import Metric
 disable_created_metrics()  # type: ignore[no-untyped-call]
 
 Kind = Literal["counter", "gauge", "histogram"]
-WORKERS = ("ingest", "validate", "post", "notify")
-PROCESSES = (*WORKERS, "web", "stack")
+# Served by every process that runs the worker loop (shared.messaging.runner), whatever its
+# stage: the four of the pipeline and any stage added later.
+EVERY_WORKER = "every worker"
+WORKERS = (EVERY_WORKER,)
+SERVERS = ("web", "stack")  # the processes that are not workers
 LATENCY_BUCKETS = (0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
 FILE_BUCKETS = (1, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400, 43200, 86400)
 
@@ -191,12 +194,12 @@ EXTERNAL = (
     MetricSpec("up", "gauge", "boolean", ("job", "instance", "process", "stage"),
                "Prometheus: 1 when the last scrape of a target succeeded.", ("prometheus",)),
     MetricSpec("process_resident_memory_bytes", "gauge", "bytes", (),
-               "prometheus_client: resident memory of the process.", (*WORKERS, "web")),
+               "prometheus_client: resident memory of the process.", (EVERY_WORKER, "web")),
     MetricSpec("process_cpu_seconds", "counter", "seconds", (),
-               "prometheus_client: CPU time of the process.", (*WORKERS, "web")),
+               "prometheus_client: CPU time of the process.", (EVERY_WORKER, "web")),
     MetricSpec("process_start_time_seconds", "gauge", "seconds", (),
                "prometheus_client: when the process started (Unix time); a change is a "
-               "restart, wherever the process runs.", (*WORKERS, "web")),
+               "restart, wherever the process runs.", (EVERY_WORKER, "web")),
     MetricSpec("ALERTS", "gauge", "boolean", ("alertname", "alertstate", "severity"),
                "Prometheus: the alerts pending or firing.", ("prometheus",)),
 )
@@ -221,7 +224,9 @@ class Exposition:
 
     def collect(self) -> Iterator[Metric]:
         """The families this process serves."""
-        ours = {s.name for s in CATALOG if self.process in s.served_by}
+        worker = self.process not in SERVERS
+        ours = {s.name for s in CATALOG
+                if self.process in s.served_by or (worker and EVERY_WORKER in s.served_by)}
         for family in REGISTRY.collect():
             if not family.name.startswith("edcs_") or family.name in ours:
                 yield family
@@ -231,13 +236,14 @@ def exposition(process: str) -> Exposition:
     """What ``process`` serves at /metrics (pass to ``generate_latest``).
 
     Args:
-        process: a worker's stage name, ``web`` or ``stack``.
+        process: ``web``, ``stack`` or a worker's stage name (any name but those two is a
+            worker, and serves the loop's metrics).
 
     Raises:
-        ValueError: for a process the catalog does not know.
+        ValueError: for an empty name.
     """
-    if process not in PROCESSES:
-        raise ValueError(f"unknown process {process!r}; one of {', '.join(PROCESSES)}")
+    if not process or process == EVERY_WORKER:
+        raise ValueError(f"not a process name: {process!r}")
     return Exposition(process)
 
 

@@ -70,7 +70,9 @@ def eventually(check: Callable[[], Any], what: str | Callable[[], str],
 
 
 def test_every_process_is_scraped(watched: RunningStack) -> None:
-    expected = {"stack", "web", "ingest", "validate", "post", "notify"}
+    expected = {"stack", "web", *(name for name, child in watched.stack.children.items()
+                                  if "EDCS_METRICS_PORT" in child.extra_env)}
+    assert {"ingest", "validate", "post", "notify"} <= expected
 
     def scraped() -> bool:
         targets = api(watched, "/api/v1/targets")["activeTargets"]

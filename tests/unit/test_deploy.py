@@ -16,13 +16,14 @@ import yaml
 from pydantic import BaseModel
 
 from edcs.deploygen import ROOT
+from edcs.stack import WORKERS as STACK_WORKERS
 from shared.events.topics import Topic, spec
 from shared.metrics import sample_names
 from shared.settings import Settings
 from tests.unit.promql import metric_names
 
 DEPLOY = ROOT / "deploy"
-WORKERS = ("ingest", "validate", "post", "notify")
+WORKERS = STACK_WORKERS  # every worker edcs up runs must be deployed too
 INPUT = {"ingest": Topic.FILES_RECEIVED, "validate": Topic.RECORDS_PARSED,
          "post": Topic.RECORDS_VALIDATED, "notify": Topic.SUBMISSIONS_STATUS}
 
