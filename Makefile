@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: up test lint bench clean
+.PHONY: up up-monitoring test lint generate bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -13,6 +13,13 @@ $(STAMP): pyproject.toml
 
 up: $(STAMP)
 	$(VENV)/bin/edcs up $(ARGS)
+
+up-monitoring: $(STAMP)  # needs Debian's prometheus (apt-get install prometheus)
+	$(VENV)/bin/edcs up --monitoring
+
+# docs/metrics.md, deploy/prometheus/alerts*.yml and the Grafana dashboards, from the code
+generate: $(STAMP)
+	$(PY) scripts/generate-deploy
 
 test: $(STAMP)
 	./scripts/install-system-deps

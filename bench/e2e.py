@@ -38,7 +38,7 @@ def metric(url: str, name: str, worker: str) -> float:
     """One sample of a worker's Prometheus metrics."""
     with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback
         text = response.read().decode()
-    found = re.search(rf'^{name}{{worker="{worker}"}} (\S+)$', text, re.M)
+    found = re.search(rf'^{name}{{stage="{worker}"}} (\S+)$', text, re.M)
     return float(found.group(1)) if found else 0.0
 
 
@@ -47,8 +47,8 @@ def stage_rates(stack: Stack) -> str:
     rates = []
     for worker in ("ingest", "validate", "post"):
         url = stack.endpoints[f"{worker} metrics"]
-        records = metric(url, "edcs_worker_records_total", worker)
-        busy = metric(url, "edcs_worker_handle_duration_seconds_sum", worker)
+        records = metric(url, "edcs_stage_records_in_total", worker)
+        busy = metric(url, "edcs_stage_handle_duration_seconds_sum", worker)
         rates.append(f"{worker} {records / busy:,.0f}/s ({busy:.1f} s busy)" if busy else worker)
     return ", ".join(rates)
 

@@ -30,7 +30,10 @@ def main() -> None:
               help="Port of the web app [default: 8000, or a free one if 8000 is taken].")
 @click.option("--scale", multiple=True, metavar="STAGE=N",
               help="Run N workers of a stage (ingest, validate, post, notify), e.g. validate=2.")
-def up(data_dir: Path, port: int | None, scale: tuple[str, ...]) -> None:
+@click.option("--monitoring", is_flag=True,
+              help="Also run Prometheus (Debian's prometheus) with the alert rules, scraping "
+                   "every process; the window page then shows lag and alerts.")
+def up(data_dir: Path, port: int | None, scale: tuple[str, ...], monitoring: bool) -> None:
     """Start the embedded stack: broker, store, SMTP sink, workers and web app."""
     from edcs.stack import WORKERS, Stack, free_port, port_open
 
@@ -46,7 +49,7 @@ def up(data_dir: Path, port: int | None, scale: tuple[str, ...]) -> None:
         if port != 8000:
             click.echo(f"edcs: port 8000 is taken; the web app uses {port} (the edcs command "
                        "finds it in the data dir)")
-    stack = Stack(data_dir=data_dir, web_port=port, scale=workers)
+    stack = Stack(data_dir=data_dir, web_port=port, scale=workers, monitoring=monitoring)
     click.echo("edcs: starting the embedded stack ...")
     try:
         stack.start()

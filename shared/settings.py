@@ -43,6 +43,9 @@ class RunnerSettings(BaseModel):
     dlq_limit: int = 50
     dlq_limit_submissions: int = 3
     tick_seconds: float = 2.0  # how often a worker's periodic work runs (watchdog, emails)
+    # /health/live fails when the loop has not polled for this long (a hung handler); longer
+    # than any one fetch takes to handle, a very large file's posting included.
+    live_seconds: float = 900.0
 
 
 class WatchdogSettings(BaseModel):
@@ -69,6 +72,20 @@ class StackSettings(BaseModel):
     # and no submission is in flight, the supervisor replaces it with an empty one.
     broker_recycle_mb: int = 2048
     check_seconds: float = 10.0  # how often memory and worker health are looked at
+
+
+class MonitoringSettings(BaseModel):
+    """Prometheus for ``edcs up --monitoring`` and the window page (deploy/ has production's)."""
+
+    # Where the web app's window page reads Prometheus' HTTP API; ``edcs up --monitoring``
+    # sets it. None: the page shows what the store knows only.
+    prometheus_url: str | None = None
+    scrape_seconds: float = 15.0
+    evaluation_seconds: float = 15.0
+    # Overrides every alert's ``for:`` duration (tests use a few seconds); None: the rules' own.
+    alert_for_seconds: float | None = None
+    # "A file not final for longer than this" alert (EdcsFileNotFinal).
+    open_file_minutes: float = 60.0
 
 
 class DatabaseSettings(BaseModel):
@@ -118,7 +135,12 @@ class Settings(BaseSettings):
     watchdog: WatchdogSettings = WatchdogSettings()
     stack: StackSettings = StackSettings()
     notify: NotifySettings = NotifySettings()
+    monitoring: MonitoringSettings = MonitoringSettings()
     metrics_port: int = 0  # 0: no /metrics server in this process
+    # The address the process's HTTP server binds (a worker's /metrics and /health, the web
+    # app): loopback on the embedded stack, 0.0.0.0 in a container.
+    bind_host: str = "127.0.0.1"
+    web_port: int | None = None  # the web app's port; None: the port of base_url
     hmac_key: SecretStr = Field(default=SecretStr("dev-only-change-me"))
 
     @property

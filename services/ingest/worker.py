@@ -16,7 +16,8 @@ from shared.events.models import FileReceived
 from shared.events.topics import Topic
 from shared.filestore import FileStore
 from shared.messaging.runner import Outgoing, Worker
-from shared.observability import RECORDS, Health
+from shared.metrics import RECORDS_IN, RECORDS_OUT
+from shared.observability import Health
 from shared.settings import Settings
 
 NAME = "ingest"
@@ -26,6 +27,10 @@ def build_worker(settings: Settings) -> Worker[FileReceived]:
     """The ingest stage wired to its topic, store and catalog."""
     catalog = default_catalog()
     store = FileStore(settings.files_dir)
+
+    def counted(records: int) -> None:  # once per file
+        RECORDS_IN.labels(NAME).inc(records)
+        RECORDS_OUT.labels(NAME).inc(records)
 
     def handle(events: Sequence[FileReceived]) -> Iterator[Outgoing]:
         for event in events:
@@ -37,7 +42,7 @@ def build_worker(settings: Settings) -> Worker[FileReceived]:
                 raise PermanentError("the uploaded file is missing from the file store")
             with store.open(event.sha256) as stream:
                 yield from parse_file(event, stream, catalog.layout_of(collection),
-                                      settings.pipeline, RECORDS.labels(NAME).inc)
+                                      settings.pipeline, counted)
 
     return Worker(name=NAME, topic=Topic.FILES_RECEIVED, decode=FileReceived.model_validate_json,
                   handle=handle, settings=settings, health=Health(NAME),

@@ -22,7 +22,7 @@ from shared.db.issue_counts import totals
 from shared.db.lifecycle import record_event
 from shared.db.models import Email, Submission, utcnow
 from shared.errors import is_transient, reason_of
-from shared.observability import EMAILS
+from shared.metrics import EMAILS
 from shared.settings import NotifySettings
 
 log = logging.getLogger(__name__)

@@ -31,7 +31,7 @@ from shared.db.ordering import earlier_in_flight, waiting_for
 from shared.errors import PermanentError, is_transient, reason_of
 from shared.filestore import FileStore
 from shared.messaging.runner import Outgoing, status_event
-from shared.observability import WATCHDOG
+from shared.metrics import WATCHDOG
 from shared.redrive import redrive_event
 from shared.settings import WatchdogSettings
 

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.post.barrier import CLOCK
 from services.post.by_school import can_post_by_school, post_by_school
 from services.post.matching import MatchingContext
 from services.post.planner import KeyMaker
@@ -37,7 +38,8 @@ from shared.events.models import EndOfFile, RecordBatch, RecordStreamEvent, reco
 from shared.events.topics import Topic
 from shared.filestore import FileStore
 from shared.messaging.runner import Outgoing, Worker, status_event
-from shared.observability import POST_SECONDS, RECORDS, SUBMISSIONS, Health
+from shared.metrics import FILE_LATENCY, FILES, POST_SECONDS, RECORDS_IN, RECORDS_OUT
+from shared.observability import Health
 from shared.settings import Settings
 
 NAME = "post"
@@ -72,8 +74,9 @@ def stage_events(session: Session, catalog: Catalog, events: Sequence[RecordStre
         layout = catalog.layout_of(collection)
         batches = [e for e in group if isinstance(e, RecordBatch)]
         if batches:
-            RECORDS.labels(NAME).inc(stage_batches(session, submission_id, batches,
-                                                   KeyMaker(layout), max_issues_per_code))
+            CLOCK.staged(submission_id)
+            RECORDS_IN.labels(NAME).inc(stage_batches(session, submission_id, batches,
+                                                      KeyMaker(layout), max_issues_per_code))
         for eof in (e for e in group if isinstance(e, EndOfFile)):
             record_end_of_file(session, eof)
         touched.append((submission_id, collection, layout))
@@ -91,6 +94,7 @@ def post_if_complete(sessions: sessionmaker[Session], catalog: Catalog, submissi
     with sessions.begin() as session:
         if not claim(session, submission_id):
             return None
+        CLOCK.claimed(submission_id)
         submission = session.get(Submission, submission_id, populate_existing=True)
         if submission is None:
             return None
@@ -108,21 +112,29 @@ def post_if_complete(sessions: sessionmaker[Session], catalog: Catalog, submissi
                 finish(session, submission, outcome, decision)
             else:
                 submission.message = "Posting school by school (a large file)."
+    mode = "whole"
     if outcome is None:
+        mode = "by_school"
         outcome = post_by_school(sessions, catalog, submission_id, collection, layout,
                                  max_issues_per_code)
         if outcome is None:
             return None
-    return _finished(sessions, submission_id, outcome, time.perf_counter() - started)
+    return _finished(sessions, submission_id, outcome, time.perf_counter() - started, mode)
 
 
 def _finished(sessions: sessionmaker[Session], submission_id: int, outcome: Outcome,
-              posting: float) -> Outgoing:
+              posting: float, mode: str) -> Outgoing:
     started = time.perf_counter()
     with sessions.begin() as session:  # the job is final; tidying up is not part of posting
         clear_staging(session, [submission_id])
-    SUBMISSIONS.labels(outcome.status).inc()
-    POST_SECONDS.observe(posting)
+        submission = session.get(Submission, submission_id)
+        if submission is not None:
+            FILES.labels(submission.collection, outcome.status).inc()
+            if submission.finished_at is not None:
+                FILE_LATENCY.labels(outcome.status).observe(max(0.0, (
+                    submission.finished_at - submission.received_at).total_seconds()))
+    RECORDS_OUT.labels(NAME).inc(outcome.posted)
+    POST_SECONDS.labels(mode).observe(posting)
     log.info("submission %s %s in %.1f s: %s posted, %s rejected, cleared in %.1f s",
              submission_id, outcome.status, posting, outcome.posted, outcome.rejected,
              time.perf_counter() - started)
@@ -142,7 +154,8 @@ def finish_half_posted(sessions: sessionmaker[Session], catalog: Catalog, submis
                              catalog.layout_of(collection), max_issues_per_code)
     if outcome is None:
         return []
-    return [_finished(sessions, submission_id, outcome, time.perf_counter() - started)]
+    return [_finished(sessions, submission_id, outcome, time.perf_counter() - started,
+                      "by_school")]
 
 
 def post_in_line(sessions: sessionmaker[Session], catalog: Catalog, submission_id: int,

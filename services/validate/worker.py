@@ -7,6 +7,7 @@ each record's issues; end-of-file events pass through unchanged. Rules that need
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Sequence
 
 from services.validate.engine import Context, validator_for
@@ -15,7 +16,8 @@ from shared.errors import PermanentError
 from shared.events.models import EndOfFile, Record, RecordBatch, RecordStreamEvent, record_stream
 from shared.events.topics import Topic
 from shared.messaging.runner import Outgoing, Worker
-from shared.observability import ISSUES, RECORDS, Health
+from shared.metrics import ISSUES, RECORDS_IN, RECORDS_OUT
+from shared.observability import Health
 from shared.settings import Settings
 
 NAME = "validate"
@@ -30,14 +32,17 @@ def validate_batch(batch: RecordBatch, catalog: Catalog) -> RecordBatch:
     validator = validator_for(catalog.layout_of(collection), catalog)
     context = Context(institution_id=batch.institution_id, submitted_on=batch.submitted_on)
     records = []
+    found: Counter[tuple[str, str]] = Counter()
     for record in batch.records:
         issues = record.issues
         if record.fields is not None:
             issues = [*issues, *validator.validate(record.fields, record.row, context)]
-        for issue in issues:
-            ISSUES.labels(issue.code, issue.severity.value).inc()
+        if issues:
+            found.update((issue.code, issue.severity.value) for issue in issues)
         records.append(Record.model_construct(row=record.row, fields=record.fields,
                                               issues=issues))
+    for (code, severity), count in found.items():  # once per code of the batch
+        ISSUES.labels(code, severity).inc(count)
     return batch.model_copy(update={"records": records})
 
 
@@ -51,8 +56,9 @@ def build_worker(settings: Settings) -> Worker[RecordStreamEvent]:
                 key = f"{event.submission_id}:eof".encode()
                 yield Outgoing(Topic.RECORDS_VALIDATED, key, event.model_dump_json().encode())
                 continue
+            RECORDS_IN.labels(NAME).inc(len(event.records))
             validated = validate_batch(event, catalog)
-            RECORDS.labels(NAME).inc(len(validated.records))
+            RECORDS_OUT.labels(NAME).inc(len(validated.records))
             key = f"{event.submission_id}:{event.school}".encode()
             yield Outgoing(Topic.RECORDS_VALIDATED, key, validated.model_dump_json().encode())
 

@@ -8,5 +8,5 @@ from shared.settings import Settings
 
 settings = Settings()
 setup_logging("web")
-port = int(settings.base_url.rsplit(":", 1)[-1].split("/")[0])
-uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+port = settings.web_port or int(settings.base_url.rsplit(":", 1)[-1].split("/")[0])
+uvicorn.run(create_app(settings), host=settings.bind_host, port=port, log_level="warning")

@@ -30,11 +30,12 @@ from fastapi.responses import (
 from fastapi.templating import Jinja2Templates
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 
 from services.web.context import WebContext
 from services.web.identity_api import identity_router
 from services.web.operations_api import operations_router
+from services.web.overview import refresh_store_gauges
 from services.web.records import DELIMITERS, export_lines, history_of, upload_text
 from services.web.submissions import (
     Accepted,
@@ -43,15 +44,16 @@ from services.web.submissions import (
     issues_of,
     job_json,
 )
+from services.web.window import window_router
 from shared.catalog.loader import default_catalog
 from shared.catalog.models import Layout
-from shared.db.models import FINAL_STATUSES, HeldRecord, Institution, Submission
+from shared.db.models import HeldRecord, Institution, Submission
 from shared.db.session import make_engine, make_session_factory
 from shared.errors import reason_of
 from shared.filestore import FileStore
 from shared.messaging import outbox
 from shared.messaging.kafka import make_producer
-from shared.observability import BACKLOG
+from shared.metrics import exposition
 from shared.settings import Settings
 
 
@@ -103,6 +105,7 @@ def create_app(settings: Settings) -> FastAPI:  # noqa: C901 - one closure per r
     app = FastAPI(title="edcs", lifespan=lifespan)
     app.include_router(operations_router(web))
     app.include_router(identity_router(web))
+    app.include_router(window_router(web))
 
     async def submit(file: UploadFile, collection: str, institution: str,
                      email: str | None, fixes: tuple[int, int] | None = None) -> Submission:
@@ -131,15 +134,10 @@ def create_app(settings: Settings) -> FastAPI:  # noqa: C901 - one closure per r
 
     @app.get("/metrics")
     def metrics() -> Response:
-        # The backlog is read from the store at scrape time: every process's view is the same.
+        # The store gauges are read at scrape time: every process's view is the same.
         with sessions() as session:
-            counts = dict(session.execute(
-                select(Submission.status, func.count()).where(
-                    Submission.status.not_in(FINAL_STATUSES)).group_by(Submission.status)
-            ).all())
-        for status in ("received", "processing", "posting"):
-            BACKLOG.labels(status).set(counts.get(status, 0))
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+            refresh_store_gauges(session, dt.datetime.now(dt.UTC).replace(tzinfo=None))
+        return Response(generate_latest(exposition("web")), media_type=CONTENT_TYPE_LATEST)
 
     @app.post("/api/submissions", status_code=201)
     async def api_submit(file: Annotated[UploadFile, File()],

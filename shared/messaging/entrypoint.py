@@ -58,7 +58,9 @@ def main(name: str, build: Callable[[Settings], Worker[Any]]) -> None:
     # are frozen out of every collection.
     gc.set_threshold(200_000, 50, 100)
     gc.freeze()
+    worker.health.live_seconds = settings.runner.live_seconds
     if settings.metrics_port:
-        serve_metrics(settings.metrics_port, worker.health.snapshot)
-        log.info("metrics on http://127.0.0.1:%s/metrics", settings.metrics_port)
+        serve_metrics(settings.metrics_port, worker.health.snapshot, worker.name,
+                      settings.bind_host)
+        log.info("metrics on http://%s:%s/metrics", settings.bind_host, settings.metrics_port)
     run_until_signalled(worker)

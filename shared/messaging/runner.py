@@ -46,14 +46,9 @@ from shared.errors import StageUnavailableError, is_transient, reason_of
 from shared.events.models import SubmissionStatus
 from shared.events.topics import Topic, group_of
 from shared.messaging.kafka import TopicPartition, make_consumer, make_producer, topic_name
-from shared.observability import (
-    DEAD_LETTERS,
-    HANDLE_SECONDS,
-    MESSAGES,
-    RETRIES,
-    TICK_FAILURES,
-    Health,
-)
+from shared.messaging.loop_metrics import LoopMetrics
+from shared.metrics import DEAD_LETTERS, MESSAGES_IN, RETRIES, TICK_FAILURES
+from shared.observability import Health
 from shared.settings import Settings
 
 E = TypeVar("E")
@@ -115,6 +110,10 @@ class Worker(Generic[E]):
     _failed: OrderedDict[int, None] = field(default_factory=OrderedDict)
     _in_a_row: int = 0
     _in_a_row_submissions: set[int | None] = field(default_factory=set)
+    _metrics: LoopMetrics = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._metrics = LoopMetrics(self.name, self.topic.value)
 
     @property
     def group(self) -> str:
@@ -130,6 +129,7 @@ class Worker(Generic[E]):
         try:
             await consumer.start()
             self.health.ready = True
+            self._metrics.started()
             log.info("consuming %s as group %s", topic_name(kafka, self.topic), self.group)
             next_tick = 0.0
             while not stop.is_set() and self.health.halted is None:
@@ -140,12 +140,13 @@ class Worker(Generic[E]):
                                                  max_records=kafka.fetch_max_records)
                 self.health.last_poll = time.time()
                 messages = [m for batch in fetched.values() for m in batch]
+                await self._metrics.lag(consumer)
                 if messages:
                     started = time.perf_counter()
                     done = await self._process(messages, producer)
                     if done:
                         await consumer.commit(_offsets(done))
-                    HANDLE_SECONDS.labels(self.name).observe(time.perf_counter() - started)
+                    self._metrics.handled(done, time.perf_counter() - started)
         finally:
             self.health.ready = False
             await consumer.stop()
@@ -170,6 +171,7 @@ class Worker(Generic[E]):
         halted part-way: the rest stay uncommitted for whoever takes the partition next)."""
         await self._forget_replayed(messages)
         decoded: list[tuple[Any, E]] = []
+        skipped = 0
         for m in messages:
             try:
                 event = self.decode(m.value)
@@ -179,9 +181,11 @@ class Worker(Generic[E]):
                 await self._dead_letter(m, reason, submission_from_key(m.key), producer)
                 continue
             if self.submission_of(event) in self._failed:
-                MESSAGES.labels(self.name, "skipped").inc()
+                skipped += 1
                 continue  # its submission failed here already: nothing more to do for it
             decoded.append((m, event))
+        if skipped:
+            MESSAGES_IN.labels(self.name, "skipped").inc(skipped)
         if not decoded or self.health.halted is not None:
             return messages if self.health.halted is None else []
         problem = await self._attempt([e for _, e in decoded], producer)
@@ -242,13 +246,14 @@ class Worker(Generic[E]):
         while chunk := await asyncio.to_thread(_take, output, kafka.max_unacked):
             sends += [await producer.send(topic_name(kafka, o.topic), o.value, key=o.key)
                       for o in chunk]
+            self._metrics.sent(o.topic for o in chunk)
             if len(sends) >= kafka.max_unacked:  # bound what waits in memory
                 await asyncio.gather(*sends)
                 sends.clear()
         await asyncio.gather(*sends)
 
     def _succeeded(self, count: int) -> None:
-        MESSAGES.labels(self.name, "ok").inc(count)
+        MESSAGES_IN.labels(self.name, "ok").inc(count)
         self._in_a_row = 0
         self._in_a_row_submissions.clear()
 
@@ -271,13 +276,15 @@ class Worker(Generic[E]):
                            "value_hex": message.value.hex() if message.value else ""})
         await producer.send_and_wait(topic_name(kafka, self.topic.dead_letters), body.encode(),
                                      key=message.key or b"")
+        self._metrics.sent([self.topic.dead_letters])
         if submission_id is not None and self.fails_submissions:
             self._failed[submission_id] = None
             while len(self._failed) > 10_000:
                 self._failed.popitem(last=False)
             wake = status_event(submission_id, "failed")
             await producer.send(topic_name(kafka, wake.topic), wake.value, key=wake.key)
-        MESSAGES.labels(self.name, "dead-letter").inc()
+            self._metrics.sent([wake.topic])
+        MESSAGES_IN.labels(self.name, "dead_letter").inc()
         DEAD_LETTERS.labels(self.name).inc()
         log.error("dead letter %s from %s[%s]@%s: %s", letter_id, message.topic,
                   message.partition, message.offset, reason,
@@ -287,7 +294,7 @@ class Worker(Generic[E]):
         limits = self.settings.runner
         if (self._in_a_row >= limits.dlq_limit
                 and len(self._in_a_row_submissions) >= limits.dlq_limit_submissions):
-            self.health.halted = (
+            self.health.halt(
                 f"{self._in_a_row} events in a row from {len(self._in_a_row_submissions)} "
                 "submissions were dead letters; a deploy or configuration problem is likely. "
                 "See `edcs dlq list`, fix the cause and restart this worker.")
@@ -301,6 +308,7 @@ class Worker(Generic[E]):
             output = await asyncio.to_thread(lambda: list(tick()))
             await asyncio.gather(*[await producer.send(topic_name(kafka, o.topic), o.value,
                                                        key=o.key) for o in output])
+            self._metrics.sent(o.topic for o in output)
         except Exception as exc:  # noqa: BLE001 - periodic work: logged, counted, next tick
             TICK_FAILURES.labels(self.name).inc()
             log.warning("periodic work failed (next try in %s s): %s",

@@ -137,7 +137,7 @@ def test_workers_serve_metrics_and_health(sqlite_stack: RunningStack) -> None:
     for name in ("ingest", "validate", "post", "notify"):
         url = sqlite_stack.stack.endpoints[f"{name} metrics"]
         with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback
-            assert b"edcs_worker_messages_total" in response.read()
+            assert b"edcs_stage_messages_in_total" in response.read()
         with urllib.request.urlopen(url.replace("/metrics", "/health"), timeout=5) as r:  # noqa: S310
             assert json.load(r)["ready"] is True
 
@@ -178,7 +178,8 @@ def test_upload_answers_before_processing_and_the_queue_shows_the_backlog(
     with urllib.request.urlopen(f"{sqlite_stack.api}/metrics", timeout=5) as response:  # noqa: S310
         text = response.read().decode()
     waiting = sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-                  if line.startswith("edcs_submissions_backlog{"))
+                  if line.startswith("edcs_store_files{")
+                  and any(f'status="{s}"' in line for s in ("received", "processing", "posting")))
     assert waiting >= 1
     queue = json.loads(sqlite_stack.edcs("jobs", "--format", "json").stdout)
     assert any(j["id"] == job["id"] and not j["final"] for j in queue)

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -196,6 +197,7 @@ def test_dead_letters_in_a_row_from_several_submissions_halt_the_worker(
     w = worker(kafka, broken, None, dlq_limit=3, dlq_limit_submissions=3)
     asyncio.run(run_until(w, lambda: w.health.halted is not None, timeout=20))
     assert w.health.halted is not None and "dead letters" in w.health.halted
+    assert REGISTRY.get_sample_value("edcs_stage_halted", {"stage": "validate"}) == 1
     dlq = asyncio.run(read(kafka, Topic.RECORDS_PARSED.dead_letters, 3))
     assert 3 <= len(dlq) < 16
     # It stopped there: the other events were not committed, so once the cause is fixed a
@@ -229,3 +231,26 @@ def test_periodic_work_runs_and_is_published(kafka: KafkaSettings) -> None:
     w.tick = tick
     asyncio.run(run_until(w, lambda: len(ticks) >= 3))
     assert len(asyncio.run(read(kafka, Topic.SUBMISSIONS_STATUS, 3))) >= 3
+
+
+def sample(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def test_the_loop_counts_messages_in_and_out_and_reports_lag(kafka: KafkaSettings) -> None:
+    before_in = sample("edcs_stage_messages_in_total", stage="validate", outcome="ok")
+    before_out = sample("edcs_stage_messages_out_total", stage="validate",
+                        topic="records.validated")
+    latency = sample("edcs_stage_message_latency_seconds_count", stage="validate")
+    asyncio.run(publish(kafka, [event(1, n) for n in range(5)]))
+    w = worker(kafka, forward)
+    asyncio.run(run_until(w, lambda: sample("edcs_stage_messages_in_total", stage="validate",
+                                            outcome="ok") >= before_in + 5))
+    assert sample("edcs_stage_messages_in_total", stage="validate", outcome="ok") == \
+        before_in + 5
+    assert sample("edcs_stage_messages_out_total", stage="validate",
+                  topic="records.validated") == before_out + 5
+    assert sample("edcs_stage_message_latency_seconds_count", stage="validate") == latency + 5
+    lag = [s for m in REGISTRY.collect() if m.name == "edcs_stage_consumer_lag_messages"
+           for s in m.samples if s.labels["topic"] == "records.parsed"]
+    assert lag and all(s.value == 0 for s in lag)  # every partition it holds is read
