@@ -12,10 +12,10 @@ from typing import Any
 
 import click
 
-from edcs import identity_cli, ops
-from edcs.client import Client, api_url
+from edcs import accounts_cli, identity_cli, ops
 from edcs.offline import Report, validate_file
-from edcs.options import API, DATA_DIR, FORMAT, api_errors
+from edcs.options import API, DATA_DIR, FORMAT, TOKEN, api_errors, connect
+from edcs.progress import Progress
 from shared.catalog.loader import default_catalog
 
 
@@ -59,6 +59,11 @@ def up(data_dir: Path, port: int | None, scale: tuple[str, ...], monitoring: boo
     width = max(len(k) for k in stack.endpoints)
     for name, where in stack.endpoints.items():
         click.echo(f"  {name:<{width}}  {where}")
+    if stack.sign_in is not None:
+        click.echo(f"edcs: sign in at {stack.endpoints['web']}/login as {stack.sign_in.email}; "
+                   f"the password is in {stack.sign_in.password_file} (the edcs command uses "
+                   f"the operator token in {stack.sign_in.token_file}). Add users with "
+                   "`edcs users add`.")
     click.echo("edcs: up. Submit with: edcs submit FILE --collection SENR --institution "
                "1964733 --wait   (Ctrl-C stops everything)")
     stopping = False
@@ -157,15 +162,16 @@ def exit_for(job: dict[str, Any]) -> int:
 @click.option("--timeout", default=3600.0, show_default=True, help="Seconds --wait waits.")
 @FORMAT
 @API
+@TOKEN
 @DATA_DIR
 def submit(file: Path, collection: str, institution: str, email: str | None, wait: bool,
-           timeout: float, fmt: str, api: str | None, data_dir: Path) -> None:
+           timeout: float, fmt: str, api: str | None, token: str | None, data_dir: Path) -> None:
     """Send FILE to the running stack through the web API."""
     with api_errors():
-        client = Client(api_url(api, data_dir))
+        client = connect(api, data_dir, token)
         job = client.submit(file, collection, institution, email)
         if wait:
-            job = client.wait(int(job["id"]), timeout)
+            job = client.poll(int(job["id"]), timeout, Progress())
     if fmt == "json":
         click.echo(json.dumps(job))
     else:
@@ -177,11 +183,13 @@ def submit(file: Path, collection: str, institution: str, email: str | None, wai
 @click.option("--institution", default=None)
 @FORMAT
 @API
+@TOKEN
 @DATA_DIR
-def jobs(institution: str | None, fmt: str, api: str | None, data_dir: Path) -> None:
+def jobs(institution: str | None, fmt: str, api: str | None,
+         token: str | None, data_dir: Path) -> None:
     """List recent submissions, newest first."""
     with api_errors():
-        found = Client(api_url(api, data_dir)).jobs(institution)
+        found = connect(api, data_dir, token).jobs(institution)
     if fmt == "json":
         click.echo(json.dumps(found))
         return
@@ -198,12 +206,13 @@ def jobs(institution: str | None, fmt: str, api: str | None, data_dir: Path) -> 
               help="Operator: give up on a submission that is not final, saying why.")
 @FORMAT
 @API
+@TOKEN
 @DATA_DIR
 def job(job_id: int, show_issues: bool, fail_reason: str | None, fmt: str, api: str | None,
-        data_dir: Path) -> None:
+        token: str | None, data_dir: Path) -> None:
     """Show one submission: status, counts, history and where its errors are."""
     with api_errors():
-        client = Client(api_url(api, data_dir))
+        client = connect(api, data_dir, token)
         if fail_reason is not None:
             client.fail(job_id, fail_reason)
         found = client.job(job_id)
@@ -223,11 +232,13 @@ def job(job_id: int, show_issues: bool, fail_reason: str | None, fmt: str, api: 
               help="Housekeeping: delete the held records (they must be submitted again).")
 @FORMAT
 @API
+@TOKEN
 @DATA_DIR
-def held(job_id: int, delete_all: bool, fmt: str, api: str | None, data_dir: Path) -> None:
+def held(job_id: int, delete_all: bool, fmt: str, api: str | None,
+         token: str | None, data_dir: Path) -> None:
     """List the records of a job kept to be fixed, with their errors (Review Errors)."""
     with api_errors():
-        client = Client(api_url(api, data_dir))
+        client = connect(api, data_dir, token)
         if delete_all:
             click.echo(f"deleted {client.housekeeping(job_id)} held records of job {job_id}")
             return
@@ -252,9 +263,10 @@ def held(job_id: int, delete_all: bool, fmt: str, api: str | None, data_dir: Pat
 @click.option("--timeout", default=600.0, show_default=True)
 @FORMAT
 @API
+@TOKEN
 @DATA_DIR
 def fix(job_id: int, row: int, changes: tuple[str, ...], email: str | None, wait: bool,
-        timeout: float, fmt: str, api: str | None, data_dir: Path) -> None:
+        timeout: float, fmt: str, api: str | None, token: str | None, data_dir: Path) -> None:
     """Correct a held record (FIELD names as in `edcs held --format json`); the corrected
     record is validated and posted like a file of one record."""
     pairs = [c.partition("=") for c in changes]
@@ -262,7 +274,7 @@ def fix(job_id: int, row: int, changes: tuple[str, ...], email: str | None, wait
     if bad:
         raise click.UsageError(f"expected FIELD=VALUE, got {' '.join(bad)}")
     with api_errors():
-        client = Client(api_url(api, data_dir))
+        client = connect(api, data_dir, token)
         found = client.fix(job_id, row, {k: v for k, _, v in pairs}, email)
         if wait:
             found = client.wait(int(found["id"]), timeout)
@@ -270,49 +282,73 @@ def fix(job_id: int, row: int, changes: tuple[str, ...], email: str | None, wait
         click.echo(json.dumps(found))
     else:
         _print_job(found)
-    sys.exit(exit_for(found) if wait else 0)
+    if not wait:
+        sys.exit(0)
+    fixed = found["status"] == "posted" and found["posted"] >= 1 and not found["rejected"]
+    if not fixed and fmt != "json":
+        click.echo(f"edcs: the correction did not post; row {row} of job {job_id} keeps its "
+                   f"errors (see `edcs held {job_id}`)", err=True)
+    sys.exit(0 if fixed else 1)
 
 
 @main.command()
 @click.argument("collection")
 @click.option("--institution", required=True)
-@click.option("--format", "fmt", type=click.Choice(["csv", "txt"]), default="csv",
-              show_default=True, help="csv: comma-delimited; txt: caret-delimited.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "txt", "xml"]), default="csv",
+              show_default=True, help="csv: comma-delimited; txt: caret-delimited; xml.")
 @click.option("--changed-since", default=None, help="Only records changed on or after "
                                                     "this date (YYYY-MM-DD).")
 @API
+@TOKEN
 @DATA_DIR
 def export(collection: str, institution: str, fmt: str, changed_since: str | None,
-           api: str | None, data_dir: Path) -> None:
+           api: str | None, token: str | None, data_dir: Path) -> None:
     """Print the posted records in the collection's upload layout (Production Download)."""
     with api_errors():
-        for chunk in Client(api_url(api, data_dir)).export(collection, institution, fmt,
+        for chunk in connect(api, data_dir, token).export(collection, institution, fmt,
                                                            changed_since):
             click.echo(chunk, nl=False)
 
 
 @main.command()
 @click.argument("collection", required=False)
-@click.option("--institution", default=None)
-@click.option("--key", default=None, help="One record's operational key (fields joined by |).")
-@click.option("--submission", type=int, default=None, help="Changes made by one submission.")
+@click.option("--institution", default=None, help="Whose records (required but with "
+                                                  "--key-form).")
+@click.option("--key", default=None,
+              help="One record's key: its key fields' values joined by '|' in the order "
+                   "`edcs history CODE --institution ID --key-form` prints (SENR: "
+                   "school_of_attendance|ssid|enrollment_start_date, e.g. "
+                   "6000123|1234567890|20250815).")
+@click.option("--key-form", is_flag=True, help="Print how the collection's keys are written.")
 @click.option("--ssid", default=None, help="A student's identity: its records and merges.")
+@click.option("--submission", type=int, default=None, help="Changes made by one submission.")
 @FORMAT
 @API
+@TOKEN
 @DATA_DIR
-def history(collection: str | None, institution: str | None, key: str | None,
+def history(collection: str | None, institution: str | None, key: str | None, key_form: bool,
             submission: int | None, ssid: str | None, fmt: str, api: str | None,
-            data_dir: Path) -> None:
-    """Show changes to posted records (who, which submission, when, before and after), or
-    with --ssid every change to a student's identity, merges included."""
+            token: str | None, data_dir: Path) -> None:
+    """Show changes to posted records: who, which submission, when, before and after (every
+    change: the API is read page after page); with --ssid every change to a student's
+    identity, merges included."""
     if ssid is not None:
-        _identity_history(ssid, fmt, api, data_dir)
+        _identity_history(ssid, fmt, api, token, data_dir)
         return
-    if collection is None or institution is None:
-        raise click.UsageError("give COLLECTION and --institution, or --ssid SSID")
+    if collection is None:
+        raise click.UsageError("give COLLECTION (and --institution), or --ssid SSID")
     with api_errors():
-        changes = Client(api_url(api, data_dir)).history(collection, institution, key,
-                                                         submission)
+        client = connect(api, data_dir, token)
+        if key_form:
+            click.echo(client.collection(collection)["key"])
+            return
+        if not institution:
+            raise click.UsageError("Missing option '--institution'.")
+        changes = client.history(collection, institution, key, submission)
+    if not changes and key is not None:
+        click.echo(f"edcs: no changes to a {collection} record with the key {key!r} of "
+                   f"institution {institution}", err=True)
+        sys.exit(1)
     if fmt == "json":
         click.echo(json.dumps(changes))
         return
@@ -326,9 +362,10 @@ def history(collection: str | None, institution: str | None, key: str | None,
             click.echo("    changed fields " + ", ".join(changed))
 
 
-def _identity_history(ssid: str, fmt: str, api: str | None, data_dir: Path) -> None:
+def _identity_history(ssid: str, fmt: str, api: str | None, token: str | None,
+                      data_dir: Path) -> None:
     with api_errors():
-        changes = Client(api_url(api, data_dir)).identity_history(ssid)
+        changes = connect(api, data_dir, token).identity_history(ssid)
     if fmt == "json":
         click.echo(json.dumps(changes))
         return
@@ -363,5 +400,7 @@ def match(registry: Path, incoming: Path, out: Path) -> None:
 
 main.add_command(ops.replay)
 main.add_command(ops.dlq)
+main.add_command(accounts_cli.users)
+main.add_command(accounts_cli.institutions)
 main.add_command(identity_cli.suggestions)
 main.add_command(identity_cli.duplicates)

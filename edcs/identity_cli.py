@@ -9,8 +9,7 @@ from typing import Any
 
 import click
 
-from edcs.client import Client, api_url
-from edcs.options import API, DATA_DIR, FORMAT, api_errors
+from edcs.options import API, DATA_DIR, FORMAT, TOKEN, api_errors, connect
 
 
 def _fields(rows: list[dict[str, Any]]) -> str:
@@ -24,15 +23,16 @@ def _fields(rows: list[dict[str, Any]]) -> str:
                                              "new"]), default="waiting", show_default=True)
 @FORMAT
 @API
+@TOKEN
 @DATA_DIR
 @click.pass_context
 def suggestions(ctx: click.Context, institution: str, page: int, status: str, fmt: str,
-                api: str | None, data_dir: Path) -> None:
+                api: str | None, token: str | None, data_dir: Path) -> None:
     """Records whose student is uncertain, each with its candidates (25 per page)."""
     if ctx.invoked_subcommand is not None:
         return
     with api_errors():
-        found = Client(api_url(api, data_dir)).suggestions(institution, page, status)
+        found = connect(api, data_dir, token).suggestions(institution, page, status)
     if fmt == "json":
         click.echo(json.dumps(found))
         return
@@ -56,15 +56,16 @@ def suggestions(ctx: click.Context, institution: str, page: int, status: str, fm
 @click.option("--exclude", is_flag=True, help="Not now: keep it out of the waiting list.")
 @click.option("--wait", is_flag=True, help="Wait until the record is posted.")
 @API
+@TOKEN
 @DATA_DIR
 def choose(suggestion_id: int, ssid: str | None, new: bool, exclude: bool, wait: bool,
-           api: str | None, data_dir: Path) -> None:
+           api: str | None, token: str | None, data_dir: Path) -> None:
     """Decide a suggested record: its SSID, a new one, or exclude it for now."""
     if sum((ssid is not None, new, exclude)) != 1:
         raise click.UsageError("give exactly one of --ssid SSID, --new, --exclude")
     choice = "match" if ssid else "new" if new else "exclude"
     with api_errors():
-        client = Client(api_url(api, data_dir))
+        client = connect(api, data_dir, token)
         done = client.choose(suggestion_id, choice, ssid)
         if choice == "exclude":
             click.echo(f"suggestion {suggestion_id} excluded for now")
@@ -79,15 +80,16 @@ def choose(suggestion_id: int, ssid: str | None, new: bool, exclude: bool, wait:
 @click.option("--page", default=1, show_default=True)
 @FORMAT
 @API
+@TOKEN
 @DATA_DIR
 @click.pass_context
 def duplicates(ctx: click.Context, institution: str, page: int, fmt: str, api: str | None,
-               data_dir: Path) -> None:
+               token: str | None, data_dir: Path) -> None:
     """Likely duplicate SSIDs of the institution's students, waiting for its vote."""
     if ctx.invoked_subcommand is not None:
         return
     with api_errors():
-        found = Client(api_url(api, data_dir)).duplicates(institution, page)
+        found = connect(api, data_dir, token).duplicates(institution, page)
     if fmt == "json":
         click.echo(json.dumps(found))
         return
@@ -102,14 +104,15 @@ def duplicates(ctx: click.Context, institution: str, page: int, fmt: str, api: s
 
 @duplicates.command("scan")
 @API
+@TOKEN
 @DATA_DIR
-def scan(api: str | None, data_dir: Path) -> None:
+def scan(api: str | None, token: str | None, data_dir: Path) -> None:
     """Compare every current identity with the registry and record the likely duplicates (the
     same pairs the identity stage finds as students are posted; pairs decided stay decided)."""
     scanned = found = 0
     after: str | None = ""
     with api_errors():
-        client = Client(api_url(api, data_dir))
+        client = connect(api, data_dir, token)
         while after is not None:
             step = client.scan_duplicates(after)
             scanned, found, after = scanned + step["scanned"], found + step["found"], step["next"]
@@ -124,10 +127,11 @@ def scan(api: str | None, data_dir: Path) -> None:
 @click.option("--institution", required=True)
 @click.option("--yes/--no", "same", required=True, help="Are they one student?")
 @API
+@TOKEN
 @DATA_DIR
 def vote(low: str, high: str, institution: str, same: bool, api: str | None,
-         data_dir: Path) -> None:
+         token: str | None, data_dir: Path) -> None:
     """Vote on a pair (two Y votes merge them: the lower SSID survives)."""
     with api_errors():
-        done = Client(api_url(api, data_dir)).vote(low, high, institution, same)
+        done = connect(api, data_dir, token).vote(low, high, institution, same)
     click.echo(f"{done['low']} / {done['high']}: {done['status']}")

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import click
 
-from edcs.client import Client, api_url
-from edcs.options import API, DATA_DIR, FORMAT, api_errors
+from edcs.options import API, DATA_DIR, FORMAT, TOKEN, api_errors, connect
 
 _RELATIVE = re.compile(r"^(\d+)\s*([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -47,15 +46,17 @@ def since_utc(text: str, now: dt.datetime | None = None) -> dt.datetime:
 @click.option("--timeout", default=3600.0, show_default=True)
 @FORMAT
 @API
+@TOKEN
 @DATA_DIR
 def replay(submission_id: int | None, topic: str | None, since: str | None, force: bool,
-           wait: bool, timeout: float, fmt: str, api: str | None, data_dir: Path) -> None:
+           wait: bool, timeout: float, fmt: str, api: str | None,
+           token: str | None, data_dir: Path) -> None:
     """Reprocess a submission from its stored bytes, or a topic from a time. Nothing is ever
     posted twice; the job's history shows the replay."""
     if (submission_id is None) == (topic is None) or (topic is not None and since is None):
         raise click.UsageError("give either --submission ID, or --topic NAME --since TIME")
     with api_errors():
-        client = Client(api_url(api, data_dir))
+        client = connect(api, data_dir, token)
         if submission_id is not None:
             client.replay(submission_id, force)
             found = client.wait(submission_id, timeout) if wait else client.job(submission_id)
@@ -83,11 +84,12 @@ def dlq() -> None:
 @dlq.command("list")
 @FORMAT
 @API
+@TOKEN
 @DATA_DIR
-def dlq_list(fmt: str, api: str | None, data_dir: Path) -> None:
+def dlq_list(fmt: str, api: str | None, token: str | None, data_dir: Path) -> None:
     """The newest dead letters, with why (never the values)."""
     with api_errors():
-        letters = Client(api_url(api, data_dir)).dead_letters()
+        letters = connect(api, data_dir, token).dead_letters()
     if fmt == "json":
         click.echo(json.dumps(letters))
         return
@@ -106,11 +108,13 @@ def dlq_list(fmt: str, api: str | None, data_dir: Path) -> None:
                                             "student data).")
 @FORMAT
 @API
+@TOKEN
 @DATA_DIR
-def dlq_show(letter_id: int, value: bool, fmt: str, api: str | None, data_dir: Path) -> None:
+def dlq_show(letter_id: int, value: bool, fmt: str, api: str | None,
+             token: str | None, data_dir: Path) -> None:
     """One dead letter: where it came from and why."""
     with api_errors():
-        letter = Client(api_url(api, data_dir)).dead_letter(letter_id, value)
+        letter = connect(api, data_dir, token).dead_letter(letter_id, value)
     if fmt == "json":
         click.echo(json.dumps(letter))
         return
@@ -127,12 +131,14 @@ def dlq_show(letter_id: int, value: bool, fmt: str, api: str | None, data_dir: P
 @click.option("--force", is_flag=True, help="Replay its submission even though a later file "
                                             "has posted since.")
 @API
+@TOKEN
 @DATA_DIR
-def dlq_replay(letter_id: int, force: bool, api: str | None, data_dir: Path) -> None:
+def dlq_replay(letter_id: int, force: bool, api: str | None,
+               token: str | None, data_dir: Path) -> None:
     """Publish a dead letter again once its cause is fixed (a letter that failed a submission
     replays that whole submission from its stored file)."""
     with api_errors():
-        done = Client(api_url(api, data_dir)).replay_letter(letter_id, force)
+        done = connect(api, data_dir, token).replay_letter(letter_id, force)
     if done["replayed_submission"] is not None:
         click.echo(f"dead letter {letter_id}: submission {done['replayed_submission']} is sent "
                    "through again from its stored file")

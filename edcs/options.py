@@ -9,12 +9,15 @@ from pathlib import Path
 
 import click
 
-from edcs.client import ApiError
+from edcs.client import ApiError, Client, api_url, token_for
 
 DATA_DIR = click.option("--data-dir", type=click.Path(path_type=Path), default=Path("var"),
                         show_default=True, envvar="EDCS_DATA_DIR",
                         help="Where the embedded stack keeps its files.")
 API = click.option("--api", default=None, help="Web API URL (default: the running stack).")
+TOKEN = click.option("--token", default=None, envvar="EDCS_TOKEN",
+                     help="API token (default: EDCS_TOKEN, or the operator token `edcs up` "
+                          "keeps in the data dir).")
 FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
                       show_default=True)
 
@@ -27,3 +30,8 @@ def api_errors() -> Iterator[None]:
     except ApiError as exc:
         click.echo(f"edcs: {exc}", err=True)
         sys.exit(2)
+
+
+def connect(api: str | None, data_dir: Path, token: str | None) -> Client:
+    """A client of the stack the options name (raises ApiError when there is none)."""
+    return Client(api_url(api, data_dir), token_for(token, data_dir))

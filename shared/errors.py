@@ -43,6 +43,11 @@ class PermanentError(WorkerError):
         self.advice = advice  # what the submitter can do about it, if anything
 
 
+class ConfigError(WorkerError):
+    """The settings cannot work (a missing or development-only secret in production); the
+    process refuses to start and says which setting to fix."""
+
+
 class StageUnavailableError(WorkerError):
     """Transient failures outlasted the retry window: the worker stops and is restarted."""
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -120,6 +120,19 @@ class PipelineSettings(BaseModel):
     post_by_school_above: int = 1_000_000
 
 
+class WebSettings(BaseModel):
+    """Sign-in, sessions and the pages' limits (services.web)."""
+
+    session_idle_minutes: float = 30.0  # a session unused this long ends
+    session_max_hours: float = 12.0  # and every session ends after this long
+    login_failures: int = 5  # failed sign-ins of one account in the window lock it ...
+    address_failures: int = 50  # ... and of one client address, lock the address
+    login_window_minutes: float = 15.0  # for this long
+    max_search_results: int = 5000  # Appendix F: every search but Production Download
+    downloads_keep_days: int = 7  # background downloads are deleted after this
+    page_size: int = 50
+
+
 class Settings(BaseSettings):
     """All settings of one process."""
 
@@ -141,7 +154,20 @@ class Settings(BaseSettings):
     # app): loopback on the embedded stack, 0.0.0.0 in a container.
     bind_host: str = "127.0.0.1"
     web_port: int | None = None  # the web app's port; None: the port of base_url
-    hmac_key: SecretStr = Field(default=SecretStr("dev-only-change-me"))
+    web: WebSettings = WebSettings()
+    # The key of the SSN hash (shared.privacy) and of signed session cookies. Unset on the
+    # embedded default: each is generated once into the data dir. Required in production.
+    hmac_key: SecretStr | None = None
+    session_key: SecretStr | None = None
+    # The institution hierarchy loaded at start (default: the small fictional set shipped in
+    # shared/reference/institutions.csv, on the embedded default only).
+    institutions_file: Path | None = None
+
+    @property
+    def production_like(self) -> bool:
+        """A store other than SQLite is a deployment: no secret may be generated or left at a
+        development value there."""
+        return not self.database.url.startswith("sqlite")
 
     @property
     def files_dir(self) -> Path:

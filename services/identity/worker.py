@@ -17,6 +17,7 @@ from shared.matching.levels import default_ruleset
 from shared.matching.nicknames import default_nicknames
 from shared.messaging.runner import Outgoing, Worker
 from shared.observability import Health
+from shared.privacy import hmac_key
 from shared.settings import Settings
 
 NAME = "identity"
@@ -28,7 +29,7 @@ def build_worker(settings: Settings) -> Worker[SubmissionStatus]:
     sessions = make_session_factory(make_engine(settings.database.url))
     catalog = default_catalog()
     ruleset, nicknames = default_ruleset(), default_nicknames()
-    key = settings.hmac_key.get_secret_value().encode()
+    key = hmac_key(settings)
 
     def catch_up(force: bool) -> None:
         while sync_registry(sessions, catalog, ruleset, nicknames, key, force=force):

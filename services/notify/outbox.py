@@ -17,7 +17,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.notify.mailer import SmtpMailer
-from services.notify.render import render
+from services.notify.render import Message, render
 from shared.db.issue_counts import totals
 from shared.db.lifecycle import record_event
 from shared.db.models import Email, Submission, utcnow
@@ -58,13 +58,20 @@ def send_one(sessions: sessionmaker[Session], mailer: SmtpMailer, base_url: str,
         if not claim(session, email_id, now):
             return None
         email = session.get(Email, email_id)
-        submission = session.get(Submission, email.submission_id) if email else None
-        if email is None or submission is None:
+        if email is None:
             return None
-        message = render(submission, email.milestone, totals(session, submission.id), base_url)
-        email.subject, email.body = message.subject, message.body
+        if email.submission_id is None:  # written whole when it was owed (a download link)
+            message = Message(email.subject, email.body)
+            message_id = f"edcs-mail-{email.id}"
+        else:
+            submission = session.get(Submission, email.submission_id)
+            if submission is None:
+                return None
+            message = render(submission, email.milestone, totals(session, submission.id),
+                             base_url)
+            email.subject, email.body = message.subject, message.body
+            message_id = f"edcs-{submission.id}-{email.milestone}-{email.round}"
         recipient, milestone, attempts = email.recipient, email.milestone, email.attempts
-        message_id = f"edcs-{submission.id}-{milestone}-{email.round}"
     try:
         mailer.send(recipient, message, message_id)
     except Exception as exc:  # noqa: BLE001 - classified: retried later or failed for good
@@ -84,7 +91,7 @@ def send_one(sessions: sessionmaker[Session], mailer: SmtpMailer, base_url: str,
             session.execute(update(Email).where(Email.id == email_id).values(
                 status="failed", error=reason, next_attempt_at=None))
             email = session.get(Email, email_id)
-            if email is not None:
+            if email is not None and email.submission_id is not None:
                 record_event(session, email.submission_id, "email-failed",
                              f"The {milestone} email could not be sent: {reason}.")
         log.error("email %s failed for good: %s", email_id, reason)

@@ -32,6 +32,7 @@ from shared.matching.levels import Ruleset, default_ruleset
 from shared.matching.nicknames import Nicknames, default_nicknames
 from shared.matching.person import REQUIRED, Person
 from shared.matching.records import PersonReader
+from shared.privacy import hmac_key
 from shared.settings import Settings
 
 SUGGESTED = "S"  # the staged action of a record waiting in Review Suggestions
@@ -49,7 +50,7 @@ class MatchingContext:
     @classmethod
     def from_settings(cls, settings: Settings) -> MatchingContext:
         """The context of a worker: the SSN key from its settings."""
-        return cls(ssn_key=settings.hmac_key.get_secret_value().encode())
+        return cls(ssn_key=hmac_key(settings))
 
 
 @dataclass

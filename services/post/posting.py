@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session, aliased
 from services.post import matching as ssid_matching
 from services.post.effective import TimelinePoster
 from services.post.effects import apply_effects
+from services.post.held import hold_fatal, settle_fix
 from services.post.matching import MatchingContext
 from services.post.planner import ADD, DELETE, ORDER, REPLACE
 from services.post.prechecks import duplicates_in_file, emptying_deletes
@@ -47,7 +48,6 @@ from shared.db.issue_counts import add_counts
 from shared.db.lifecycle import finished, owe_email
 from shared.db.models import (
     FINAL_STATUSES,
-    HeldRecord,
     Submission,
     SubmissionIssue,
     utcnow,
@@ -273,17 +273,6 @@ def clear_staging(session: Session, submission_ids: list[int] | None = None) -> 
     return _count(session.execute(delete(STAGED).where(STAGED.submission_id.in_(finished))))
 
 
-def hold_fatal(session: Session, submission: Submission) -> None:
-    """valid-records-post: keep the records with errors, with all their issues, to be fixed."""
-    sid = submission.id
-    session.execute(insert(HeldRecord).from_select(
-        ["submission_id", "row", "institution_id", "collection", "fields", "issues"],
-        select(STAGED.submission_id, STAGED.row, literal(submission.institution_id),
-               literal(submission.collection), STAGED.fields,
-               func.coalesce(STAGED.issues, cast(literal("[]"), STAGED.issues.type)))
-        .where(STAGED.submission_id == sid, STAGED.fatal.is_(True))))
-
-
 @dataclass
 class Decision:
     """The acceptance decision, taken when the whole file is staged and checked."""
@@ -361,10 +350,8 @@ def posted_outcome(decision: Decision, collection: Collection, posted: int, warn
 def finish(session: Session, submission: Submission, outcome: Outcome,
            decision: Decision) -> bool:
     """Record the final status (only once: False when another worker finished it first)."""
-    if submission.fixes_submission_id is not None:  # a correction replaces the held record
-        session.execute(delete(HeldRecord).where(
-            HeldRecord.submission_id == submission.fixes_submission_id,
-            HeldRecord.row == submission.fixes_row))
+    if submission.fixes_submission_id is not None:
+        settle_fix(session, submission, posted=outcome.posted > 0 and not decision.fatal)
     now = utcnow()
     done = session.execute(update(Submission).where(
         Submission.id == submission.id, Submission.status == "posting").values(

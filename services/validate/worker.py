@@ -1,7 +1,8 @@
 """Validate worker: records.parsed -> records.validated.
 
 Runs the catalog's field and record rules on every record of a batch and forwards the batch with
-each record's issues; end-of-file events pass through unchanged. Rules that need the whole file
+each record's issues, its SSNs replaced by their keyed hash (shared.privacy); end-of-file events
+pass through unchanged. Rules that need the whole file
 (duplicates within a file) run where the whole file is: at the post barrier.
 """
 
@@ -18,29 +19,37 @@ from shared.events.topics import Topic
 from shared.messaging.runner import Outgoing, Worker
 from shared.metrics import ISSUES, RECORDS_IN, RECORDS_OUT
 from shared.observability import Health
+from shared.privacy import Hasher, hasher
 from shared.settings import Settings
 
 NAME = "validate"
 
 
-def validate_batch(batch: RecordBatch, catalog: Catalog) -> RecordBatch:
-    """A copy of the batch with every record's issues added (parse issues are kept)."""
+def validate_batch(batch: RecordBatch, catalog: Catalog, ssns: Hasher) -> RecordBatch:
+    """A copy of the batch with every record's issues added (parse issues are kept), and its
+    hashed fields (SSNs) in their stored form: from here on no stage sees the clear value."""
     collection = catalog.collection(batch.collection)
     if collection is None:
         raise PermanentError(f"the collection {batch.collection} is not known to this version "
                              "of edcs")
-    validator = validator_for(catalog.layout_of(collection), catalog)
+    layout = catalog.layout_of(collection)
+    validator = validator_for(layout, catalog)
+    hashed = layout.hashed_fields
+    ids = {layout.fields[i].id: i for i in hashed}
     context = Context(institution_id=batch.institution_id, submitted_on=batch.submitted_on)
     records = []
     found: Counter[tuple[str, str]] = Counter()
     for record in batch.records:
         issues = record.issues
-        if record.fields is not None:
-            issues = [*issues, *validator.validate(record.fields, record.row, context)]
+        fields = record.fields
+        if fields is not None:
+            issues = [*issues, *validator.validate(fields, record.row, context)]
+            if hashed:
+                failed = [ids[i.field] for i in issues if i.field in ids]
+                fields = ssns.protect(fields, hashed, failed)
         if issues:
             found.update((issue.code, issue.severity.value) for issue in issues)
-        records.append(Record.model_construct(row=record.row, fields=record.fields,
-                                              issues=issues))
+        records.append(Record.model_construct(row=record.row, fields=fields, issues=issues))
     for (code, severity), count in found.items():  # once per code of the batch
         ISSUES.labels(code, severity).inc(count)
     return batch.model_copy(update={"records": records})
@@ -49,6 +58,7 @@ def validate_batch(batch: RecordBatch, catalog: Catalog) -> RecordBatch:
 def build_worker(settings: Settings) -> Worker[RecordStreamEvent]:
     """The validate stage wired to its topics and catalog."""
     catalog = default_catalog()
+    ssn = hasher(settings)
 
     def handle(events: Sequence[RecordStreamEvent]) -> Iterator[Outgoing]:
         for event in events:
@@ -57,7 +67,7 @@ def build_worker(settings: Settings) -> Worker[RecordStreamEvent]:
                 yield Outgoing(Topic.RECORDS_VALIDATED, key, event.model_dump_json().encode())
                 continue
             RECORDS_IN.labels(NAME).inc(len(event.records))
-            validated = validate_batch(event, catalog)
+            validated = validate_batch(event, catalog, ssn)
             RECORDS_OUT.labels(NAME).inc(len(validated.records))
             key = f"{event.submission_id}:{event.school}".encode()
             yield Outgoing(Topic.RECORDS_VALIDATED, key, validated.model_dump_json().encode())

@@ -1,8 +1,11 @@
-"""What every part of the web app shares: settings, catalog, store, file store, producer."""
+"""What every part of the web app shares: settings, catalog, store, file store, producer, and
+the key that signs sessions."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +29,7 @@ class WebContext:
     catalog: Catalog
     sessions: sessionmaker[Session]
     store: FileStore
+    session_key: bytes = b""
     state: dict[str, Any] = field(default_factory=dict)  # the producer, once started
 
     @property
@@ -36,9 +40,18 @@ class WebContext:
             raise HTTPException(503, "edcs is starting; try again in a moment")
         return producer
 
+    def spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+        """Run background work (a download being built), kept referenced until it is done."""
+        tasks: set[asyncio.Task[Any]] = self.state.setdefault("tasks", set())
+        task = asyncio.ensure_future(work)
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
     async def publish(self, ids: list[int]) -> None:
-        """Publish committed outbox rows now; if the broker is unavailable they stay in the
-        outbox and the relay publishes them when it is back."""
+        """Publish committed outbox rows now; if the broker is unavailable (or not connected
+        yet) they stay in the outbox and the relay publishes them when it is back."""
+        if self.state.get("producer") is None:
+            return
         try:
             await outbox.relay(self.sessions, self.producer, self.settings.kafka, ids)
         except Exception as exc:  # noqa: BLE001 - the rows stay owed; the relay retries

@@ -1,13 +1,17 @@
-"""The operator's API: replay a submission or a topic, dead letters, fail a job."""
+"""The operator's API: replay a submission or a topic, dead letters, fail a job.
+
+State operators only: a dead letter's value may hold student data of any district, and a replay
+or a failed job affects a district's data.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from services.web.context import WebContext
 from services.web.operations import (
@@ -18,6 +22,9 @@ from services.web.operations import (
     replay_letter,
     replay_submission,
 )
+from services.web.problems import Id
+from services.web.security import api_principal, require
+from shared.accounts import Principal
 from shared.db.lifecycle import record_event
 from shared.db.models import DeadLetter
 from shared.events.topics import Topic
@@ -27,13 +34,13 @@ from shared.messaging.replay import replay_topic
 class FailRequest(BaseModel):
     """An operator's reason for failing a submission."""
 
-    reason: str
+    reason: str = Field(max_length=2000)
 
 
 class TopicReplayRequest(BaseModel):
     """Re-read a topic from a time (UTC)."""
 
-    topic: str
+    topic: str = Field(max_length=100)
     since: dt.datetime
 
 
@@ -41,9 +48,17 @@ def _refused(refused: Refused) -> HTTPException:
     return HTTPException(refused.status, refused.message)
 
 
+def operator(request: Request) -> Principal:
+    """Only a state operator passes."""
+    principal = api_principal(request)
+    require(principal, "operate")
+    return principal
+
+
 def operations_router(web: WebContext) -> APIRouter:
     """Routes for replay, dead letters and failing jobs."""
-    router = APIRouter(prefix="/api")
+    router = APIRouter(prefix="/api/v1", tags=["operations"],
+                       dependencies=[Depends(operator)])
     _submission_routes(router, web)
     _letter_routes(router, web)
     return router
@@ -51,7 +66,7 @@ def operations_router(web: WebContext) -> APIRouter:
 
 def _submission_routes(router: APIRouter, web: WebContext) -> None:
     @router.post("/submissions/{submission_id}/replay")
-    async def api_replay_submission(submission_id: int, force: bool = False) -> dict[str, Any]:
+    async def api_replay_submission(submission_id: Id, force: bool = False) -> dict[str, Any]:
         def work() -> list[int]:
             with web.sessions.begin() as session:
                 return replay_submission(session, web.catalog, web.store, submission_id,
@@ -65,7 +80,7 @@ def _submission_routes(router: APIRouter, web: WebContext) -> None:
         return {"submission": submission_id, "replayed": True}
 
     @router.post("/submissions/{submission_id}/fail")
-    def api_fail(submission_id: int, request: FailRequest) -> dict[str, Any]:
+    def api_fail(submission_id: Id, request: FailRequest) -> dict[str, Any]:
         try:
             with web.sessions.begin() as session:
                 fail_submission(session, submission_id, request.reason)
@@ -100,15 +115,15 @@ def _submission_routes(router: APIRouter, web: WebContext) -> None:
                                for p, (a, b) in sorted(done.partitions.items())}}
 
 
-
 def _letter_routes(router: APIRouter, web: WebContext) -> None:
     @router.get("/dead-letters")
-    def api_dead_letters(limit: int = 200) -> list[dict[str, Any]]:
+    def api_dead_letters(limit: Annotated[int, Query(ge=1, le=5000)] = 200
+                         ) -> list[dict[str, Any]]:
         with web.sessions() as session:
             return [letter_json(x) for x in dead_letters(session, min(limit, 5000))]
 
     @router.get("/dead-letters/{letter_id}")
-    def api_dead_letter(letter_id: int, value: bool = False) -> dict[str, Any]:
+    def api_dead_letter(letter_id: Id, value: bool = False) -> dict[str, Any]:
         with web.sessions() as session:
             letter = session.get(DeadLetter, letter_id)
             if letter is None:
@@ -116,7 +131,7 @@ def _letter_routes(router: APIRouter, web: WebContext) -> None:
             return letter_json(letter, with_value=value)
 
     @router.post("/dead-letters/{letter_id}/replay")
-    async def api_replay_letter(letter_id: int, force: bool = False) -> dict[str, Any]:
+    async def api_replay_letter(letter_id: Id, force: bool = False) -> dict[str, Any]:
         def work() -> tuple[list[int], int | None]:
             with web.sessions.begin() as session:
                 done = replay_letter(session, web.catalog, web.store, letter_id, force=force)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from shared.catalog.loader import Catalog, default_catalog
@@ -50,6 +51,23 @@ class UploadRefused(Exception):  # noqa: N818 - a refusal, not a failure of edcs
         self.issue = issue
 
 
+def safe_filename(name: str) -> str:
+    """A file name as edcs keeps and shows it: no folders, no control characters (which could
+    forge lines in an email), at most 255 characters."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join("_" if unicodedata.category(c)[0] == "C" else c for c in name).strip()
+    return name[:255] or "upload"
+
+
+def in_flight_duplicate(session: Session, institution_id: str, collection: str,
+                        sha: str) -> Submission | None:
+    """The same file of the same institution and collection, still being processed."""
+    return session.scalar(select(Submission).where(
+        Submission.institution_id == institution_id, Submission.collection == collection,
+        Submission.sha256 == sha, Submission.status.not_in(FINAL_STATUSES),
+        Submission.fixes_submission_id.is_(None)).limit(1))
+
+
 def accept_upload(session: Session, catalog: Catalog, store: FileStore, *, stream: BinaryIO,
                   filename: str, collection: str, institution_id: str, submitted_by: str | None,
                   max_bytes: int, fixes: tuple[int, int] | None = None,
@@ -57,8 +75,11 @@ def accept_upload(session: Session, catalog: Catalog, store: FileStore, *, strea
     """Run the preliminary checks and create the job (committed by the caller).
 
     The job's events go to the outbox and its first email is owed, in the same transaction:
-    the caller publishes them after the commit (shared.messaging.outbox).
+    the caller publishes them after the commit (shared.messaging.outbox). The same file sent
+    again while the first is in flight (a double click, a retried request) is refused, naming
+    the job that has it: uploads of one institution are serialised on its row for that check.
     """
+    collection = collection.strip().upper()
     if catalog.collection(collection) is None:
         raise UploadRefused(422, check_upload(catalog, collection, b"").issues[0])
     institution = session.get(Institution, institution_id)
@@ -76,12 +97,23 @@ def accept_upload(session: Session, catalog: Catalog, store: FileStore, *, strea
         raise UploadRefused(413, file_issue(
             "file-too-large", f"The file is larger than the limit of {max_bytes} bytes.")
         ) from None
+    # Serialise this institution's uploads from here to the commit (a row lock on PostgreSQL,
+    # the write lock on SQLite): the duplicate check below cannot race another upload.
+    session.execute(update(Institution).where(Institution.id == institution_id)
+                    .values(id=Institution.id))
+    if fixes is None:
+        twin = in_flight_duplicate(session, institution_id, collection, sha)
+        if twin is not None:
+            raise UploadRefused(409, file_issue(
+                "duplicate-upload", f"This file is already being processed as submission "
+                                    f"{twin.id}; wait for its result before sending it again."))
     with store.open(sha) as fh:
         head = fh.read(SNIFF_BYTES)
     intake = check_upload(catalog, collection, head)
     now = utcnow()
     submission = Submission(
-        collection=collection.upper(), institution_id=institution_id, filename=filename[:255],
+        collection=collection, institution_id=institution_id,
+        filename=safe_filename(filename),
         sha256=sha, size_bytes=size, submitted_by=submitted_by or institution.contact_email,
         status="received" if intake.accepted else "rejected", received_at=now,
         progress_at=now,
@@ -129,6 +161,7 @@ def job_json(session: Session, submission: Submission, base_url: str) -> dict[st
     """The job as the API and ``edcs job`` show it."""
     counts = totals(session, submission.id)
     link = f"{base_url.rstrip('/')}"
+    api = f"{link}/api/v1/submissions/{submission.id}"
     fixes = ({"submission": submission.fixes_submission_id, "row": submission.fixes_row}
              if submission.fixes_submission_id is not None else None)
     return {
@@ -154,10 +187,9 @@ def job_json(session: Session, submission: Submission, base_url: str) -> dict[st
         "finished_at": submission.finished_at.isoformat(timespec="seconds") + "Z"
         if submission.finished_at else None,
         "links": {"page": f"{link}/jobs/{submission.id}",
-                  "issues_csv": f"{link}/api/submissions/{submission.id}/issues.csv",
-                  "issues": f"{link}/api/submissions/{submission.id}/issues",
-                  "held": f"{link}/api/submissions/{submission.id}/held",
-                  "file": f"{link}/api/submissions/{submission.id}/file"},
+                  "errors_page": f"{link}/jobs/{submission.id}/errors",
+                  "issues_csv": f"{api}/issues.csv", "issues": f"{api}/issues",
+                  "held": f"{api}/held", "file": f"{api}/file"},
     }
 
 
@@ -169,11 +201,14 @@ def history_of(session: Session, submission_id: int) -> list[dict[str, str]]:
                  .order_by(SubmissionEvent.id))]
 
 
-def issues_of(session: Session, submission_id: int, limit: int | None = None
-              ) -> list[SubmissionIssue]:
+def issues_of(session: Session, submission_id: int, limit: int | None = None,
+              offset: int = 0, code: str | None = None) -> list[SubmissionIssue]:
     """The submission's issues in file order (file-level first)."""
     query = (select(SubmissionIssue).where(SubmissionIssue.submission_id == submission_id)
-             .order_by(SubmissionIssue.row.is_not(None), SubmissionIssue.row, SubmissionIssue.id))
+             .order_by(SubmissionIssue.row.is_not(None), SubmissionIssue.row, SubmissionIssue.id)
+             .offset(offset))
+    if code is not None:
+        query = query.where(SubmissionIssue.code == code)
     if limit is not None:
         query = query.limit(limit)
     return list(session.scalars(query))

@@ -12,16 +12,18 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from services.web.context import WebContext
 from services.web.overview import COLUMNS, Overview, overview
+from services.web.security import api_principal, page_principal, require
+from shared.accounts import Principal
 from shared.db.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -95,14 +97,19 @@ def window_router(web: WebContext) -> APIRouter:
         data = await run_in_threadpool(read)
         return data, await ask_prometheus(web.settings.monitoring.prometheus_url)
 
-    @router.get("/window", response_class=HTMLResponse)
-    async def window_page(request: Request) -> HTMLResponse:
+    @router.get("/window", response_class=HTMLResponse, include_in_schema=False)
+    async def window_page(request: Request,
+                          principal: Annotated[Principal, Depends(page_principal)]
+                          ) -> HTMLResponse:
+        require(principal, "operate")  # the whole state's window: the state operator's
         data, monitoring = await gather()
         return TEMPLATES.TemplateResponse(request, "window.html", {
             "o": data, "m": monitoring, "columns": COLUMNS, "refresh": REFRESH_SECONDS})
 
-    @router.get("/api/window")
-    async def api_window() -> dict[str, Any]:
+    @router.get("/api/v1/window", tags=["operations"])
+    async def api_window(principal: Annotated[Principal, Depends(api_principal)]
+                         ) -> dict[str, Any]:
+        require(principal, "operate")
         data, monitoring = await gather()
         return {
             "districts": [{"id": i, "name": n} for i, n in data.districts],

@@ -64,6 +64,8 @@ class FieldSpec(Strict):
     pattern: str | None = None  # full-match regular expression
     checks: tuple[FieldCheck, ...] = ()
     pii: bool = False  # never copied into issues, logs or emails
+    # Stored only as a keyed hash (shared.privacy): an SSN (design.md §6).
+    hashed: bool = False
     spec_rule_ids: tuple[str, ...] = ()
     note: str | None = None  # transcription decisions, in prose
 
@@ -236,6 +238,11 @@ class Layout(Strict):
     def row_key(self) -> tuple[str, ...]:
         """The fields that identify one stored record."""
         return self.primary_key or self.operational_key
+
+    @property
+    def hashed_fields(self) -> tuple[int, ...]:
+        """Positions of the fields stored only as a keyed hash."""
+        return tuple(i for i, f in enumerate(self.fields) if f.hashed)
 
     @property
     def group_key(self) -> tuple[str, ...]:

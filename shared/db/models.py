@@ -54,6 +54,8 @@ class Institution(Base):
     name: Mapped[str] = mapped_column(String(200))
     parent_id: Mapped[str | None] = mapped_column(ForeignKey("institutions.id"))
     contact_email: Mapped[str] = mapped_column(String(320))
+    # state, esd (county office), district or school (shared.institutions)
+    kind: Mapped[str] = mapped_column(String(20), default="district", server_default="district")
 
 
 class Submission(Base):
@@ -173,6 +175,9 @@ class HeldRecord(Base):
     collection: Mapped[str] = mapped_column(String(20))
     fields: Mapped[list[str] | None] = mapped_column(JSON)
     issues: Mapped[list[dict[str, str | None]]] = mapped_column(JSON)
+    # The correction of this record in flight, if any: a second fix of the row while it runs is
+    # answered with that one (the same values) or refused (other values).
+    fixing_submission_id: Mapped[int | None]
 
 
 class OdsRecord(Base):
@@ -222,7 +227,10 @@ class Email(Base):
     __table_args__ = (UniqueConstraint("submission_id", "milestone", "round"),
                       Index("ix_emails_status", "status", "next_attempt_at"))
     id: Mapped[int] = mapped_column(primary_key=True)
-    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"))
+    # None for an email that is not about a submission (a download is ready): its subject and
+    # body are written with the row, and it belongs to ``institution_id``.
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))
+    institution_id: Mapped[str | None] = mapped_column(String(20), index=True)
     milestone: Mapped[str] = mapped_column(String(20))
     round: Mapped[int] = mapped_column(default=0)
     recipient: Mapped[str] = mapped_column(String(320))

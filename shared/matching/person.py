@@ -26,6 +26,8 @@ from shared.matching.normalise import (
 )
 from shared.matching.ssid import ssid_problem
 
+HASH_PREFIX = "hmac-sha256:"  # shared.privacy.HASH_PREFIX (matching does not import it)
+
 
 class Person(NamedTuple):
     """The matching fields of one student (design.md §8 column order), as comparison keys.
@@ -109,13 +111,19 @@ class Reader:
         if dob is None:
             problems.append(("dob", "invalid-date"))
             dob = ""
-        digits = ssn_digits(values[7])
-        if digits is None:
-            problems.append(("ssn", "invalid-format"))
-            digits = ""
+        ssn = values[7].strip()
+        digits: str | None
+        if ssn.startswith(HASH_PREFIX):  # stored already as its keyed hash (shared.privacy)
+            digits, hashed = ssn, ssn[len(HASH_PREFIX):]
+        else:
+            digits = ssn_digits(values[7])
+            if digits is None:
+                problems.append(("ssn", "invalid-format"))
+                digits = ""
+            hashed = self._hash(digits)
         person = _new_person(Person, (  # Person(...) without its Python-level __new__
             ssid, name_key(values[1]), name_key(values[2]), name_key(values[3]),
-            name_key(values[4]), dob, gender_key(values[6]), self._hash(digits),
+            name_key(values[4]), dob, gender_key(values[6]), hashed,
             code_key(values[8]), id_key(values[9])))
         for i in self._required:
             if not person[i] and not (i == 5 and values[5].strip()):

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from shared.catalog.models import Layout
 from shared.issues import Issue
 from shared.matching.normalise import ccyymmdd_date, mmddyyyy_date
-from shared.matching.person import FIELDS, Person, Reader
+from shared.matching.person import FIELDS, HASH_PREFIX, Person, Reader
 
 
 class PersonReader:
@@ -30,7 +30,7 @@ class PersonReader:
         kept = list(fields)
         at = self._index[FIELDS.index("ssn")]
         if at is not None:
-            kept[at] = person.ssn
+            kept[at] = HASH_PREFIX + person.ssn if person.ssn else ""
         return kept
 
     def ssid(self, fields: Sequence[str]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from shared.db.lifecycle import keep_dead_letter
 from shared.db.models import Submission
 from shared.db.session import make_engine, make_session_factory
+from shared.errors import ConfigError
 from shared.messaging.runner import DeadLetterSink, Worker, run_until_signalled
 from shared.observability import serve_metrics, setup_logging
 from shared.settings import Settings
@@ -47,7 +49,11 @@ def main(name: str, build: Callable[[Settings], Worker[Any]]) -> None:
     """Start one worker process and run it until signalled."""
     settings = Settings()
     log = setup_logging(name)
-    worker = build(settings)
+    try:
+        worker = build(settings)
+    except ConfigError as exc:
+        log.critical("%s cannot start: %s", name, exc)
+        sys.exit(2)
     sessions = make_session_factory(make_engine(settings.database.url))
     if worker.dead_letters is None:
         worker.dead_letters = stored_dead_letters(sessions)

@@ -96,7 +96,10 @@ def test_backlog_rises_and_drains_and_an_alert_fires_while_a_worker_is_stopped(
         down = eventually(lambda: firing(watched, "EdcsWorkerDown"), "EdcsWorkerDown fires")
         assert [a["process"] for a in down] == ["validate"]
         assert down[0]["severity"] == "critical"
-        with urllib.request.urlopen(f"{watched.api}/api/window", timeout=10) as r:  # noqa: S310
+        token = (watched.data_dir / "operator-token").read_text().strip()
+        asked = urllib.request.Request(f"{watched.api}/api/v1/window",
+                                       headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(asked, timeout=10) as r:  # noqa: S310
             window = json.load(r)
         assert window["monitoring"]["reachable"]
         assert "EdcsWorkerDown" in {a["name"] for a in window["monitoring"]["alerts"]}

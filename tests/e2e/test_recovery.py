@@ -77,8 +77,7 @@ def test_the_smtp_relay_down_longer_than_any_retry_then_back(tmp_path: Path) -> 
     relay = start_sink(mail, port)
     env = {**FAST, "EDCS_SMTP__HOST": "127.0.0.1", "EDCS_SMTP__PORT": str(port)}
     for stack in start_stack(tmp_path / "stack", env_extra=env):
-        stack.data_dir = tmp_path  # emails() reads <data_dir>/mail: point it at the relay
-        (tmp_path / "mail").symlink_to(mail)
+        stack.mail_dir = mail  # emails() reads the relay's messages
         first = senr_file(tmp_path / "first.csv", 200, 23)
         assert_posted_once(stack, stack.upload(first), first)
         relay.stop()

@@ -21,7 +21,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.web.context import WebContext
 from services.web.overview import refresh_store_gauges
+from services.web.security import api_principal, page_principal
 from services.web.window import window_router
+from shared.accounts import OPERATOR, Principal
 from shared.catalog.loader import default_catalog
 from shared.db.migrate import upgrade
 from shared.db.models import Email, Institution, OutboxMessage, Submission
@@ -82,11 +84,17 @@ def client(sessions: sessionmaker[Session], tmp_path: Path,
     app = FastAPI()
     app.include_router(window_router(WebContext(settings, default_catalog(), sessions,
                                                 FileStore(tmp_path / "files"))))
+    # Who may see the window is tested with the whole app (tests/integration/test_web_api.py);
+    # here the caller is the state operator.
+    operator = Principal(kind="token", id=1, label="operator", institution_id="0000000",
+                         roles=frozenset({OPERATOR}), scope=None)
+    app.dependency_overrides[api_principal] = lambda: operator
+    app.dependency_overrides[page_principal] = lambda: operator
     return Client(app)
 
 
 def test_the_window_from_the_store(sessions: sessionmaker[Session], tmp_path: Path) -> None:
-    data = client(sessions, tmp_path).get("/api/window").json()
+    data = client(sessions, tmp_path).get("/api/v1/window").json()
     assert [d["id"] for d in data["districts"]] == ["2180", "1964733"]  # not the state
     senr = next(c for c in data["collections"] if c["code"] == "SENR")
     assert senr["totals"] == {"received": 1, "processing": 2, "posted": 1, "rejected": 1,
@@ -140,7 +148,7 @@ def test_what_prometheus_says_is_shown(sessions: sessionmaker[Session],
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}"
         web = client(sessions, tmp_path, url)
-        data = web.get("/api/window").json()["monitoring"]
+        data = web.get("/api/v1/window").json()["monitoring"]
         page = web.get("/window").text
     finally:
         server.shutdown()

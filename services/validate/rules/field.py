@@ -10,6 +10,7 @@ from collections.abc import Callable
 from shared.catalog.models import Charset, CodeSet, FieldCheck, FieldSpec, FieldType, Severity
 from shared.issues import Issue
 from shared.matching.ssid import ssid_problem
+from shared.privacy import is_hashed
 
 FieldChecker = Callable[[str, int], Issue | None]
 """(value, row) -> the first issue of the value, or None when it passes."""
@@ -92,6 +93,11 @@ def compile_field(spec: FieldSpec, codesets: dict[str, CodeSet]) -> FieldChecker
                 return issue(row, problem[0], f"{label}{shown(value)} {problem[1]}")
         return None
 
+    if spec.hashed:  # a value in the stored form (from an export, a held record) is kept
+        def check_hashed(value: str, row: int) -> Issue | None:
+            return None if is_hashed(value.strip()) else check(value, row)
+
+        return check_hashed
     return check
 
 
