@@ -97,7 +97,7 @@ def test_backlog_rises_and_drains_and_an_alert_fires_while_a_worker_is_stopped(
         assert [a["process"] for a in down] == ["validate"]
         assert down[0]["severity"] == "critical"
         token = (watched.data_dir / "operator-token").read_text().strip()
-        asked = urllib.request.Request(f"{watched.api}/api/v1/window",
+        asked = urllib.request.Request(f"{watched.api}/api/v1/window",  # noqa: S310
                                        headers={"Authorization": f"Bearer {token}"})
         with urllib.request.urlopen(asked, timeout=10) as r:  # noqa: S310
             window = json.load(r)
