@@ -139,8 +139,9 @@ def test_the_broker_killed_mid_file_is_replaced_and_the_file_posts_once(
     assert "redriven" in [kind for kind, _ in history(faulty, job_id)]
 
 
-def lost_file_submission(stack: RunningStack, content: bytes) -> int:
-    """A submission whose file the store no longer has, announced as the web app would."""
+def lost_file_submission(stack: RunningStack, content: bytes, *, publish: bool = True) -> int:
+    """A submission whose file the store no longer has, announced as the web app would (or,
+    with ``publish=False``, whose announcement was lost after the job row was committed)."""
     from shared.db.lifecycle import owe_email
     from shared.db.models import utcnow
     from shared.messaging import outbox
@@ -155,7 +156,8 @@ def lost_file_submission(stack: RunningStack, content: bytes) -> int:
         session.add(submission)
         session.flush()
         owe_email(session, submission.id, "received")
-        outbox.put(session, [received_event(submission, ",")])
+        if publish:
+            outbox.put(session, [received_event(submission, ",")])
         return submission.id
 
 
@@ -190,7 +192,10 @@ def test_a_file_that_cannot_be_processed_fails_with_a_reason_and_blocks_nobody(
     assert replayed.returncode == 0, replayed.stdout + replayed.stderr
     status, _, posted = faulty.status(lost_id)
     assert (status, posted) == ("posted", 50)
-    assert [k for k, _ in history(faulty, lost_id)][-3:] == ["failed", "replayed", "posted"]
+    # Under load the watchdog may also re-drive the replayed file (IDLE_SECONDS is short here):
+    # that is allowed, as long as it posts once.
+    kinds = [k for k, _ in history(faulty, lost_id) if k != "redriven"]
+    assert kinds[-3:] == ["failed", "replayed", "posted"]
     faulty.wait_for_email(f"submission {lost_id} posted")
     refused = faulty.edcs("replay", "--submission", str(lost_id))
     assert refused.returncode == 2 and "is posted" in refused.stderr
@@ -242,11 +247,7 @@ def test_a_job_whose_event_was_lost_is_redriven_by_the_watchdog(faulty: RunningS
 
     with path.open("rb") as fh:
         FileStore(faulty.data_dir / "files").put(fh)
-    job_id = lost_file_submission(faulty, path.read_bytes())
-    with Session(faulty.engine()) as session, session.begin():  # the publish never happened
-        from shared.db.models import OutboxMessage
-
-        session.query(OutboxMessage).delete()
+    job_id = lost_file_submission(faulty, path.read_bytes(), publish=False)
     assert_posted_once(faulty, job_id, path)
     said = history(faulty, job_id)
     assert said[0][0] == "redriven" and "No progress for 20 s" in said[0][1]
@@ -255,11 +256,7 @@ def test_a_job_whose_event_was_lost_is_redriven_by_the_watchdog(faulty: RunningS
 def test_an_operator_fails_a_stuck_job_and_the_next_file_posts(faulty: RunningStack,
                                                                tmp_path: Path) -> None:
     behind = senr_file(tmp_path / "next.csv", 100, 16)  # made first: the watchdog fails a
-    stuck = lost_file_submission(faulty, b"stuck")       # stuck job after 20 s by itself
-    with Session(faulty.engine()) as session, session.begin():
-        from shared.db.models import OutboxMessage
-
-        session.query(OutboxMessage).delete()
+    stuck = lost_file_submission(faulty, b"stuck", publish=False)  # stuck job after 20 s
     behind_id = faulty.upload(behind)
     assert faulty.status(behind_id)[0] != "posted"  # it waits for the stuck one
     done = faulty.edcs("job", str(stuck), "--fail", "the district sent it by mistake")
