@@ -126,8 +126,11 @@ def test_both_districts_see_the_pair_and_vote_it_into_a_merge(webapp: WebApp,
     assert ours.get(f"/identities/{OTHER}").status_code == 404  # still the other's student
 
 
-def test_the_operator_has_the_window_in_the_menu(webapp: WebApp) -> None:
+def test_collections_show_their_windows_and_the_operator_has_the_window_page(
+        webapp: WebApp) -> None:
     page = webapp.browser("operator").get("/")
     assert 'id="nav-window"' in page.text
+    assert 'data-collection="SENR"' in page.text and "2026-2027 Fall 1: 2026-10-07 to" in page.text
+    assert 'id="nav-window"' not in webapp.browser("demo").get("/").text
     window = webapp.browser("operator").get("/window")
     assert window.status_code == 200 and 'id="nav-window"' in window.text
