@@ -162,6 +162,9 @@ class Settings(BaseSettings):
     # The institution hierarchy loaded at start (default: the small fictional set shipped in
     # shared/reference/institutions.csv, on the embedded default only).
     institutions_file: Path | None = None
+    # Each collection's submission windows, shown on the collections page (default: the
+    # fictional set shipped in shared/reference/windows.csv).
+    windows_file: Path | None = None
 
     @property
     def production_like(self) -> bool:

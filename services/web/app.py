@@ -37,6 +37,7 @@ from services.web.pages import STATIC
 from services.web.pages_admin import admin_router
 from services.web.pages_auth import auth_router
 from services.web.pages_errors import errors_router
+from services.web.pages_identity import identity_pages
 from services.web.pages_records import records_pages
 from services.web.pages_work import work_router
 from services.web.security import Sessions
@@ -132,7 +133,8 @@ def create_app(settings: Settings, connect: bool = True) -> FastAPI:
     for router in (submissions_router(web), records_router(web), accounts_router(web),
                    reference_router(web), operations_router(web), auth_router(web, auth),
                    work_router(web), errors_router(web), records_pages(web),
-                   admin_router(web), identity_router(web), window_router(web)):
+                   admin_router(web), identity_router(web), identity_pages(web),
+                   window_router(web)):
         app.include_router(router)
 
     @app.get("/health", include_in_schema=False)

@@ -14,6 +14,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from shared.catalog.loader import Catalog
+from shared.db.duplicates import merged_for, waiting_for
 from shared.db.models import (
     FINAL_STATUSES,
     DuplicatePair,
@@ -118,9 +119,8 @@ def choose(session: Session, suggestion_id: int, choice: str, ssid: str | None,
 
 def duplicates_page(session: Session, catalog: Catalog, key: bytes, institution_id: str,
                     page: int = 1) -> dict[str, Any]:
-    """Likely duplicates waiting for this district's vote, each with both records."""
-    from shared.db.duplicates import waiting_for
-
+    """Likely duplicates waiting for this district's vote, each with both records, and the
+    district's latest merges (the lower SSID survived)."""
     items = []
     for pair in waiting_for(session, institution_id, PAGE, PAGE * (max(page, 1) - 1)):
         low, high = session.get(Identity, pair.low), session.get(Identity, pair.high)
@@ -128,8 +128,13 @@ def duplicates_page(session: Session, catalog: Catalog, key: bytes, institution_
             continue
         items.append({"low": pair.low, "high": pair.high, "level": pair.level,
                       "votes": {"low": pair.low_vote, "high": pair.high_vote},
+                      "institutions": {"low": low.institution_id, "high": high.institution_id},
                       "fields": compare(catalog, key, low.record_type, low.fields, high)})
-    return {"institution": institution_id, "page": max(page, 1), "items": items}
+    merged = [{"survivor": p.low, "retired": p.high, "level": p.level,
+               "at": p.decided_at.isoformat(timespec="seconds") + "Z" if p.decided_at else None}
+              for p in merged_for(session, institution_id)]
+    return {"institution": institution_id, "page": max(page, 1), "items": items,
+            "merged": merged}
 
 
 def identity_history(session: Session, ssid: str) -> list[dict[str, Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
@@ -17,6 +18,9 @@ from services.web.submissions import issues_of, job_json
 from services.web.uploads import refuse_oversized, submit
 from shared.accounts import Principal
 from shared.db.models import Email, Institution, Submission
+from shared.windows import DEFAULT_FILE as WINDOWS_FILE
+from shared.windows import by_collection
+from shared.windows import read_file as read_windows
 
 ISSUES_ON_PAGE = 200
 
@@ -41,6 +45,8 @@ def work_router(web: WebContext) -> APIRouter:
     """The routes."""
     router = APIRouter(include_in_schema=False)
     collections = sorted(web.catalog.collections.values(), key=lambda c: c.code)
+    windows = by_collection(read_windows(web.settings.windows_file or WINDOWS_FILE,
+                                         web.catalog.collections))
 
     def upload_page(request: Request, principal: Principal, status: int = 200,
                     **context: Any) -> Response:
@@ -52,7 +58,8 @@ def work_router(web: WebContext) -> APIRouter:
     @router.get("/")
     def home(request: Request, user: User) -> Response:
         return render(request, "home.html", collections=collections,
-                      institutions=institutions_of(web, user))
+                      institutions=institutions_of(web, user), windows=windows,
+                      today=dt.date.today())
 
     @router.get("/upload")
     def upload_form(request: Request, user: User, collection: str = "") -> Response:

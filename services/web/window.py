@@ -11,23 +11,21 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
+from fastapi.responses import HTMLResponse, Response
 
 from services.web.context import WebContext
 from services.web.overview import COLUMNS, Overview, overview
+from services.web.pages import render
 from services.web.security import api_principal, page_principal, require
 from shared.accounts import Principal
 from shared.db.models import utcnow
 
 log = logging.getLogger(__name__)
-TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
 REFRESH_SECONDS = 5
 QUERIES = {  # what the page asks Prometheus, by stage
     "lag": "sum by (stage) (edcs_stage_consumer_lag_messages)",
@@ -100,11 +98,11 @@ def window_router(web: WebContext) -> APIRouter:
     @router.get("/window", response_class=HTMLResponse, include_in_schema=False)
     async def window_page(request: Request,
                           principal: Annotated[Principal, Depends(page_principal)]
-                          ) -> HTMLResponse:
+                          ) -> Response:
         require(principal, "operate")  # the whole state's window: the state operator's
         data, monitoring = await gather()
-        return TEMPLATES.TemplateResponse(request, "window.html", {
-            "o": data, "m": monitoring, "columns": COLUMNS, "refresh": REFRESH_SECONDS})
+        return render(request, "window.html", o=data, m=monitoring, columns=COLUMNS,
+                      refresh=REFRESH_SECONDS)
 
     @router.get("/api/v1/window", tags=["operations"])
     async def api_window(principal: Annotated[Principal, Depends(api_principal)]

@@ -117,3 +117,14 @@ def waiting_for(session: Session, institution_id: str, limit: int = 25, offset: 
             DuplicatePair.status == "waiting",
             DuplicatePair.low.in_(mine) | DuplicatePair.high.in_(mine))
         .order_by(DuplicatePair.level, DuplicatePair.low).limit(limit).offset(offset)))
+
+
+def merged_for(session: Session, institution_id: str, limit: int = 25) -> list[DuplicatePair]:
+    """The latest merges of this district's students (pairs closed as two students are never
+    shown again)."""
+    mine = select(Identity.ssid).where(Identity.institution_id == institution_id)
+    return list(session.scalars(
+        select(DuplicatePair).where(
+            DuplicatePair.status == "merged",
+            DuplicatePair.low.in_(mine) | DuplicatePair.high.in_(mine))
+        .order_by(DuplicatePair.decided_at.desc(), DuplicatePair.low).limit(limit)))

@@ -1,0 +1,116 @@
+"""Collection windows: when each collection may be submitted (CFS §1.5.2 Table 1-2: Fall 1,
+Fall 2, End of Year 1-4; Oregon's collections have their own dates).
+
+Reference data, like the institutions: a CSV file with the columns ``collection,
+academic_year, window, opens, closes`` (dates ``YYYY-MM-DD``, both days included;
+``academic_year`` ``YYYY-YYYY``). ``shared/reference/windows.csv`` is a fictional set for the
+embedded default; ``Settings.windows_file`` (``EDCS_WINDOWS_FILE``) names another. A file with
+any problem is refused whole, with every problem listed. The windows are shown; uploads outside
+a window are not refused (the state operator opens and closes windows by editing the file).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from shared.institutions import ReferenceFileError
+
+DEFAULT_FILE = Path(__file__).with_name("reference") / "windows.csv"
+COLUMNS = ("collection", "academic_year", "window", "opens", "closes")
+_YEAR = re.compile(r"^(\d{4})-(\d{4})$")
+
+
+@dataclass(frozen=True)
+class Window:
+    """One submission window of a collection."""
+
+    collection: str
+    academic_year: str
+    name: str
+    opens: dt.date
+    closes: dt.date  # the last day it is open
+
+    def state(self, today: dt.date) -> str:
+        """``open``, ``closed`` or ``not yet open`` on the day."""
+        if today < self.opens:
+            return "not yet open"
+        return "open" if today <= self.closes else "closed"
+
+
+def parse(text: str, known: Iterable[str] | None = None) -> list[Window]:
+    """The windows of a file's text; ``known``: the collection codes that exist."""
+    try:
+        return _parse(text, known)
+    except csv.Error as exc:
+        raise ReferenceFileError(f"the file is not a CSV file edcs can read ({exc})") from None
+
+
+def _parse(text: str, known: Iterable[str] | None) -> list[Window]:
+    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise ReferenceFileError(f"the header must name the columns {', '.join(COLUMNS)}; "
+                                 f"missing {', '.join(missing)}")
+    codes = set(known) if known is not None else None
+    found: list[Window] = []
+    problems: list[str] = []
+    seen: set[tuple[str, str, str]] = set()
+    for line, row in enumerate(reader, start=2):
+        values = {c: (row.get(c) or "").strip() for c in COLUMNS}
+        wrong = _problems(values, codes)
+        key = (values["collection"], values["academic_year"], values["window"])
+        if key in seen:
+            wrong.append("the same window of the collection twice")
+        seen.add(key)
+        if wrong:
+            problems.extend(f"line {line}: {w}" for w in wrong)
+            continue
+        found.append(Window(values["collection"], values["academic_year"], values["window"],
+                            dt.date.fromisoformat(values["opens"]),
+                            dt.date.fromisoformat(values["closes"])))
+    if problems:
+        raise ReferenceFileError("; ".join(problems))
+    return found
+
+
+def _problems(values: dict[str, str], codes: set[str] | None) -> list[str]:
+    wrong = []
+    if codes is not None and values["collection"] not in codes:
+        wrong.append("collection is not a collection of the catalog")
+    year = _YEAR.match(values["academic_year"])
+    if year is None or int(year[2]) != int(year[1]) + 1:
+        wrong.append("academic_year is not of the form YYYY-YYYY (consecutive years)")
+    if not values["window"]:
+        wrong.append("window (its name) is blank")
+    dates = []
+    for column in ("opens", "closes"):
+        try:
+            dates.append(dt.date.fromisoformat(values[column]))
+        except ValueError:
+            wrong.append(f"{column} is not a date YYYY-MM-DD")
+    if len(dates) == 2 and dates[0] > dates[1]:
+        wrong.append("closes before it opens")
+    return wrong
+
+
+def read_file(path: Path, known: Iterable[str] | None = None) -> list[Window]:
+    """The windows of a reference file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ReferenceFileError(f"{path} cannot be read ({type(exc).__name__})") from None
+    return parse(text, known)
+
+
+def by_collection(windows: Iterable[Window]) -> dict[str, list[Window]]:
+    """Each collection's windows, by academic year and opening day."""
+    found: dict[str, list[Window]] = {}
+    for w in sorted(windows, key=lambda w: (w.academic_year, w.opens, w.name)):
+        found.setdefault(w.collection, []).append(w)
+    return found
