@@ -8,6 +8,7 @@ The supervisor of the stack restarts what is killed, as ``edcs up`` does.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import hashlib
 import json
 import time
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from shared.db.models import (
@@ -26,6 +27,7 @@ from shared.db.models import (
     RecordHistory,
     Submission,
     SubmissionEvent,
+    utcnow,
 )
 from tests.fixtures.stack import RunningStack, gen_senr, start_stack
 
@@ -256,7 +258,12 @@ def test_a_job_whose_event_was_lost_is_redriven_by_the_watchdog(faulty: RunningS
 def test_an_operator_fails_a_stuck_job_and_the_next_file_posts(faulty: RunningStack,
                                                                tmp_path: Path) -> None:
     behind = senr_file(tmp_path / "next.csv", 100, 16)  # made first: the watchdog fails a
-    stuck = lost_file_submission(faulty, b"stuck", publish=False)  # stuck job after 20 s
+    stuck = lost_file_submission(faulty, b"stuck", publish=False)
+    with Session(faulty.engine()) as session, session.begin():
+        # As far as the watchdog knows it is still moving (it would fail it by itself after 20 s,
+        # sooner than a loaded machine gets to the operator's command): the operator acts.
+        session.execute(update(Submission).where(Submission.id == stuck).values(
+            progress_at=utcnow() + dt.timedelta(hours=1)))
     behind_id = faulty.upload(behind)
     assert faulty.status(behind_id)[0] != "posted"  # it waits for the stuck one
     done = faulty.edcs("job", str(stuck), "--fail", "the district sent it by mistake")
