@@ -96,8 +96,13 @@ def _print_report(path: Path, report: Report) -> None:
         click.echo(f"... {total - shown} more issues (capped per code): "
                    + ", ".join(f"{c}={n}" for c, n in report.counts.most_common()))
     verdict = "accepted" if report.accepted else "rejected"
+    if report.accepted and report.rejected_records:
+        verdict += (f" ({report.records - report.rejected_records} would post, "
+                    f"{report.rejected_records} kept to be fixed)")
     click.echo(f"{report.collection}: {report.records} records, "
                f"{report.rejected_records} with errors, {total} issues: {verdict}")
+    for rule in report.skipped:
+        click.echo(f"  not checked offline: {rule}")
 
 
 @main.command()
@@ -121,7 +126,8 @@ def validate(file: Path, collection: str, fmt: str, max_issues_per_code: int) ->
         click.echo(json.dumps(report.to_json(), ensure_ascii=False))
     else:
         _print_report(file, report)
-    sys.exit(2 if report.unreadable else 0 if report.accepted else 1)
+    sys.exit(2 if report.unreadable else 0 if report.accepted and not report.rejected_records
+             else 1)
 
 
 def _print_job(job: dict[str, Any]) -> None:

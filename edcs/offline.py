@@ -14,10 +14,11 @@ from typing import Any
 
 from services.validate.engine import Context, validator_for
 from shared.catalog.loader import Catalog
-from shared.catalog.models import Acceptance
+from shared.catalog.models import Acceptance, Layout, Method
 from shared.intake import check_upload
 from shared.issues import Issue
 from shared.reader import SNIFF_BYTES, read_records
+from shared.within_file import Repeats
 
 UNREADABLE = {"binary-file", "unknown-collection"}
 
@@ -33,10 +34,17 @@ class Report:
     rejected_records: int = 0
     acceptance: Acceptance | None = None
 
+    skipped: list[str] = field(default_factory=list)
+
     @property
     def accepted(self) -> bool:
-        """Whether the file would post (all-or-nothing: no fatal issue at all)."""
-        return not any(i.fatal for i in self.issues) and self.records > 0
+        """Whether the file would post: all-or-nothing, with no fatal issue at all; where valid
+        records post (ODE-SSID), with no file-level fatal issue and one valid record or more."""
+        if self.records == 0 or any(i.fatal and i.row is None for i in self.issues):
+            return False
+        if self.acceptance is Acceptance.VALID_RECORDS_POST:
+            return self.rejected_records < self.records
+        return self.rejected_records == 0 and not any(i.fatal for i in self.issues)
 
     @property
     def unreadable(self) -> bool:
@@ -51,8 +59,22 @@ class Report:
             "errors": [{"row": i.row, "field": i.field_name, "field_id": i.field,
                         "code": i.code, "severity": i.severity.value, "message": i.message,
                         "rule_id": i.rule_id} for i in self.issues],
-            "counts": dict(self.counts),
+            "counts": dict(self.counts), "skipped": self.skipped,
         }
+
+
+def store_rules(layout: Layout) -> list[str]:
+    """What only the pipeline checks for this layout, because it needs what is already posted."""
+    said = ["rules on records already posted (the seed's \"must be a valid CALPADS SSID\", "
+            "enrollments, institution relationships)"]
+    if layout.matching is not None:
+        said.append("SSID matching (needs the state's registry): a record may be matched, "
+                    "given a new SSID or wait for review")
+    if layout.method is Method.REPLACEMENT:
+        said.append("replace-missing: a Delete or Replace whose key has nothing posted")
+    if layout.method is Method.EFFECTIVE_DATE:
+        said.append("delete-last-record: a Delete that would empty a posted timeline")
+    return said
 
 
 def validate_file(path: Path, collection_code: str, catalog: Catalog,
@@ -67,13 +89,17 @@ def validate_file(path: Path, collection_code: str, catalog: Catalog,
             report.counts.update(i.code for i in intake.issues)
             return report
         stream.seek(0)
+        report.skipped = store_rules(intake.layout)
         validator = validator_for(intake.layout, catalog)
+        repeats = Repeats(intake.layout)
         context = Context(institution_id=None, submitted_on=today or dt.date.today())
         for raw in read_records(stream, intake.layout, intake.delimiter):
             report.records += 1
             issues = raw.issues
             if raw.fields is not None:
                 issues = issues + validator.validate(raw.fields, raw.row, context)
+                if not any(i.fatal for i in issues):
+                    issues = issues + repeats.check(raw.row, raw.fields)
             if any(i.fatal for i in issues):
                 report.rejected_records += 1
             for issue in issues:

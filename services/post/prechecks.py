@@ -15,6 +15,7 @@ from services.post.planner import ADD, DELETE
 from services.post.tables import ODS, STAGED
 from shared.catalog.models import Layout, Method
 from shared.db.issue_counts import keep_issues
+from shared.within_file import repeat_issue
 
 
 def fail_rows(session: Session, submission_id: int, failures: list[tuple[int, dict[str, str]]],
@@ -32,7 +33,7 @@ def fail_rows(session: Session, submission_id: int, failures: list[tuple[int, di
 
 def duplicates_in_file(session: Session, submission_id: int, layout: Layout, cap: int) -> int:
     """Rows repeating an earlier row's values of a ``unique_in_file`` group (blank values never
-    repeat); returns how many rows failed."""
+    repeat; ``shared.within_file`` is the same rule offline); returns how many rows failed."""
     by_name = {f.name: (i, f) for i, f in enumerate(layout.fields)}
     failures: list[tuple[int, dict[str, str]]] = []
     for group in layout.unique_in_file:
@@ -43,15 +44,11 @@ def duplicates_in_file(session: Session, submission_id: int, layout: Layout, cap
                          func.min(STAGED.row).over(partition_by=values).label("first"))
                   .where(STAGED.submission_id == submission_id, STAGED.fatal.is_(False),
                          *[func.coalesce(v, "") != "" for v in values]).subquery())
-        titles = " and ".join(by_name[n][1].title for n in group)
-        first = by_name[group[0]][1]
+        specs = tuple(by_name[n][1] for n in group)
         for row, earlier in session.execute(
                 select(ranked.c.row, ranked.c.first).where(ranked.c.rank > 1)
                 .order_by(ranked.c.row)):
-            failures.append((row, {
-                "field": first.id, "field_name": first.title, "code": "duplicate-in-file",
-                "message": f"Row {row} repeats the {titles} of row {earlier}; each may appear "
-                           "only once in a file."}))
+            failures.append((row, repeat_issue(row, earlier, specs)))
     fail_rows(session, submission_id, failures, cap)
     return len(failures)
 

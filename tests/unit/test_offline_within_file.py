@@ -1,0 +1,68 @@
+"""`edcs validate` decides the rules across the records of a file as the pipeline's barrier does
+(tests/integration/test_posting_methods.py posts the same rows), tells valid-records-post
+collections apart, and says what only the pipeline can check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from edcs.offline import validate_file
+from shared.catalog.loader import default_catalog
+
+CATALOG = default_catalog()
+LEA = "1964733"
+SSID, SSID2, SSID3 = "1234567890", "1000000001", "2000000002"  # pass the check digit
+SSCE_HEADER = "academic_year,cds_code,ssid,local_student_id,grade_level,doc_type\r\n"
+ODE_HEADER = ("ssid,legal_last,legal_first,preferred_last,preferred_first,dob,gender,ssn,"
+              "resident_district,district_student_id,attending_district,attending_school,"
+              "enrolled_grade\r\n")
+
+
+def ssce(cds: str, ssid: str, local: str) -> str:
+    return f"2023-2024,{cds},{ssid},{local},12,D\r\n"
+
+
+def located(path: Path, collection: str) -> list[tuple[int | None, str]]:
+    return [(i.row, i.code) for i in validate_file(path, collection, CATALOG).issues]
+
+
+def test_a_repeated_ssid_or_local_id_is_found_offline_at_the_rows_the_pipeline_names(
+        tmp_path: Path) -> None:
+    path = tmp_path / "ssce.csv"
+    path.write_text(SSCE_HEADER + ssce(LEA + "0000001", SSID2, "b")
+                    + ssce(LEA + "0000002", SSID2, "c") + ssce(LEA + "0000002", SSID3, "b"))
+    report = validate_file(path, "SSCE", CATALOG)
+    assert [(i.row, i.code) for i in report.issues] == [(3, "duplicate-in-file"),
+                                                        (4, "duplicate-in-file")]
+    assert "repeats the ssid of row 2" in report.issues[0].message
+    assert not report.accepted
+
+
+def test_blank_values_never_repeat_and_a_record_with_its_own_errors_is_not_compared(
+        tmp_path: Path) -> None:
+    path = tmp_path / "ssce.csv"
+    path.write_text(SSCE_HEADER + ssce(LEA + "0000001", "", "a") + ssce(LEA + "0000001", "", "b")
+                    + ssce(LEA + "0000001", "123", "c") + ssce(LEA + "0000001", "123", "d"))
+    codes = [code for _, code in located(path, "SSCE")]
+    assert "duplicate-in-file" not in codes
+
+
+def test_a_valid_records_post_file_with_one_bad_record_is_accepted_with_it_kept(
+        tmp_path: Path) -> None:
+    path = tmp_path / "ode.csv"
+    path.write_text(ODE_HEADER + ",Offa,Jo,,,01022015,F,,2180,d1,2180,100,03\r\n"
+                                 ",Offb,Al,,,13402015,M,,2180,d2,2180,100,04\r\n"
+                                 ",Offc,Ed,,,01032015,M,,2180,d1,2180,100,04\r\n")
+    report = validate_file(path, "ODE-SSID", CATALOG)
+    assert [(i.row, i.code) for i in report.issues] == [(3, "invalid-date"),
+                                                        (4, "duplicate-in-file")]
+    assert report.accepted and report.rejected_records == 2  # row 2 would post
+    assert any("SSID matching" in s for s in report.to_json()["skipped"])
+
+
+def test_an_all_or_nothing_file_with_one_bad_record_is_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "ssce.csv"
+    path.write_text(SSCE_HEADER + ssce(LEA + "0000001", SSID, "a")
+                    + ssce(LEA + "0000001", "1", "b"))
+    report = validate_file(path, "SSCE", CATALOG)
+    assert report.rejected_records == 1 and not report.accepted
