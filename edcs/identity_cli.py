@@ -12,8 +12,13 @@ import click
 from edcs.options import API, DATA_DIR, FORMAT, TOKEN, api_errors, connect
 
 
+def _mark(row: dict[str, Any]) -> str:
+    """= agrees, ? blank on either side (a blank never agrees), ≠ differs: as the page says."""
+    return "=" if row["agrees"] else "?" if not (row["submitted"] and row["candidate"]) else "≠"
+
+
 def _fields(rows: list[dict[str, Any]]) -> str:
-    return ", ".join(f"{r['field']} {'=' if r['agrees'] else '≠'}" for r in rows)
+    return ", ".join(f"{r['field']} {_mark(r)}" for r in rows)
 
 
 @click.group(invoke_without_command=True)

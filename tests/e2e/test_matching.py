@@ -96,6 +96,8 @@ def test_a_suggestion_waits_for_a_person_and_posts_when_chosen(matched: RunningS
     assert [c["ssid"] for c in item["candidates"]] == [given]
     agrees = {f["field"]: f["agrees"] for f in item["candidates"][0]["fields"]}
     assert agrees["legal_last"] and agrees["dob"] and not agrees["legal_first"]
+    said = matched.edcs("suggestions", "--institution", "2180").stdout  # as the page marks them
+    assert "legal_first ≠" in said and "legal_last =" in said and "preferred_last ?" in said
     matched.wait_for_email(f"submission {second['id']}: 1 records wait in Review Suggestions")
     chosen = matched.edcs("suggestions", "choose", str(item["id"]), "--new", "--wait")
     assert chosen.returncode == 0, chosen.stdout + chosen.stderr
