@@ -110,8 +110,8 @@ def unknown_collection(d: Path) -> tuple[Path, str]:
 
 @case
 def binary(d: Path) -> tuple[Path, str]:
-    path = d / "senr.xlsx"
-    path.write_bytes(b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00" + bytes(range(256)))
+    path = d / "senr.csv"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))  # an image, not text
     return path, "SENR"
 
 
