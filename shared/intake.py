@@ -77,7 +77,7 @@ def check_upload(catalog: Catalog, collection_code: str, stream: BinaryIO | None
     fmt = found.format
     if fmt is None:
         return Intake(collection, layout, None, found.issues)
-    issues = edfacts.check_file_name(layout, found.data_name)
+    issues = edfacts.check_file_name(layout, found.data_name, fmt.delimiter)
     if fmt.kind in ("delimited", "fixed"):
         issues += _head_problems(catalog, layout, fmt, found.head, found.head_row,
                                  found.data_name)

@@ -43,6 +43,16 @@ def file_issue(code: str, message: str, severity: Severity = Severity.FATAL) -> 
                  message=message)
 
 
+def looks_binary(head: bytes) -> bool:
+    """NUL bytes in more than a stray place, or bytes that are mostly not text: a binary file.
+    A text file with a NUL or two is read, and the rows holding them are errors."""
+    nuls = head.count(b"\x00")
+    if not nuls:
+        return False
+    text = head.replace(b"\x00", b"").decode("utf-8", "replace")
+    return nuls > len(head) // 100 or text.count("\ufffd") > len(text) // 20
+
+
 def sniff(head: bytes, layout: Layout) -> tuple[str | None, list[Issue]]:
     """Look at the first bytes of a file: is it text, and which delimiter does it use.
 
@@ -51,7 +61,7 @@ def sniff(head: bytes, layout: Layout) -> tuple[str | None, list[Issue]]:
     body = head.removeprefix(BOM)
     if not body.strip():
         return None, [file_issue("empty-file", "The file has no records.")]
-    if b"\x00" in body:
+    if looks_binary(body):
         return None, [file_issue(
             "binary-file",
             "The file is not a text file (it contains NUL bytes); upload the CSV or caret-"
@@ -192,7 +202,10 @@ def read_records(stream: BinaryIO, layout: Layout, delimiter: str | None,
     layout that has one (checked at intake) is skipped, or handed to ``on_header`` (the EDFacts
     header record, whose record count the caller checks).
     """
-    header_pending = layout.framing.header or layout.framing.header_record is not None
+    # A header row names delimited columns; a fixed-width file has none (its widths are its
+    # fields'), but an EDFacts file starts with its header record in every format.
+    header_pending = ((layout.framing.header and delimiter is not None)
+                      or layout.framing.header_record is not None)
     spans = fixed_widths(layout) if delimiter is None else ()
     width = layout.framing.fixed_width or sum(s.max_length for s in layout.fields)
     control = _CONTROL if delimiter == "\t" else _CONTROL_OR_TAB

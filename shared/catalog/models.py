@@ -211,6 +211,8 @@ class FileName(Strict):
     pattern: str
     max_length: int = Field(gt=0)
     rule: str
+    # The extension names the format: ".txt" -> "fixed", ".csv" -> ",", ".tab" -> a tab.
+    formats: dict[str, str] = {}
 
 
 class Framing(Strict):

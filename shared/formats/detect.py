@@ -166,9 +166,8 @@ def _is_fixed(layout: Layout, first: str) -> bool:
     if layout.framing.fixed_width is None:
         return False
     header = layout.framing.header_record
-    if header is not None:
-        rest = first[len(header.file_type):] if first.upper().startswith(
-            header.file_type) else first
+    if header is not None and first.upper().startswith(header.file_type):
+        rest = first[len(header.file_type):]
         return not rest[:1] or rest[:1] not in layout.framing.delimiters
     return not any(d in first for d in layout.framing.delimiters)
 

@@ -89,16 +89,27 @@ def check_header(layout: Layout, row: int, line: str, delimiter: str | None,
     return problems
 
 
-def check_file_name(layout: Layout, filename: str | None) -> list[Issue]:
-    """The file-name convention of the layout (EDFacts §3.1), if it has one."""
+def check_file_name(layout: Layout, filename: str | None,
+                    delimiter: str | None = None) -> list[Issue]:
+    """The file-name convention of the layout (EDFacts §3.1), if it has one, and the format its
+    extension names (``delimiter`` None: fixed width)."""
     rule = layout.framing.file_name
     if rule is None or filename is None:
         return []
-    if len(filename) <= rule.max_length and re.fullmatch(rule.pattern, filename, re.IGNORECASE):
-        return []
-    return [_issue(None, None, "file-name",
-                   f"The file name '{filename}' does not follow the naming convention: "
-                   f"{rule.rule}")]
+    if len(filename) > rule.max_length or not re.fullmatch(rule.pattern, filename,
+                                                            re.IGNORECASE):
+        return [_issue(None, None, "file-name",
+                       f"The file name '{filename}' does not follow the naming convention: "
+                       f"{rule.rule}")]
+    ext = "." + filename.rsplit(".", 1)[-1].lower()
+    named = rule.formats.get(ext)
+    found = "fixed" if delimiter is None else delimiter
+    if named is not None and named != found:
+        words = {"fixed": "fixed width", ",": "comma-delimited", "\t": "tab-delimited"}
+        return [_issue(None, None, "file-name",
+                       f"The extension {ext} names a {words.get(named, named)} file, but the "
+                       f"file is {words.get(found, found)}.")]
+    return []
 
 
 @dataclass
