@@ -68,7 +68,7 @@ class _Records(ContentHandler):
         self.done: list[RawRecord] = []
         self.path: list[str] = []
         self.count = 0
-        self.locator: Locator | None = None
+        self.locator: Locator | None = None  # the parser itself (read_xml)
         self._reset(0)
 
     def _reset(self, row: int) -> None:
@@ -159,6 +159,7 @@ def read_xml(stream: BinaryIO, layout: Layout) -> Iterator[RawRecord]:
     parser.forbid_dtd = True
     parser.setFeature(xml.sax.handler.feature_external_ges, False)
     parser.setContentHandler(handler)
+    handler.locator = parser  # fed incrementally, expat never hands the handler its locator
     try:
         while chunk := stream.read(CHUNK):
             parser.feed(chunk)
