@@ -105,23 +105,44 @@ def _print_report(path: Path, report: Report) -> None:
 @click.option("--collection", required=True, help="Collection code, e.g. SENR.")
 @FORMAT
 @click.option("--max-issues-per-code", default=1000, show_default=True)
-def validate(file: Path, collection: str, fmt: str, max_issues_per_code: int) -> None:
-    """Check FILE offline with the pipeline's rules (no broker, no store rules)."""
+@click.option("--institution", default=None,
+              help="The submitting institution: the Reporting LEA and a Type A header's InstID "
+                   "are checked against it, as at upload.")
+def validate(file: Path, collection: str, fmt: str, max_issues_per_code: int,
+             institution: str | None) -> None:
+    """Check FILE offline with the pipeline's rules (no broker, no store rules).
+
+    Reads every format the collection takes (edcs collections): delimited, fixed width, XML,
+    .xlsx, UTF-8 or UTF-16, in a .zip where allowed.
+    """
     catalog = default_catalog()
     if catalog.collection(collection) is None:
-        click.echo(f"edcs: unknown collection '{collection}'; known: "
-                   f"{', '.join(sorted(catalog.collections))}", err=True)
-        sys.exit(2)
+        _refuse(fmt, collection, "unknown-collection",
+                f"unknown collection '{collection}'; known: "
+                f"{', '.join(sorted(catalog.collections))}")
     try:
-        report = validate_file(file, collection, catalog, max_issues_per_code)
+        report = validate_file(file, collection, catalog, max_issues_per_code,
+                               institution_id=institution)
     except OSError as exc:
-        click.echo(f"edcs: cannot read {file}: {exc.strerror or exc}", err=True)
-        sys.exit(2)
+        _refuse(fmt, collection, "unreadable-file",
+                f"cannot read {file}: {exc.strerror or exc}")
     if fmt == "json":
         click.echo(json.dumps(report.to_json(), ensure_ascii=False))
     else:
         _print_report(file, report)
     sys.exit(2 if report.unreadable else 0 if report.accepted else 1)
+
+
+def _refuse(fmt: str, collection: str, code: str, message: str) -> None:
+    """Exit 2 with the reason: a JSON report under ``--format json`` (review.md), else text."""
+    if fmt == "json":
+        click.echo(json.dumps({"collection": collection.upper(), "records": 0,
+                               "accepted": False, "errors": [{
+                                   "row": None, "field": None, "code": code,
+                                   "severity": "fatal", "message": message}], "counts": {}}))
+    else:
+        click.echo(f"edcs: {message}", err=True)
+    sys.exit(2)
 
 
 def _print_job(job: dict[str, Any]) -> None:

@@ -49,6 +49,7 @@ class Sampler:
         self.context = Context(institution_id=institution if layout.lea_field else None,
                                submitted_on=today)
         self.first_year, self.year = academic_year(today)
+        self.id_base = self.rng.randrange(1, 9_000) * 100_000
         self.unique = {n for group in layout.unique_in_file for n in group}
         self.unique |= set(layout.operational_key)
         # One school for the file, unless the school field is what identifies each record.
@@ -140,11 +141,13 @@ class Sampler:
         elif "last" in spec.name or "name" in spec.name:
             word = self.rng.choice(NAMES)
         elif spec.name.endswith("_id") or "identifier" in spec.name:
-            word = str(100_000 + n)
+            word = str(self.id_base + n)  # the seed's own students: ids differ between files
         else:
             word = f"S{n}" if spec.name in self.unique else "Sample"
         if any(w in spec.name for w in ("name", "first", "last")):
-            word += _letters(n)  # no two students of the file share a name
+            # No two students of a file share a name, nor (but by chance) of two files.
+            word += _letters(n) + "".join(self.rng.choice(string.ascii_lowercase)
+                                          for _ in range(3))
         return word[:spec.max_length]
 
     def record(self, n: int) -> list[str]:

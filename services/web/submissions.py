@@ -127,8 +127,8 @@ def accept_upload(session: Session, catalog: Catalog, store: FileStore, *, strea
         submission.message = " ".join(i.message for i in intake.issues)
         submission.finished_at = submission.received_at
         keep_issues(session, submission.id, [
-            (submission.id, None, None, None, i.code, i.severity.value, i.message, None)
-            for i in intake.issues], cap=len(intake.issues))
+            (submission.id, i.row, i.field, i.field_name, i.code, i.severity.value, i.message,
+             i.rule_id) for i in intake.issues], cap=len(intake.issues))
         record_event(session, submission.id, "rejected", submission.message)
         owe_email(session, submission.id, "rejected")
         status = SubmissionStatus(submission_id=submission.id, milestone="rejected",

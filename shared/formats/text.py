@@ -36,11 +36,13 @@ def detect_encoding(head: bytes) -> str:
         return UTF8
     even_nul = sample[0::2].count(0)
     odd_nul = sample[1::2].count(0)
-    if odd_nul >= 0.9 * half and even_nul <= 0.1 * half:
-        return UTF16_LE
-    if even_nul >= 0.9 * half and odd_nul <= 0.1 * half:
-        return UTF16_BE
-    return UTF8
+    guess = (UTF16_LE if odd_nul >= 0.9 * half and even_nul <= 0.1 * half
+             else UTF16_BE if even_nul >= 0.9 * half and odd_nul <= 0.1 * half else UTF8)
+    if guess != UTF8:  # text, not a binary file that happens to alternate NULs
+        text = sample[:half * 2].decode(guess, "replace")
+        if sum(c.isprintable() or c in "\t\r\n" for c in text) < 0.9 * len(text):
+            return UTF8
+    return guess
 
 
 def decode_head(head: bytes, encoding: str) -> bytes:
