@@ -1,4 +1,6 @@
-"""``edcs collections`` (what each collection takes and how it posts) and ``edcs sample``."""
+"""The offline file commands: ``edcs validate`` (design.md §8), ``edcs collections`` (what each
+collection takes and how it posts) and ``edcs sample``. Exit codes: 0 ok, 1 rejected or data
+errors, 2 unreadable file or usage error."""
 
 from __future__ import annotations
 
@@ -9,11 +11,72 @@ from pathlib import Path
 
 import click
 
+from edcs.offline import Report, validate_file
+from edcs.options import FORMAT
 from edcs.sample import sample_records
 from edcs.sample_write import FORMATS, formats_of, write_text, write_xlsx
 from shared.catalog.loader import Catalog, default_catalog
 from shared.catalog.models import Collection, Layout, Posting
 from shared.formats.detect import allowed_extensions
+
+
+def _print_report(path: Path, report: Report) -> None:
+    for issue in report.issues:
+        where = f"{path}:{issue.row}" if issue.row is not None else str(path)
+        click.echo(f"{where}: {issue.severity.value} [{issue.code}] {issue.message}")
+    shown = len(report.issues)
+    total = sum(report.counts.values())
+    if total > shown:
+        click.echo(f"... {total - shown} more issues (capped per code): "
+                   + ", ".join(f"{c}={n}" for c, n in report.counts.most_common()))
+    verdict = "accepted" if report.accepted else "rejected"
+    click.echo(f"{report.collection}: {report.records} records, "
+               f"{report.rejected_records} with errors, {total} issues: {verdict}")
+
+
+@click.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--collection", required=True, help="Collection code, e.g. SENR.")
+@FORMAT
+@click.option("--max-issues-per-code", default=1000, show_default=True)
+@click.option("--institution", default=None,
+              help="The submitting institution: the Reporting LEA and a Type A header's InstID "
+                   "are checked against it, as at upload.")
+def validate(file: Path, collection: str, fmt: str, max_issues_per_code: int,
+             institution: str | None) -> None:
+    """Check FILE offline with the pipeline's rules (no broker, no store rules).
+
+    Reads every format the collection takes (edcs collections): delimited, fixed width, XML,
+    .xlsx, UTF-8 or UTF-16, in a .zip where allowed.
+    """
+    catalog = default_catalog()
+    if catalog.collection(collection) is None:
+        _refuse(fmt, collection, "unknown-collection",
+                f"unknown collection '{collection}'; known: "
+                f"{', '.join(sorted(catalog.collections))}")
+    try:
+        report = validate_file(file, collection, catalog, max_issues_per_code,
+                               institution_id=institution)
+    except OSError as exc:
+        _refuse(fmt, collection, "unreadable-file",
+                f"cannot read {file}: {exc.strerror or exc}")
+    if fmt == "json":
+        click.echo(json.dumps(report.to_json(), ensure_ascii=False))
+    else:
+        _print_report(file, report)
+    sys.exit(2 if report.unreadable else 0 if report.accepted else 1)
+
+
+def _refuse(fmt: str, collection: str, code: str, message: str) -> None:
+    """Exit 2 with the reason: a JSON report under ``--format json`` (review.md), else text."""
+    if fmt == "json":
+        click.echo(json.dumps({"collection": collection.upper(), "records": 0,
+                               "accepted": False, "errors": [{
+                                   "row": None, "field": None, "code": code,
+                                   "severity": "fatal", "message": message}], "counts": {}}))
+    else:
+        click.echo(f"edcs: {message}", err=True)
+    sys.exit(2)
 
 
 def framing_of(layout: Layout) -> str:

@@ -14,7 +14,7 @@ from shared.catalog.models import Collection, Layout, Severity
 from shared.formats import edfacts
 from shared.formats.detect import Format, detect
 from shared.issues import Issue
-from shared.reader import file_issue
+from shared.reader import file_issue, first_line
 
 DEFAULT_MAX_UNPACKED = 2_000_000_000
 
@@ -87,9 +87,8 @@ def check_upload(catalog: Catalog, collection_code: str, stream: BinaryIO | None
 def _head_problems(catalog: Catalog, layout: Layout, fmt: Format, head: bytes, first_row: int,
                    filename: str | None) -> list[Issue]:
     """The first record of a text file: the EDFacts header record, the header row, the type."""
-    lines = head.splitlines()
-    index = next((i for i, ln in enumerate(lines) if ln.strip()), 0)
-    first, row = (lines[index] if lines else b""), first_row + index
+    index, first = first_line(head.splitlines())
+    row = first_row + index
     if layout.framing.header_record is not None:
         return edfacts.check_header(layout, row, first.decode("utf-8", "replace"),
                                     fmt.delimiter, filename)

@@ -43,6 +43,12 @@ def file_issue(code: str, message: str, severity: Severity = Severity.FATAL) -> 
                  message=message)
 
 
+def first_line(lines: list[bytes]) -> tuple[int, bytes]:
+    """The first non-blank line and its index (0 and b"" when there is none): the one place
+    that finds where a file's records start."""
+    return next(((i, ln) for i, ln in enumerate(lines) if ln.strip()), (0, b""))
+
+
 def looks_binary(head: bytes) -> bool:
     """NUL bytes in more than a stray place, or bytes that are mostly not text: a binary file.
     A text file with a NUL or two is read, and the rows holding them are errors."""
@@ -66,7 +72,7 @@ def sniff(head: bytes, layout: Layout) -> tuple[str | None, list[Issue]]:
             "binary-file",
             "The file is not a text file (it contains NUL bytes); upload the CSV or caret-"
             "delimited export, not a spreadsheet or archive.")]
-    first = next((ln for ln in body.splitlines() if ln.strip()), b"")
+    first = first_line(body.splitlines())[1]
     expected = len(layout.fields)
     counts = {d: first.count(d.encode()) + 1 for d in layout.framing.delimiters}
     exact = [d for d, n in counts.items() if n == expected]

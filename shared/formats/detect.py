@@ -18,7 +18,7 @@ from shared.catalog.models import Collection, Layout
 from shared.formats import archive, typea
 from shared.formats.text import UTF8, UTF8_BOM, decode_head, detect_encoding
 from shared.issues import Issue
-from shared.reader import BOM, SNIFF_BYTES, file_issue, sniff
+from shared.reader import BOM, SNIFF_BYTES, file_issue, first_line, sniff
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls, or an encrypted workbook
 Kind = Literal["delimited", "fixed", "xml", "xlsx"]
@@ -138,7 +138,7 @@ def _detect_plain(head: bytes, layout: Layout, collection: Collection, filename:
                                       f"{_listed(layout)} files.")])
         return Detected(Format(kind="xml", encoding=encoding), [], data_name=filename)
     lines = text.splitlines()
-    first = next((ln for ln in lines if ln.strip()), b"")
+    first = first_line(lines)[1]
     skip = 0
     if typea.starts_type_a(first):
         header, problems = typea.parse(lines)
@@ -152,7 +152,7 @@ def _detect_plain(head: bytes, layout: Layout, collection: Collection, filename:
     delimiter, problems = sniff(text, layout)
     if problems:
         return Detected(None, problems)
-    first = next((ln for ln in text.splitlines() if ln.strip()), b"")
+    first = first_line(text.splitlines())[1]
     fixed = _is_fixed(layout, first.decode("utf-8", "replace"))
     fmt = Format(kind="fixed" if fixed else "delimited", encoding=encoding,
                  delimiter=None if fixed else _delimiter(layout, first, delimiter),
