@@ -114,3 +114,14 @@ def test_fields_may_not_hold_elements(tmp_path: Path) -> None:
     path = tmp_path / "senr.xml"
     path.write_bytes(document(record(senr_row()).replace("<Ssid>", "<Ssid><b/>")))
     assert [c for _, _, c in located(check(path, "SENR"))] == ["xml-structure"]
+
+
+def test_an_xml_export_reads_back_as_an_upload(tmp_path: Path) -> None:
+    from services.web.formats import xml_document, xml_name
+
+    rows = [senr_row(local_record_id=str(n)) for n in (1, 2)]
+    names = [xml_name(f.name) for f in SENR.fields]
+    path = tmp_path / "export.xml"
+    path.write_text("".join(xml_document("records", "record", names, rows)))
+    report = check(path, "SENR")
+    assert (report.records, located(report)) == (2, [])
