@@ -12,11 +12,9 @@ from typing import Any
 
 import click
 
-from edcs import accounts_cli, identity_cli, ops
-from edcs.offline import Report, validate_file
+from edcs import accounts_cli, formats_cli, identity_cli, ops
 from edcs.options import API, DATA_DIR, FORMAT, TOKEN, api_errors, connect
 from edcs.progress import Progress
-from shared.catalog.loader import default_catalog
 
 
 @click.group()
@@ -84,50 +82,6 @@ def up(data_dir: Path, port: int | None, scale: tuple[str, ...], monitoring: boo
     stack.stop()
     click.echo("edcs: stopped.")
     sys.exit(0)
-
-
-def _print_report(path: Path, report: Report) -> None:
-    for issue in report.issues:
-        where = f"{path}:{issue.row}" if issue.row is not None else str(path)
-        click.echo(f"{where}: {issue.severity.value} [{issue.code}] {issue.message}")
-    shown = len(report.issues)
-    total = sum(report.counts.values())
-    if total > shown:
-        click.echo(f"... {total - shown} more issues (capped per code): "
-                   + ", ".join(f"{c}={n}" for c, n in report.counts.most_common()))
-    verdict = "accepted" if report.accepted else "rejected"
-    if report.accepted and report.rejected_records:
-        verdict += (f" ({report.records - report.rejected_records} would post, "
-                    f"{report.rejected_records} kept to be fixed)")
-    click.echo(f"{report.collection}: {report.records} records, "
-               f"{report.rejected_records} with errors, {total} issues: {verdict}")
-    for rule in report.skipped:
-        click.echo(f"  not checked offline: {rule}")
-
-
-@main.command()
-@click.argument("file", type=click.Path(path_type=Path))
-@click.option("--collection", required=True, help="Collection code, e.g. SENR.")
-@FORMAT
-@click.option("--max-issues-per-code", default=1000, show_default=True)
-def validate(file: Path, collection: str, fmt: str, max_issues_per_code: int) -> None:
-    """Check FILE offline with the pipeline's rules (no broker, no store rules)."""
-    catalog = default_catalog()
-    if catalog.collection(collection) is None:
-        click.echo(f"edcs: unknown collection '{collection}'; known: "
-                   f"{', '.join(sorted(catalog.collections))}", err=True)
-        sys.exit(2)
-    try:
-        report = validate_file(file, collection, catalog, max_issues_per_code)
-    except OSError as exc:
-        click.echo(f"edcs: cannot read {file}: {exc.strerror or exc}", err=True)
-        sys.exit(2)
-    if fmt == "json":
-        click.echo(json.dumps(report.to_json(), ensure_ascii=False))
-    else:
-        _print_report(file, report)
-    sys.exit(2 if report.unreadable else 0 if report.accepted and not report.rejected_records
-             else 1)
 
 
 def _print_job(job: dict[str, Any]) -> None:
@@ -410,3 +364,6 @@ main.add_command(accounts_cli.users)
 main.add_command(accounts_cli.institutions)
 main.add_command(identity_cli.suggestions)
 main.add_command(identity_cli.duplicates)
+main.add_command(formats_cli.validate)
+main.add_command(formats_cli.collections)
+main.add_command(formats_cli.sample)

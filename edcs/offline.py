@@ -15,12 +15,16 @@ from typing import Any
 from services.validate.engine import Context, validator_for
 from shared.catalog.loader import Catalog
 from shared.catalog.models import Acceptance, Layout, Method
+from shared.formats.source import read_file
 from shared.intake import check_upload
 from shared.issues import Issue
-from shared.reader import SNIFF_BYTES, read_records
 from shared.within_file import Repeats
 
-UNREADABLE = {"binary-file", "unknown-collection"}
+# A file that cannot be read as records at all: exit 2 (design.md §8), whatever its format.
+UNREADABLE = {"binary-file", "unknown-collection", "unsupported-format", "unsupported-extension",
+              "archive-unreadable", "archive-members", "archive-nested", "archive-encrypted",
+              "archive-too-large", "macro-workbook", "xlsx-unreadable", "xml-malformed",
+              "xml-forbidden"}
 
 
 @dataclass
@@ -78,22 +82,30 @@ def store_rules(layout: Layout) -> list[str]:
 
 
 def validate_file(path: Path, collection_code: str, catalog: Catalog,
-                  max_issues_per_code: int = 1000, today: dt.date | None = None) -> Report:
-    """Check a file; every issue is reported, up to a cap per code (counted beyond it)."""
+                  max_issues_per_code: int = 1000, today: dt.date | None = None,
+                  institution_id: str | None = None,
+                  max_unpacked: int = 2_000_000_000) -> Report:
+    """Check a file; every issue is reported, up to a cap per code (counted beyond it).
+
+    ``institution_id`` is the submitter, when given: the Reporting LEA and a Type A header's
+    InstID are checked against it, as at upload.
+    """
     report = Report(collection=collection_code.upper())
     with path.open("rb") as stream:
-        intake = check_upload(catalog, collection_code, stream.read(SNIFF_BYTES))
+        intake = check_upload(catalog, collection_code, stream, filename=path.name,
+                              institution_id=institution_id, max_unpacked=max_unpacked)
         report.acceptance = intake.collection.acceptance if intake.collection else None
-        if not intake.accepted or intake.layout is None or intake.delimiter is None:
+        if not intake.accepted or intake.layout is None or intake.format is None:
             report.issues = intake.issues
             report.counts.update(i.code for i in intake.issues)
             return report
-        stream.seek(0)
         report.skipped = store_rules(intake.layout)
         validator = validator_for(intake.layout, catalog)
         repeats = Repeats(intake.layout)
-        context = Context(institution_id=None, submitted_on=today or dt.date.today())
-        for raw in read_records(stream, intake.layout, intake.delimiter):
+        context = Context(institution_id=institution_id,
+                          submitted_on=today or dt.date.today())
+        for raw in read_file(stream, intake.layout, intake.format,
+                             max_unpacked=max_unpacked):
             report.records += 1
             issues = raw.issues
             if raw.fields is not None:

@@ -7,11 +7,16 @@ the CLI accepts is not rejected at upload for a reason the CLI did not show.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from shared.catalog.loader import Catalog
 from shared.catalog.models import Collection, Layout, Severity
+from shared.formats import edfacts
+from shared.formats.detect import Format, detect
 from shared.issues import Issue
-from shared.reader import BOM, file_issue, sniff
+from shared.reader import file_issue, first_line
+
+DEFAULT_MAX_UNPACKED = 2_000_000_000
 
 
 @dataclass(frozen=True)
@@ -20,13 +25,20 @@ class Intake:
 
     collection: Collection | None
     layout: Layout | None
-    delimiter: str | None
+    format: Format | None
     issues: list[Issue]
 
     @property
     def accepted(self) -> bool:
         """Whether the file goes on to record-by-record processing."""
-        return self.delimiter is not None and not self.issues
+        return self.format is not None and not self.issues
+
+    @property
+    def delimiter(self) -> str | None:
+        """The delimiter of an accepted file ("" for fixed width, XML and workbooks), or None."""
+        if not self.accepted or self.format is None:
+            return None
+        return self.format.delimiter or ""
 
 
 def email_problem(address: str) -> str | None:
@@ -41,8 +53,15 @@ def email_problem(address: str) -> str | None:
     return None
 
 
-def check_upload(catalog: Catalog, collection_code: str, head: bytes) -> Intake:
-    """Check the collection code and the first bytes of the file."""
+def check_upload(catalog: Catalog, collection_code: str, stream: BinaryIO | None, *,
+                 filename: str | None = None, institution_id: str | None = None,
+                 max_unpacked: int = DEFAULT_MAX_UNPACKED) -> Intake:
+    """Check the collection code and the file: its format, name and first records.
+
+    ``stream`` is the whole stored file (seekable; an archive's directory is at its end);
+    ``filename`` and ``institution_id`` are checked where they are known (the file-name rule of
+    EDFacts, the allowed extensions, a Type A header's InstID).
+    """
     collection = catalog.collection(collection_code)
     if collection is None:
         known = ", ".join(sorted(catalog.collections))
@@ -50,46 +69,68 @@ def check_upload(catalog: Catalog, collection_code: str, head: bytes) -> Intake:
             "unknown-collection", f"'{collection_code}' is not a collection code; use one of "
                                   f"{known}.")])
     layout = catalog.layout_of(collection)
-    delimiter, issues = sniff(head, layout)
-    if delimiter is None:
-        return Intake(collection, layout, None, issues)
-    wrong = _wrong_record_type(catalog, layout, head, delimiter)
+    if stream is None:
+        return Intake(collection, layout, None, [])
+    found = detect(stream, layout, collection, filename=filename,
+                   institution_id=institution_id, max_unpacked=max_unpacked)
+    stream.seek(0)
+    fmt = found.format
+    if fmt is None:
+        return Intake(collection, layout, None, found.issues)
+    issues = edfacts.check_file_name(layout, found.data_name, fmt.delimiter)
+    if fmt.kind in ("delimited", "fixed"):
+        issues += _head_problems(catalog, layout, fmt, found.head, found.head_row,
+                                 found.data_name)
+    return Intake(collection, layout, fmt, issues)
+
+
+def _head_problems(catalog: Catalog, layout: Layout, fmt: Format, head: bytes, first_row: int,
+                   filename: str | None) -> list[Issue]:
+    """The first record of a text file: the EDFacts header record, the header row, the type."""
+    index, first = first_line(head.splitlines())
+    row = first_row + index
+    if layout.framing.header_record is not None:
+        return edfacts.check_header(layout, row, first.decode("utf-8", "replace"),
+                                    fmt.delimiter, filename)
+    if fmt.delimiter is None:
+        return []
+    wrong = _wrong_record_type(catalog, layout, first, fmt.delimiter)
     if wrong:
-        return Intake(collection, layout, None, [wrong])
+        return [wrong]
     if layout.framing.header:
-        bad_header = _header_problem(layout, head, delimiter)
-        if bad_header:
-            return Intake(collection, layout, None, [bad_header])
-    return Intake(collection, layout, delimiter, [])
+        bad = _header_problem(layout, first, fmt.delimiter, row)
+        if bad:
+            return [bad]
+    return []
 
 
-def _header_problem(layout: Layout, head: bytes, delimiter: str) -> Issue | None:
+def _header_problem(layout: Layout, first_line: bytes, delimiter: str,
+                    row: int) -> Issue | None:
     """A layout with a header row: the file's first row must name its columns, in order.
 
     The row's values are never quoted back: a file without its header starts with a student.
     """
-    first_line = next((ln for ln in head.removeprefix(BOM).splitlines() if ln.strip()), b"")
     names = [f.title for f in layout.fields]
     given = [c.strip().strip('"').strip().lower()
              for c in first_line.decode("utf-8", "replace").split(delimiter)]
     wanted = ", ".join(names)
     if len(given) != len(names):
-        return Issue(row=1, field=None, field_name=None, code="header", severity=Severity.FATAL,
-                     message=f"Row 1 must be the header row naming the {len(names)} columns "
+        return Issue(row=row, field=None, field_name=None, code="header",
+                     severity=Severity.FATAL,
+                     message=f"Row {row} must be the header row naming the {len(names)} columns "
                              f"{wanted} in this order; it has {len(given)} columns.")
     for position, (name, value) in enumerate(zip(names, given, strict=True), 1):
         if value != name.lower():
-            return Issue(row=1, field=None, field_name=None, code="header",
+            return Issue(row=row, field=None, field_name=None, code="header",
                          severity=Severity.FATAL,
-                         message=f"Row 1 must be the header row naming the columns {wanted} "
+                         message=f"Row {row} must be the header row naming the columns {wanted} "
                                  f"in this order; column {position} should be '{name}'.")
     return None
 
 
-def _wrong_record_type(catalog: Catalog, layout: Layout, head: bytes,
+def _wrong_record_type(catalog: Catalog, layout: Layout, first_line: bytes,
                        delimiter: str) -> Issue | None:
     """A file whose first record is another known record type was sent to the wrong collection."""
-    first_line = next((ln for ln in head.removeprefix(BOM).splitlines() if ln.strip()), b"")
     first_field = (first_line.split(delimiter.encode(), 1)[0].strip().strip(b'"')
                    .decode("utf-8", "replace"))
     if first_field == layout.record_type or first_field not in catalog.all_record_types:

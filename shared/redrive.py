@@ -16,7 +16,6 @@ from shared.events.topics import Topic
 from shared.filestore import FileStore
 from shared.intake import check_upload
 from shared.messaging.runner import Outgoing
-from shared.reader import SNIFF_BYTES
 
 
 def received_event(submission: Submission, delimiter: str) -> Outgoing:
@@ -39,8 +38,8 @@ def redrive_event(catalog: Catalog, store: FileStore, submission: Submission) ->
         raise PermanentError("its file is missing from the file store",
                              advice="Submit the file again.")
     with store.open(submission.sha256) as fh:
-        head = fh.read(SNIFF_BYTES)
-    intake = check_upload(catalog, submission.collection, head)
+        intake = check_upload(catalog, submission.collection, fh, filename=submission.filename,
+                              institution_id=submission.institution_id)
     if not intake.accepted or intake.delimiter is None:
         raise PermanentError("its file no longer passes the preliminary checks",
                              advice="Submit the file again.")

@@ -112,6 +112,9 @@ class PipelineSettings(BaseModel):
     batch_max_bytes: int = 512_000
     max_issues_per_code: int = 1000  # per file; counts beyond the cap are still reported
     max_upload_bytes: int = 2_000_000_000
+    # A .zip upload's data file may not unpack to more than this (declared in the archive and
+    # counted as it is read): a zip bomb is refused, never unpacked (archive-too-large).
+    max_unpacked_bytes: int = 2_000_000_000
     # A longer row is reported (row-too-long) and skipped unread: bounds memory and keeps every
     # batch far below the broker's message size, whatever a file holds.
     max_row_bytes: int = 65_536

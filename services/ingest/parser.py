@@ -14,8 +14,9 @@ from typing import BinaryIO
 from shared.catalog.models import Layout
 from shared.events.models import EndOfFile, FileReceived
 from shared.events.topics import Topic
+from shared.formats.detect import Format
+from shared.formats.source import read_file
 from shared.messaging.runner import Outgoing
-from shared.reader import read_records
 from shared.settings import PipelineSettings
 
 UNKNOWN_SCHOOL = "-"  # rows that could not be split have no school
@@ -64,15 +65,20 @@ class BatchBuffer:
 
 def parse_file(event: FileReceived, stream: BinaryIO, layout: Layout,
                limits: PipelineSettings,
-               counted: Callable[[int], None] | None = None) -> Iterator[Outgoing]:
-    """Stream the file's records as batches, then the end-of-file event with the count
-    (also given to ``counted``, for metrics)."""
+               counted: Callable[[int], None] | None = None,
+               fmt: Format | None = None) -> Iterator[Outgoing]:
+    """Stream the file's records (read as ``fmt`` says: by default delimited by the event's
+    delimiter) as batches, then the end-of-file event with the count (also given to
+    ``counted``, for metrics)."""
+    if fmt is None:
+        fmt = Format(kind="delimited", delimiter=event.delimiter)
     school_index = (layout.fields.index(next(f for f in layout.fields
                                              if f.name == layout.school_field))
                     if layout.school_field else None)
     buffer = BatchBuffer(event, limits)
     count = 0
-    for raw in read_records(stream, layout, event.delimiter, limits.max_row_bytes):
+    for raw in read_file(stream, layout, fmt, max_row_bytes=limits.max_row_bytes,
+                         max_unpacked=limits.max_unpacked_bytes):
         count += 1
         school = UNKNOWN_SCHOOL
         if raw.fields is not None and school_index is not None:

@@ -1,6 +1,7 @@
 """Ingest worker: files.received -> records.parsed.
 
-Reads each received file from the content-addressed store and streams it into record batches.
+Reads each received file from the content-addressed store, finds its format again from its bytes
+(shared.formats.detect: the same answer as at upload) and streams it into record batches.
 A file that cannot be read at all (its collection is gone, its bytes are missing from the store)
 fails its submission with the reason (shared.errors.PermanentError), through the runner.
 """
@@ -15,6 +16,7 @@ from shared.errors import PermanentError
 from shared.events.models import FileReceived
 from shared.events.topics import Topic
 from shared.filestore import FileStore
+from shared.formats.detect import detect
 from shared.messaging.runner import Outgoing, Worker
 from shared.metrics import RECORDS_IN, RECORDS_OUT
 from shared.observability import Health
@@ -40,9 +42,15 @@ def build_worker(settings: Settings) -> Worker[FileReceived]:
                                      "this version of edcs")
             if not store.path(event.sha256).is_file():
                 raise PermanentError("the uploaded file is missing from the file store")
+            layout = catalog.layout_of(collection)
             with store.open(event.sha256) as stream:
-                yield from parse_file(event, stream, catalog.layout_of(collection),
-                                      settings.pipeline, counted)
+                found = detect(stream, layout, collection,
+                               max_unpacked=settings.pipeline.max_unpacked_bytes)
+                if found.format is None:  # it passed at upload: only a new edcs could differ
+                    raise PermanentError("the file no longer reads as "
+                                         f"{collection.code}: {found.issues[0].message}")
+                yield from parse_file(event, stream, layout, settings.pipeline, counted,
+                                      found.format)
 
     return Worker(name=NAME, topic=Topic.FILES_RECEIVED, decode=FileReceived.model_validate_json,
                   handle=handle, settings=settings, health=Health(NAME),

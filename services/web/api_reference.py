@@ -20,6 +20,7 @@ from shared.accounts import Principal
 from shared.catalog.loader import Catalog
 from shared.catalog.models import Layout
 from shared.db.models import Email, Submission
+from shared.formats.detect import allowed_extensions
 
 Caller = Annotated[Principal, Depends(api_principal)]
 
@@ -86,7 +87,8 @@ def reference_router(web: WebContext) -> APIRouter:
     @router.get("/collections", summary="Every collection edcs takes")
     def collections(principal: Caller) -> list[dict[str, Any]]:
         require(principal, "view")
-        return [{"code": c.code, "title": c.title, "acceptance": c.acceptance.value}
+        return [{"code": c.code, "title": c.title, "acceptance": c.acceptance.value,
+                 "extensions": list(allowed_extensions(web.catalog.layout_of(c)))}
                 for c in sorted(web.catalog.collections.values(), key=lambda c: c.code)]
 
     @router.get("/collections/{code}", summary="A collection and its fields")

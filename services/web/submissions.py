@@ -26,11 +26,11 @@ from shared.db.ordering import waiting_for
 from shared.events.models import SubmissionStatus
 from shared.events.topics import Topic
 from shared.filestore import FileStore
-from shared.intake import check_upload, email_problem
+from shared.intake import DEFAULT_MAX_UNPACKED, check_upload, email_problem
 from shared.issues import Issue
 from shared.messaging import outbox
 from shared.messaging.runner import Outgoing
-from shared.reader import SNIFF_BYTES, file_issue
+from shared.reader import file_issue
 from shared.redrive import received_event
 
 
@@ -71,7 +71,8 @@ def in_flight_duplicate(session: Session, institution_id: str, collection: str,
 def accept_upload(session: Session, catalog: Catalog, store: FileStore, *, stream: BinaryIO,
                   filename: str, collection: str, institution_id: str, submitted_by: str | None,
                   max_bytes: int, fixes: tuple[int, int] | None = None,
-                  resolves: int | None = None) -> Accepted:
+                  resolves: int | None = None,
+                  max_unpacked: int = DEFAULT_MAX_UNPACKED) -> Accepted:
     """Run the preliminary checks and create the job (committed by the caller).
 
     The job's events go to the outbox and its first email is owed, in the same transaction:
@@ -81,7 +82,7 @@ def accept_upload(session: Session, catalog: Catalog, store: FileStore, *, strea
     """
     collection = collection.strip().upper()
     if catalog.collection(collection) is None:
-        raise UploadRefused(422, check_upload(catalog, collection, b"").issues[0])
+        raise UploadRefused(422, check_upload(catalog, collection, None).issues[0])
     institution = session.get(Institution, institution_id)
     if institution is None:
         raise UploadRefused(404, file_issue(
@@ -108,8 +109,8 @@ def accept_upload(session: Session, catalog: Catalog, store: FileStore, *, strea
                 "duplicate-upload", f"This file is already being processed as submission "
                                     f"{twin.id}; wait for its result before sending it again."))
     with store.open(sha) as fh:
-        head = fh.read(SNIFF_BYTES)
-    intake = check_upload(catalog, collection, head)
+        intake = check_upload(catalog, collection, fh, filename=safe_filename(filename),
+                              institution_id=institution_id, max_unpacked=max_unpacked)
     now = utcnow()
     submission = Submission(
         collection=collection, institution_id=institution_id,
@@ -126,16 +127,17 @@ def accept_upload(session: Session, catalog: Catalog, store: FileStore, *, strea
         submission.message = " ".join(i.message for i in intake.issues)
         submission.finished_at = submission.received_at
         keep_issues(session, submission.id, [
-            (submission.id, None, None, None, i.code, i.severity.value, i.message, None)
-            for i in intake.issues], cap=len(intake.issues))
+            (submission.id, i.row, i.field, i.field_name, i.code, i.severity.value, i.message,
+             i.rule_id) for i in intake.issues], cap=len(intake.issues))
         record_event(session, submission.id, "rejected", submission.message)
         owe_email(session, submission.id, "rejected")
         status = SubmissionStatus(submission_id=submission.id, milestone="rejected",
                                   status="rejected")
         events = [Outgoing(Topic.SUBMISSIONS_STATUS, key, status.model_dump_json().encode())]
         return Accepted(submission, outbox.put(session, events))
+    shown = f" ({intake.format.describe()})" if intake.format is not None else ""
     record_event(session, submission.id, "received",
-                 f"Received {size} bytes; the file passed the preliminary checks.")
+                 f"Received {size} bytes{shown}; the file passed the preliminary checks.")
     owe_email(session, submission.id, "received")
     status = SubmissionStatus(submission_id=submission.id, milestone="received",
                               status="received")

@@ -43,7 +43,8 @@ async def submit(web: WebContext, principal: Principal, *, stream: BinaryIO, fil
             return accept_upload(
                 session, web.catalog, web.store, stream=stream, filename=filename,
                 collection=collection, institution_id=institution, submitted_by=submitted_by,
-                max_bytes=web.settings.pipeline.max_upload_bytes, fixes=fixes)
+                max_bytes=web.settings.pipeline.max_upload_bytes, fixes=fixes,
+                max_unpacked=web.settings.pipeline.max_unpacked_bytes)
 
     try:
         accepted = await run_in_threadpool(work)

@@ -78,12 +78,35 @@ def _check_layout(layout: Layout, codesets: dict[str, CodeSet], codes: set[str])
             except re.error as exc:
                 problems.append(f"{where}: field {f.id} pattern is not a regular expression: "
                                 f"{exc}")
+    problems += _check_framing(layout)
     for rule in layout.record_rules:
         used = [rule.field, rule.earlier, rule.later, rule.when.field if rule.when else None]
         problems += [f"{where}: rule {rule.id} names unknown field {u}"
                      for u in used if u is not None and u not in known]
         if rule.code not in codes:
             problems.append(f"{where}: rule {rule.id} uses unregistered issue code {rule.code}")
+    return problems
+
+
+def _check_framing(layout: Layout) -> list[str]:
+    """A fixed-width record is its fields' widths; the header record names its roles."""
+    where = f"layout {layout.record_type}"
+    framing = layout.framing
+    problems: list[str] = []
+    width = sum(f.max_length for f in layout.fields)
+    if framing.fixed_width is not None and framing.fixed_width != width:
+        problems.append(f"{where}: fixed_width {framing.fixed_width} is not the sum of the "
+                        f"field widths {width}")
+    header = framing.header_record
+    if header is not None:
+        names = {f.name for f in header.fields}
+        roles = (header.count_field, header.file_name_field, header.period_field)
+        problems += [f"{where}: header record has no field {r}" for r in roles
+                     if r not in names]
+        size = sum(f.max_length for f in header.fields)
+        if framing.fixed_width is not None and size != framing.fixed_width:
+            problems.append(f"{where}: header record is {size} characters, not "
+                            f"{framing.fixed_width}")
     return problems
 
 

@@ -188,11 +188,52 @@ class Matching(Strict):
     updates_identity: bool = False
 
 
+class HeaderRecord(Strict):
+    """A header record that leads every file of the layout (EDFacts ESS, seed 004 §4.1).
+
+    ``fields`` are in file order; fixed-width files place them by their ``max_length`` from
+    column 1, delimited files by position. The reader checks the named roles: the file type is
+    ``file_type``, ``count_field`` holds the number of data records (checked against the file),
+    ``file_name_field`` the external file name and ``period_field`` the reporting period.
+    """
+
+    file_type: str
+    fields: tuple[FieldSpec, ...]
+    count_field: str
+    file_name_field: str
+    period_field: str
+
+
+class FileName(Strict):
+    """A naming convention for the uploaded file (EDFacts §3.1): a full-match ``pattern``
+    (case-insensitive) and a ``max_length``; ``rule`` says it in the seed's words."""
+
+    pattern: str
+    max_length: int = Field(gt=0)
+    rule: str
+    # The extension names the format: ".txt" -> "fixed", ".csv" -> ",", ".tab" -> a tab.
+    formats: dict[str, str] = {}
+
+
 class Framing(Strict):
-    """How records are written in a file of this layout."""
+    """How records are written in a file of this layout.
+
+    ``extensions`` are the upload file extensions the seed allows (lower case, with the dot);
+    ``fixed_width`` is the record length of the fixed-width variant (fields placed by their
+    ``max_length`` from column 1; the line ending follows), None when the layout has none.
+    ``xml`` and ``xlsx`` allow those formats; ``type_a`` allows the Oregon Type A header lines
+    (``CollectionName=``, ``InstID=``, ``~~``) before the data.
+    """
 
     delimiters: tuple[str, ...] = (",", "^")
     header: bool = False
+    extensions: tuple[str, ...] = (".csv", ".txt")
+    fixed_width: int | None = Field(default=None, gt=0)
+    header_record: HeaderRecord | None = None
+    file_name: FileName | None = None
+    xml: bool = False
+    xlsx: bool = False
+    type_a: bool = False
 
 
 class Layout(Strict):

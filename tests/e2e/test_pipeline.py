@@ -91,7 +91,8 @@ def test_file_with_bad_rows_is_rejected_whole_with_located_errors(
 
 @pytest.mark.parametrize(("content", "code"), [
     (b"", "empty-file"),
-    (b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + bytes(range(256)) * 4, "binary-file"),
+    (b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + bytes(range(256)) * 4, "archive-unreadable"),
+    (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "binary-file"),
     (b"SINF,,1,1964733,6000001,,2025-2026\r\n", "wrong-collection"),
 ])
 def test_unusable_files_are_rejected_at_upload_with_a_reason(

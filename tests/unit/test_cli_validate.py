@@ -110,8 +110,8 @@ def unknown_collection(d: Path) -> tuple[Path, str]:
 
 @case
 def binary(d: Path) -> tuple[Path, str]:
-    path = d / "senr.xlsx"
-    path.write_bytes(b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00" + bytes(range(256)))
+    path = d / "senr.csv"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))  # an image, not text
     return path, "SENR"
 
 
@@ -236,14 +236,18 @@ def test_error_names_the_field_as_the_seed_does(runs: dict[str, Run]) -> None:
     assert "'77'" in error["message"]
 
 
-def test_missing_file_is_exit_2(runs: dict[str, Run]) -> None:
-    assert runs["missing"].code == 2
-    assert "nope.csv" in runs["missing"].stderr
+def test_missing_file_is_exit_2_with_a_json_report(runs: dict[str, Run]) -> None:
+    run = runs["missing"]
+    assert run.code == 2
+    assert run.located() == [(None, "unreadable-file")]  # --format json stays JSON (review.md)
+    assert "nope.csv" in run.json["errors"][0]["message"]
 
 
-def test_unknown_collection_is_exit_2(runs: dict[str, Run]) -> None:
-    assert runs["unknown_collection"].code == 2
-    assert "NOPE" in runs["unknown_collection"].stderr
+def test_unknown_collection_is_exit_2_with_a_json_report(runs: dict[str, Run]) -> None:
+    run = runs["unknown_collection"]
+    assert run.code == 2
+    assert run.located() == [(None, "unknown-collection")]
+    assert "NOPE" in run.json["errors"][0]["message"]
 
 
 def test_binary_file_is_exit_2(runs: dict[str, Run]) -> None:

@@ -170,9 +170,10 @@ def test_doubled_quotes_inside_a_quoted_field() -> None:
     assert records[0].fields == fields
 
 
-# Any field text a CSV writer can put on one line survives writing and reading back.
+# Any field text a CSV writer can put on one line survives writing and reading back (control
+# characters are an error of their own: test_formats_text.py).
 field_text = st.text(
-    alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="\r\n\x00"),
+    alphabet=st.characters(exclude_categories=["Cs", "Cc"]),
     max_size=12)
 
 
