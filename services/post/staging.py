@@ -51,12 +51,13 @@ def _staged_row(submission_id: int, record: Record, keys: KeyMaker) -> tuple[obj
 def stage_batches(session: Session, submission_id: int, batches: Sequence[RecordBatch],
                   keys: KeyMaker, max_issues_per_code: int) -> int:
     """Stage the records of these batches not staged yet; returns how many were new."""
-    rows = [r.row for b in batches for r in b.records]
     existing: set[int] = set()
-    for start in range(0, len(rows), 900):
-        chunk = rows[start:start + 900]
-        existing.update(session.scalars(select(StagedRecord.row).where(
-            StagedRecord.submission_id == submission_id, StagedRecord.row.in_(chunk))))
+    for batch in batches:  # a batch's rows are a range of the file (version 1: mostly)
+        rows = [r.row for r in batch.records]
+        if rows:
+            existing.update(session.scalars(select(StagedRecord.row).where(
+                StagedRecord.submission_id == submission_id,
+                StagedRecord.row.between(min(rows), max(rows)))))
     new = [r for b in batches for r in b.records if r.row not in existing]
     unique: dict[int, Record] = {r.row: r for r in new}  # the same row twice in one fetch
     if not unique:
