@@ -122,4 +122,6 @@ def reason_of(exc: BaseException) -> str:
     if isinstance(exc, msgspec.ValidationError):  # its message can quote a value: the path only
         path = re.search(r"at `(\$[^`]*)`", str(exc))
         return f"schema: does not match at {path.group(1) if path else '$'}"
+    if isinstance(exc, msgspec.DecodeError):
+        return "schema: not valid JSON"
     return f"{type(exc).__name__} at {where(exc)}"

@@ -178,7 +178,7 @@ class Worker(Generic[E]):
                 event = self.decode(m.value)
             except (ValidationError, ValueError) as exc:
                 reason = (reason_of(exc)
-                          if isinstance(exc, ValidationError | msgspec.ValidationError)
+                          if isinstance(exc, ValidationError | msgspec.DecodeError)
                           else f"undecodable: {type(exc).__name__}")
                 await self._dead_letter(m, reason, submission_from_key(m.key), producer)
                 continue

@@ -53,3 +53,9 @@ def test_a_schema_error_names_where_never_the_value() -> None:
 def test_the_end_of_file_is_its_own_event() -> None:
     raw = (EXAMPLE_DIR / "end-of-file.json").read_bytes()
     assert isinstance(decode_record_stream(raw), EndOfFile)
+
+
+def test_bytes_that_are_not_json_are_a_schema_reason() -> None:
+    with pytest.raises(msgspec.DecodeError) as caught:
+        decode_record_stream(b'{"type": "record-batch", "x"')
+    assert reason_of(caught.value) == "schema: not valid JSON"
