@@ -14,11 +14,13 @@ Two kinds matter to a worker (style.md §9.5):
 
 from __future__ import annotations
 
+import re
 import smtplib
 import sqlite3
 import traceback
 from pathlib import Path
 
+import msgspec
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -117,4 +119,9 @@ def reason_of(exc: BaseException) -> str:
         parts = [f"{'.'.join(str(p) for p in e['loc'])}: {e['type']}"
                  for e in exc.errors(include_input=False, include_url=False)[:5]]
         return f"schema: {'; '.join(parts)}"
+    if isinstance(exc, msgspec.ValidationError):  # its message can quote a value: the path only
+        path = re.search(r"at `(\$[^`]*)`", str(exc))
+        return f"schema: does not match at {path.group(1) if path else '$'}"
+    if isinstance(exc, msgspec.DecodeError):
+        return "schema: not valid JSON"
     return f"{type(exc).__name__} at {where(exc)}"

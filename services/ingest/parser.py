@@ -1,66 +1,58 @@
-"""Turn one stored file into record-batch messages keyed by (submission, school), then EOF.
+"""Turn one stored file into record-batch messages, then the end-of-file event.
 
-Records are serialised once, as they are read, and buffered per school; when the buffer of all
-schools reaches its bound the largest school's batch is sent, so memory stays flat however large
-the file is, and each school's records stay in file order (one key, one partition).
+Records are serialised once, as they are read (``[row, fields, issues]``), and sent in batches
+bounded by records and bytes, so memory stays flat however large the file is. A batch holds the
+records of one submission whatever their school: a file spread over 10,000 schools sends as few
+messages as one of a single school. Batches are keyed ``"<submission>:<batch number>"`` so a
+file spreads over the partitions; no stage depends on the order batches arrive in, because
+every record carries its physical row and the barrier posts in row order.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 from shared.catalog.models import Layout
-from shared.events.models import EndOfFile, FileReceived
+from shared.events.models import EndOfFile, FileReceived, Record, RecordBatch, encode
 from shared.events.topics import Topic
 from shared.formats.detect import Format
 from shared.formats.source import read_file
 from shared.messaging.runner import Outgoing
 from shared.settings import PipelineSettings
 
-UNKNOWN_SCHOOL = "-"  # rows that could not be split have no school
-
 
 class BatchBuffer:
-    """Per-school buffers of serialised records with a bound on their total size."""
+    """The serialised records of the batch being filled."""
 
-    def __init__(self, event: FileReceived, limits: PipelineSettings,
-                 total_bytes: int = 24_000_000) -> None:
+    def __init__(self, event: FileReceived, limits: PipelineSettings) -> None:
         self.event = event
         self.limits = limits
-        self.total_bytes = total_bytes
-        self.buffers: dict[str, list[bytes]] = {}
-        self.sizes: dict[str, int] = {}
-        self.buffered = 0
-        # Everything of the batch envelope except the records, rendered once.
-        self._prefix = event.model_dump(mode="json", exclude={"type", "sha256", "delimiter"})
+        self.records: list[bytes] = []
+        self.size = 0
+        self.sent = 0
+        # Everything of the batch envelope but the records, rendered once.
+        self._head = encode(RecordBatch(
+            submission_id=event.submission_id, collection=event.collection,
+            institution_id=event.institution_id, submitted_on=event.submitted_on,
+            records=[])).removesuffix(b"]}")
 
-    def add(self, school: str, record: bytes) -> Iterator[Outgoing]:
-        """Buffer one serialised record; yields the batches this makes due."""
-        buf = self.buffers.setdefault(school, [])
-        buf.append(record)
-        self.sizes[school] = self.sizes.get(school, 0) + len(record)
-        self.buffered += len(record)
-        if (len(buf) >= self.limits.batch_max_records
-                or self.sizes[school] >= self.limits.batch_max_bytes):
-            yield self.flush(school)
-        while self.buffered > self.total_bytes:
-            yield self.flush(max(self.sizes, key=lambda s: self.sizes[s]))
+    def add(self, record: bytes) -> Outgoing | None:
+        """Buffer one serialised record; returns the batch this makes due, if any."""
+        self.records.append(record)
+        self.size += len(record)
+        if (len(self.records) >= self.limits.batch_max_records
+                or self.size >= self.limits.batch_max_bytes):
+            return self.flush()
+        return None
 
-    def flush(self, school: str) -> Outgoing:
-        """The batch message of one school's buffered records."""
-        records = self.buffers.pop(school)
-        self.buffered -= self.sizes.pop(school)
-        head = json.dumps({**self._prefix, "type": "record-batch", "school": school})
-        value = b"".join((head[:-1].encode(), b', "records": [', b",".join(records), b"]}"))
-        key = f"{self.event.submission_id}:{school}".encode()
+    def flush(self) -> Outgoing:
+        """The batch message of the buffered records."""
+        value = b"".join((self._head, b",".join(self.records), b"]}"))
+        self.records, self.size = [], 0
+        self.sent += 1
+        key = f"{self.event.submission_id}:{self.sent}".encode()
         return Outgoing(Topic.RECORDS_PARSED, key, value)
-
-    def drain(self) -> Iterator[Outgoing]:
-        """Every batch still buffered."""
-        for school in list(self.buffers):
-            yield self.flush(school)
 
 
 def parse_file(event: FileReceived, stream: BinaryIO, layout: Layout,
@@ -72,25 +64,19 @@ def parse_file(event: FileReceived, stream: BinaryIO, layout: Layout,
     ``counted``, for metrics)."""
     if fmt is None:
         fmt = Format(kind="delimited", delimiter=event.delimiter)
-    school_index = (layout.fields.index(next(f for f in layout.fields
-                                             if f.name == layout.school_field))
-                    if layout.school_field else None)
     buffer = BatchBuffer(event, limits)
     count = 0
     for raw in read_file(stream, layout, fmt, max_row_bytes=limits.max_row_bytes,
                          max_unpacked=limits.max_unpacked_bytes):
         count += 1
-        school = UNKNOWN_SCHOOL
-        if raw.fields is not None and school_index is not None:
-            school = raw.fields[school_index].strip() or UNKNOWN_SCHOOL
-        record = json.dumps({"row": raw.row, "fields": raw.fields,
-                             "issues": [i.model_dump(mode="json") for i in raw.issues]},
-                            ensure_ascii=False).encode()
-        yield from buffer.add(school, record)
-    yield from buffer.drain()
+        due = buffer.add(encode(Record(raw.row, raw.fields, raw.issues)))
+        if due is not None:
+            yield due
+    if buffer.records:
+        yield buffer.flush()
     if counted is not None:
         counted(count)
-    eof = EndOfFile(**event.model_dump(exclude={"type", "sha256", "delimiter"}), records=count)
-    yield Outgoing(Topic.RECORDS_PARSED, f"{event.submission_id}:eof".encode(),
-                   eof.model_dump_json().encode())
-
+    eof = EndOfFile(submission_id=event.submission_id, collection=event.collection,
+                    institution_id=event.institution_id, submitted_on=event.submitted_on,
+                    records=count)
+    yield Outgoing(Topic.RECORDS_PARSED, f"{event.submission_id}:eof".encode(), encode(eof))

@@ -13,8 +13,8 @@ import json
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from services.post.planner import ADD, REPLACE
-from services.post.tables import HISTORY_COLUMNS, ODS, STAGED
+from services.post.planner import ADD, REPLACE, effect_mark
+from services.post.tables import HISTORY_COLUMNS, ODS, STAGED, marked
 from shared.catalog.loader import Catalog
 from shared.catalog.models import Effect, Layout
 from shared.db.bulk import insert_rows
@@ -29,11 +29,11 @@ def apply_effects(session: Session, catalog: Catalog, submission_id: int, layout
     """Apply every effect of the layout for this submission (or one school of it); returns
     how many stored records changed."""
     return sum(_end_date(session, catalog.layouts[e.target], submission_id, layout, e, now,
-                         school) for e in layout.effects)
+                         school, effect_mark(n)) for n, e in enumerate(layout.effects))
 
 
 def _end_date(session: Session, target: Layout, submission_id: int, layout: Layout,
-              effect: Effect, now: dt.datetime, school: str | None) -> int:
+              effect: Effect, now: dt.datetime, school: str | None, mark: int) -> int:
     names = [f.name for f in layout.fields]
     when = names.index(effect.when.field)
     unless = names.index(effect.unless.field) if effect.unless else None
@@ -50,7 +50,8 @@ def _end_date(session: Session, target: Layout, submission_id: int, layout: Layo
         query = (select(STAGED.row, STAGED.fields)
                  .where(STAGED.submission_id == submission_id,
                         STAGED.action.in_((ADD, REPLACE)),
-                        func.coalesce(func.trim(STAGED.fields[when].as_string()), "") != ""))
+                        marked(mark, func.coalesce(
+                            func.trim(STAGED.fields[when].as_string()), "") != "")))
         if school is not None:
             query = query.where(STAGED.school == school)
         else:

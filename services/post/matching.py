@@ -21,8 +21,8 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from services.post.planner import ADD, REPLACE, KeyMaker
-from services.post.tables import STAGED
+from services.post.planner import ADD, MATCH, REPLACE, KeyMaker
+from services.post.tables import STAGED, marked
 from shared.catalog.models import Layout, Severity
 from shared.db.issue_counts import keep_issues
 from shared.db.models import Identity, Submission, Suggestion
@@ -85,8 +85,8 @@ def plan(session: Session, submission: Submission, layout: Layout,
         STAGED.submission_id == submission.id, STAGED.action.in_((ADD, REPLACE)),
         STAGED.fatal.is_(False))
     if not spec.every_record:
-        query = query.where(
-            func.coalesce(func.trim(STAGED.fields[ssid_index].as_string()), "") == "")
+        query = query.where(marked(MATCH, func.coalesce(
+            func.trim(STAGED.fields[ssid_index].as_string()), "") == ""))
     result = MatchPlan(registry)
     if submission.resolves_suggestion_id is not None:
         return _chosen(session, submission.resolves_suggestion_id, reader, query, result,
@@ -107,7 +107,9 @@ def plan(session: Session, submission: Submission, layout: Layout,
         person, fields, _ = result.records[row]
         result.records[row] = (person, fields, revised)
     _mark_unusable(session, submission.id, layout, unusable)
-    if not spec.every_record:
+    merges = session.scalar(select(Identity.ssid).where(Identity.merged_into.is_not(None))
+                            .limit(1))
+    if not spec.every_record and merges is not None:  # else no SSID can redirect
         given = STAGED.fields[ssid_index].as_string()
         for row, merged in session.execute(
                 select(STAGED.row, STAGED.fields).join(Identity, Identity.ssid == given)

@@ -8,6 +8,14 @@ from __future__ import annotations
 from shared.catalog.models import Layout, Method
 
 DELETE, ADD, REPLACE = "D", "A", "R"
+MATCH = 1  # mark: the record asks for SSID matching (its SSID is blank)
+
+
+def effect_mark(number: int) -> int:
+    """The mark of a record that may cause the layout's effect ``number`` (its field is
+    filled in)."""
+    return 2 << number
+
 ORDER = (DELETE, ADD, REPLACE)  # posting order by normalised action (CFS §1.3, design.md §4)
 
 _NORMALISE: dict[Method, dict[str, str]] = {
@@ -35,6 +43,22 @@ class KeyMaker:
         self.lea_index = names.index(layout.lea_field) if layout.lea_field else None
         self.lea_length = layout.lea_length
         self.set_index = tuple(names.index(n) for n in layout.group_key)
+        spec = layout.matching
+        self.match_index = (names.index(spec.fields["ssid"])
+                            if spec is not None and not spec.every_record else None)
+        self.effect_index = tuple((names.index(e.when.field), effect_mark(n))
+                                  for n, e in enumerate(layout.effects))
+
+    def marks(self, fields: list[str]) -> int:
+        """What the barrier will look for in this record, as bits (``MATCH``,
+        ``effect_mark``), so it finds those records without reading every record's fields."""
+        found = 0
+        if self.match_index is not None and not fields[self.match_index].strip():
+            found |= MATCH
+        for index, mark in self.effect_index:
+            if fields[index].strip():
+                found |= mark
+        return found
 
     def action(self, fields: list[str]) -> str | None:
         """The normalised action, or None when the code is not one the method allows."""

@@ -18,7 +18,6 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     String,
-    Text,
     and_,
     cast,
     delete,
@@ -203,7 +202,7 @@ class Poster:
         total = self._total(action) + self._total("-")
         # Only records that change are rewritten (and get a history row): resubmitting an
         # unchanged file changes nothing in the store.
-        changes = or_(cast(ODS.fields, Text) != cast(STAGED.fields, Text),
+        changes = or_(self._json_differs(ODS.fields, STAGED.fields),
                       ODS.set_key.is_distinct_from(STAGED.set_key))
         self.session.execute(insert(HISTORY).from_select(
             HISTORY_COLUMNS,
@@ -258,6 +257,13 @@ class Poster:
         self._history_of_stored("replace", gone)
         self.session.execute(delete(ODS).where(ODS.record_type == self.record_type, gone))
         return self.adds(REPLACE)
+
+    def _json_differs(self, left: Any, right: Any) -> ColumnElement[bool]:
+        """Two JSON values differ, however each was written (spacing, escapes): stored rows
+        come from several writers (staging's compact JSON, SQLAlchemy's, older versions')."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            return cast(left, postgresql.JSONB) != cast(right, postgresql.JSONB)
+        return func.json(left) != func.json(right)
 
     def _total(self, action: str) -> int:
         return self.session.scalar(select(func.count()).select_from(STAGED).where(

@@ -6,9 +6,9 @@ so the count that opens the barrier is the number of distinct rows, whatever the
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
+import msgspec
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -19,38 +19,45 @@ from shared.db.models import StagedRecord, Submission, utcnow
 from shared.events.models import EndOfFile, Record, RecordBatch
 
 STAGED_COLUMNS = ("submission_id", "row", "fields", "fatal", "action", "op_key", "set_key",
-                  "lea", "school", "warnings", "issues")
+                  "lea", "school", "warnings", "issues", "marks")
 
 
 def issue_json(record: Record) -> str:
     """A record's own issues, kept with a fatal record so it can be shown whole when held."""
-    return json.dumps([{"field": i.field, "field_name": i.field_name, "code": i.code,
-                        "severity": i.severity.value, "message": i.message}
-                       for i in record.issues], ensure_ascii=False)
+    return _json([{"field": i.field, "field_name": i.field_name, "code": i.code,
+                   "severity": i.severity.value, "message": i.message} for i in record.issues])
+
+
+def _json(value: object) -> str:
+    # Compact JSON, as the record arrived; stored text is compared through the store's own JSON
+    # functions (services.post.posting), never byte for byte.
+    return msgspec.json.encode(value).decode()
 
 
 def _staged_row(submission_id: int, record: Record, keys: KeyMaker) -> tuple[object, ...]:
     fields = record.fields
     fatal = fields is None or any(i.fatal for i in record.issues)
     warnings = sum(1 for i in record.issues if not i.fatal)
-    encoded = json.dumps(fields, ensure_ascii=False) if fields is not None else None
+    encoded = _json(fields) if fields is not None else None
     action = keys.action(fields) if fields is not None and not fatal else None
     if fields is None or action is None:
         return (submission_id, record.row, encoded, fatal, None, None, None, None, None,
-                warnings, issue_json(record) if fatal else None)
+                warnings, issue_json(record) if fatal else None, 0)
     return (submission_id, record.row, encoded, fatal, action, keys.op_key(fields),
-            keys.set_key(fields), keys.lea(fields), keys.school(fields), warnings, None)
+            keys.set_key(fields), keys.lea(fields), keys.school(fields), warnings, None,
+            keys.marks(fields))
 
 
 def stage_batches(session: Session, submission_id: int, batches: Sequence[RecordBatch],
                   keys: KeyMaker, max_issues_per_code: int) -> int:
     """Stage the records of these batches not staged yet; returns how many were new."""
-    rows = [r.row for b in batches for r in b.records]
     existing: set[int] = set()
-    for start in range(0, len(rows), 900):
-        chunk = rows[start:start + 900]
-        existing.update(session.scalars(select(StagedRecord.row).where(
-            StagedRecord.submission_id == submission_id, StagedRecord.row.in_(chunk))))
+    for batch in batches:  # a batch's rows are a range of the file (version 1: mostly)
+        rows = [r.row for r in batch.records]
+        if rows:
+            existing.update(session.scalars(select(StagedRecord.row).where(
+                StagedRecord.submission_id == submission_id,
+                StagedRecord.row.between(min(rows), max(rows)))))
     new = [r for b in batches for r in b.records if r.row not in existing]
     unique: dict[int, Record] = {r.row: r for r in new}  # the same row twice in one fetch
     if not unique:

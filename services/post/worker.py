@@ -34,7 +34,7 @@ from shared.db.models import FINAL_STATUSES, Submission
 from shared.db.ordering import next_in_line
 from shared.db.session import make_engine, make_session_factory
 from shared.errors import PermanentError
-from shared.events.models import EndOfFile, RecordBatch, RecordStreamEvent, record_stream
+from shared.events.models import EndOfFile, RecordBatch, RecordStreamEvent, decode_record_stream
 from shared.events.topics import Topic
 from shared.filestore import FileStore
 from shared.messaging.runner import Outgoing, Worker, status_event
@@ -221,6 +221,6 @@ def build_worker(settings: Settings) -> Worker[RecordStreamEvent]:
                                                    matching),
                      finish_large=lambda sid: finish_half_posted(sessions, catalog, sid, cap))
 
-    return Worker(name=NAME, topic=Topic.RECORDS_VALIDATED, decode=record_stream.validate_json,
+    return Worker(name=NAME, topic=Topic.RECORDS_VALIDATED, decode=decode_record_stream,
                   handle=handle, tick=tick, settings=settings, health=Health(NAME),
                   submission_of=lambda e: e.submission_id)

@@ -11,10 +11,19 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator, Sequence
 
+import msgspec
+
 from services.validate.engine import Context, validator_for
 from shared.catalog.loader import Catalog, default_catalog
 from shared.errors import PermanentError
-from shared.events.models import EndOfFile, Record, RecordBatch, RecordStreamEvent, record_stream
+from shared.events.models import (
+    EndOfFile,
+    Record,
+    RecordBatch,
+    RecordStreamEvent,
+    decode_record_stream,
+    encode,
+)
 from shared.events.topics import Topic
 from shared.messaging.runner import Outgoing, Worker
 from shared.metrics import ISSUES, RECORDS_IN, RECORDS_OUT
@@ -49,10 +58,17 @@ def validate_batch(batch: RecordBatch, catalog: Catalog, ssns: Hasher) -> Record
                 fields = ssns.protect(fields, hashed, failed)
         if issues:
             found.update((issue.code, issue.severity.value) for issue in issues)
-        records.append(Record.model_construct(row=record.row, fields=fields, issues=issues))
+        records.append(Record(record.row, fields, issues))
     for (code, severity), count in found.items():  # once per code of the batch
         ISSUES.labels(code, severity).inc(count)
-    return batch.model_copy(update={"records": records})
+    return msgspec.structs.replace(batch, records=records)
+
+
+def key_of(batch: RecordBatch) -> bytes:
+    """The validated batch's key: the submission and its first row (the parsed batch's own
+    key is not in the event, and a batch of version 1 had a school in it instead)."""
+    first = batch.records[0].row if batch.records else 0
+    return f"{batch.submission_id}:{first}".encode()
 
 
 def build_worker(settings: Settings) -> Worker[RecordStreamEvent]:
@@ -64,14 +80,13 @@ def build_worker(settings: Settings) -> Worker[RecordStreamEvent]:
         for event in events:
             if isinstance(event, EndOfFile):
                 key = f"{event.submission_id}:eof".encode()
-                yield Outgoing(Topic.RECORDS_VALIDATED, key, event.model_dump_json().encode())
+                yield Outgoing(Topic.RECORDS_VALIDATED, key, encode(event))
                 continue
             RECORDS_IN.labels(NAME).inc(len(event.records))
             validated = validate_batch(event, catalog, ssn)
             RECORDS_OUT.labels(NAME).inc(len(validated.records))
-            key = f"{event.submission_id}:{event.school}".encode()
-            yield Outgoing(Topic.RECORDS_VALIDATED, key, validated.model_dump_json().encode())
+            yield Outgoing(Topic.RECORDS_VALIDATED, key_of(event), encode(validated))
 
-    return Worker(name=NAME, topic=Topic.RECORDS_PARSED, decode=record_stream.validate_json,
+    return Worker(name=NAME, topic=Topic.RECORDS_PARSED, decode=decode_record_stream,
                   handle=handle, settings=settings, health=Health(NAME),
                   submission_of=lambda e: e.submission_id)

@@ -1,14 +1,16 @@
-"""Bulk inserts straight to the driver's executemany, for rows written once per record.
+"""Bulk inserts straight to the driver, for rows written once per record.
 
 SQLAlchemy's executemany converts every row's parameters through its type system; for the rows
 the pipeline writes per record (staged records, their issues) that per-row cost was a large part
-of posting. Here the caller hands ready tuples (JSON already encoded) and the driver does the rest.
-Column names come from our own tables, never from input.
+of posting. Here the caller hands ready tuples (JSON already encoded) and the driver does the rest:
+SQLite's executemany, PostgreSQL's COPY (its bulk path: one stream instead of a statement per
+row, measured in docs/decisions.md). Column names come from our own tables, never from input.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
@@ -29,6 +31,13 @@ def insert_rows(session: Session, model: type[Base], columns: Sequence[str],
     if unknown:
         raise ValueError(f"{table.name} has no column {unknown}")
     connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        driver: Any = connection.connection.driver_connection  # psycopg, in our transaction
+        with driver.cursor() as cursor, cursor.copy(
+                f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) "  # noqa: S608 - our own names
            f"VALUES ({', '.join([mark] * len(columns))})")

@@ -150,6 +150,9 @@ class StagedRecord(Base):
     warnings: Mapped[int] = mapped_column(default=0)
     # A fatal record's own issues (JSON list), so a held record shows all of them, uncapped.
     issues: Mapped[list[dict[str, str | None]] | None] = mapped_column(JSON)
+    # What the barrier looks for, found when the record was staged (services.post.planner
+    # MATCH, effect_mark); NULL for records staged by an earlier version.
+    marks: Mapped[int | None] = mapped_column()
 
 
 class PostedSchool(Base):

@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
+import msgspec
 from pydantic import ValidationError
 from tenacity import (
     AsyncRetrying,
@@ -176,7 +177,8 @@ class Worker(Generic[E]):
             try:
                 event = self.decode(m.value)
             except (ValidationError, ValueError) as exc:
-                reason = (reason_of(exc) if isinstance(exc, ValidationError)
+                reason = (reason_of(exc)
+                          if isinstance(exc, ValidationError | msgspec.DecodeError)
                           else f"undecodable: {type(exc).__name__}")
                 await self._dead_letter(m, reason, submission_from_key(m.key), producer)
                 continue

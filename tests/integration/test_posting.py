@@ -49,7 +49,7 @@ def send(sessions: sessionmaker[Session], catalog: Catalog, sid: int,
          records: list[Record], *, eof: bool = True) -> str | None:
     ref = {"submission_id": sid, "collection": "SENR", "institution_id": LEA,
            "submitted_on": dt.date(2025, 9, 1)}
-    events: list[RecordBatch | EndOfFile] = [RecordBatch(**ref, school=SCHOOL, records=records)]
+    events: list[RecordBatch | EndOfFile] = [RecordBatch(**ref, records=records)]
     if eof:
         events.append(EndOfFile(**ref, records=len(records)))
     out = handle_events(sessions, catalog, events)
@@ -78,13 +78,13 @@ def test_barrier_waits_for_every_record_and_redelivery_stages_once(
            "submitted_on": dt.date(2025, 9, 1)}
     # End-of-file first (it travels on another partition), then the batches, one twice.
     assert handle_events(sessions, catalog, [EndOfFile(**ref, records=2)]) == []
-    assert handle_events(sessions, catalog, [RecordBatch(**ref, school=SCHOOL,
+    assert handle_events(sessions, catalog, [RecordBatch(**ref,
                                                          records=first)]) == []
-    assert handle_events(sessions, catalog, [RecordBatch(**ref, school=SCHOOL,
+    assert handle_events(sessions, catalog, [RecordBatch(**ref,
                                                          records=first)]) == []
     assert status(sessions, sid).status == "processing"
     assert current(sessions) == {}
-    out = handle_events(sessions, catalog, [RecordBatch(**ref, school=SCHOOL, records=second)])
+    out = handle_events(sessions, catalog, [RecordBatch(**ref, records=second)])
     assert len(out) == 1
     assert status(sessions, sid).status == "posted"
     assert status(sessions, sid).posted == 2
@@ -148,7 +148,7 @@ def test_one_fetch_with_two_submissions_posts_both(sessions: sessionmaker[Sessio
     for sid, ssid in ((first, "1234567890"), (second, "1000000001")):
         ref = {"submission_id": sid, "collection": "SENR", "institution_id": LEA,
                "submitted_on": dt.date(2025, 9, 1)}
-        events += [RecordBatch(**ref, school=SCHOOL,
+        events += [RecordBatch(**ref,
                                records=[Record(row=1, fields=senr(ssid, "20250820"))]),
                    EndOfFile(**ref, records=1)]
     out = handle_events(sessions, catalog, events)
@@ -170,7 +170,7 @@ def test_files_of_one_district_post_in_the_order_received(
     assert current(sessions) == {}
     out = handle_events(sessions, catalog, [
         RecordBatch(submission_id=first, collection="SENR", institution_id=LEA,
-                    submitted_on=dt.date(2025, 9, 1), school=SCHOOL,
+                    submitted_on=dt.date(2025, 9, 1),
                     records=[Record(row=1, fields=senr("1234567890", "20250820"))]),
         EndOfFile(submission_id=first, collection="SENR", institution_id=LEA,
                   submitted_on=dt.date(2025, 9, 1), records=1)])
@@ -206,9 +206,9 @@ def test_issues_are_kept_up_to_the_cap_per_code_and_all_counted(
     ref = {"submission_id": sid, "collection": "SENR", "institution_id": LEA,
            "submitted_on": dt.date(2025, 9, 1)}
     # Two batches, so the cap holds across staging transactions too.
-    handle_events(sessions, catalog, [RecordBatch(**ref, school=SCHOOL, records=records[:3])],
+    handle_events(sessions, catalog, [RecordBatch(**ref, records=records[:3])],
                   max_issues_per_code=2)
-    handle_events(sessions, catalog, [RecordBatch(**ref, school=SCHOOL, records=records[3:]),
+    handle_events(sessions, catalog, [RecordBatch(**ref, records=records[3:]),
                                       EndOfFile(**ref, records=5)], max_issues_per_code=2)
     with sessions() as session:
         job = job_json(session, status(sessions, sid), "http://x")
@@ -228,7 +228,7 @@ def test_missing_delete_warnings_are_capped_and_counted(sessions: sessionmaker[S
                for r in range(1, 4)]
     ref = {"submission_id": sid, "collection": "SENR", "institution_id": LEA,
            "submitted_on": dt.date(2025, 9, 1)}
-    handle_events(sessions, catalog, [RecordBatch(**ref, school=SCHOOL, records=deletes),
+    handle_events(sessions, catalog, [RecordBatch(**ref, records=deletes),
                                       EndOfFile(**ref, records=3)], max_issues_per_code=2)
     with sessions() as session:
         job = job_json(session, status(sessions, sid), "http://x")

@@ -80,7 +80,7 @@ def submit(sessions: sessionmaker[Session], collection: str, rows: list[list[str
         records.append(Record(row=row, fields=fields, issues=issues))
     ref: dict[str, Any] = {"submission_id": sid, "collection": collection,
                            "institution_id": institution, "submitted_on": dt.date(2025, 9, 1)}
-    events: list[RecordBatch | EndOfFile] = [RecordBatch(**ref, school="s", records=records)]
+    events: list[RecordBatch | EndOfFile] = [RecordBatch(**ref, records=records)]
     if eof:
         events.append(EndOfFile(**ref, records=len(records)))
     handle_events(sessions, CATALOG, events, by_school_above=by_school_above)

@@ -63,7 +63,7 @@ def events_of(sid: int, records: list[tuple[str, str, str, str, str]]
     by_school: dict[str, list[Record]] = {}
     for row, r in enumerate(records, 1):
         by_school.setdefault(r[1], []).append(Record(row=row, fields=fields(*r)))
-    batches: list[RecordStreamEvent] = [RecordBatch(**ref, school=s, records=rs)
+    batches: list[RecordStreamEvent] = [RecordBatch(**ref, records=rs)
                                         for s, rs in by_school.items()]
     return [*batches, EndOfFile(**ref, records=len(records))]
 
