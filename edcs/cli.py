@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from edcs import accounts_cli, identity_cli, ops
+from edcs import accounts_cli, catalog_cli, identity_cli, ops
 from edcs.offline import Report, validate_file
 from edcs.options import API, DATA_DIR, FORMAT, TOKEN, api_errors, connect
 from edcs.progress import Progress
@@ -410,3 +410,4 @@ main.add_command(accounts_cli.users)
 main.add_command(accounts_cli.institutions)
 main.add_command(identity_cli.suggestions)
 main.add_command(identity_cli.duplicates)
+main.add_command(catalog_cli.catalog)
