@@ -36,7 +36,6 @@ class Reason(StrEnum):
     SEED_GARBLED = "seed-garbled"  # the statement has no consequence or does not parse
     SEED_CONTRADICTORY = "seed-contradictory"  # the seed says two things; none is followed
     UI_ONLY = "ui-only"  # applies to the state's web pages, not to files
-    NOT_COUNTED = "not-counted"  # the seed's statements have not been counted yet
 
 
 REASON_TITLES: dict[Reason, str] = {
@@ -48,7 +47,6 @@ REASON_TITLES: dict[Reason, str] = {
     Reason.SEED_GARBLED: "garbled in the seed",
     Reason.SEED_CONTRADICTORY: "contradictory in the seed",
     Reason.UI_ONLY: "for the state's web pages only",
-    Reason.NOT_COUNTED: "the seed's validations are not counted yet",
 }
 
 # The field attributes a field check of ``implemented_by`` can name.
