@@ -68,13 +68,13 @@ def coverage(code: str | None, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps([_as_data(c) for c in coverages.values()], indent=2))
         return
-    for index, item in enumerate(coverages.values()):
-        if index and item.missing_by_reason():
-            click.echo("")
+    for item in coverages.values():
         _echo_text(item)
+        if item.missing_by_reason():
+            click.echo("")
     if code is None:
         counted = [c for c in coverages.values() if c.counted]
         stated = sum(c.stated for c in counted)
         done = sum(c.implemented for c in counted)
-        click.echo(f"\nCounted record types ({len(counted)} of {len(coverages)}): {done} of "
+        click.echo(f"Counted record types ({len(counted)} of {len(coverages)}): {done} of "
                    f"{stated} stated validations implemented")
