@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from edcs import accounts_cli, formats_cli, identity_cli, ops
+from edcs import accounts_cli, catalog_cli, formats_cli, identity_cli, ops
 from edcs.options import API, DATA_DIR, FORMAT, TOKEN, api_errors, connect
 from edcs.progress import Progress
 
@@ -367,3 +367,4 @@ main.add_command(identity_cli.duplicates)
 main.add_command(formats_cli.validate)
 main.add_command(formats_cli.collections)
 main.add_command(formats_cli.sample)
+main.add_command(catalog_cli.catalog)
