@@ -4,8 +4,6 @@ pipeline and a browser are tests/e2e/test_ssid_pages.py."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from fastapi.testclient import TestClient
 
@@ -20,15 +18,7 @@ REVIEWER = "reviewer@demo-sd.example"
 
 
 def _signed_in(webapp: WebApp, email: str) -> TestClient:
-    client = TestClient(webapp.client.app)
-    form = client.get("/login")
-    token = re.search(r'name="login_token" value="([^"]+)"', form.text)
-    assert token is not None
-    done = client.post("/login", data={"email": email, "password": PASSWORD,
-                                       "login_token": token[1], "next": "/"},
-                       follow_redirects=False)
-    assert done.status_code == 303
-    return client
+    return webapp.signed_in(email, PASSWORD)
 
 
 def _ode(ssid: str, first: str, district: str) -> list[str]:
