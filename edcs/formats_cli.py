@@ -16,8 +16,8 @@ from edcs.options import FORMAT
 from edcs.sample import sample_records
 from edcs.sample_write import FORMATS, formats_of, write_text, write_xlsx
 from shared.catalog.loader import Catalog, default_catalog
-from shared.catalog.models import Collection, Layout, Posting
-from shared.formats.detect import allowed_extensions
+from shared.catalog.models import Collection, Posting
+from shared.formats.detect import allowed_extensions, framing_words
 
 
 def _print_report(path: Path, report: Report) -> None:
@@ -85,23 +85,6 @@ def _refuse(fmt: str, collection: str, code: str, message: str) -> None:
     sys.exit(2)
 
 
-def framing_of(layout: Layout) -> str:
-    """The formats a collection's files may have, in words."""
-    framing = layout.framing
-    shown = {",": "comma", "^": "caret", "\t": "tab"}
-    words = ["/".join(shown.get(d, d) for d in framing.delimiters) + "-delimited"]
-    if framing.header_record is not None:
-        words[0] += " with the header record"
-    else:
-        words[0] += ", header row" if framing.header else ", no header"
-    if framing.fixed_width is not None:
-        words.append(f"fixed width {framing.fixed_width}")
-    words += ["XML"] * framing.xml + ["xlsx"] * framing.xlsx
-    words += [".zip of one file"] * (".zip" in framing.extensions)
-    words += ["Type A header"] * framing.type_a
-    return "; ".join(words)
-
-
 def describe(catalog: Catalog, collection: Collection) -> dict[str, object]:
     """One collection as ``edcs collections`` shows it."""
     layout = catalog.layout_of(collection)
@@ -109,7 +92,7 @@ def describe(catalog: Catalog, collection: Collection) -> dict[str, object]:
                else layout.method.value)
     return {"code": collection.code, "title": collection.title,
             "layout": f"{layout.record_type} v{layout.layout_version}",
-            "fields": len(layout.fields), "framing": framing_of(layout),
+            "fields": len(layout.fields), "framing": framing_words(layout),
             "extensions": list(allowed_extensions(layout)),
             "acceptance": collection.acceptance.value, "posting": posting}
 

@@ -24,6 +24,7 @@ from shared.db.models import (
     Suggestion,
     utcnow,
 )
+from shared.matching.levels import default_ruleset
 from shared.matching.person import FIELDS, Person
 from shared.matching.records import PersonReader
 
@@ -69,6 +70,7 @@ def suggestions_page(session: Session, catalog: Catalog, key: bytes, institution
     where = (Suggestion.institution_id == institution_id, Suggestion.status == status)
     total = session.scalar(select(func.count()).select_from(Suggestion).where(*where)) or 0
     items = []
+    levels = {lv.level: lv.text for lv in default_ruleset().levels}
     for s in session.scalars(select(Suggestion).where(*where).order_by(Suggestion.id)
                              .limit(PAGE).offset(PAGE * (max(page, 1) - 1))):
         layout = catalog.collection(s.collection)
@@ -81,6 +83,7 @@ def suggestions_page(session: Session, catalog: Catalog, key: bytes, institution
                     catalog, key, record_type, s.fields, identity)})
         items.append({"id": s.id, "submission": s.submission_id, "row": s.row,
                       "collection": s.collection, "level": s.level, "status": s.status,
+                      "level_text": levels.get(s.level or 0, ""),
                       "record": _shown(catalog, record_type, s.fields),
                       "candidates": candidates})
     return {"institution": institution_id, "page": max(page, 1),

@@ -18,6 +18,7 @@ from services.web.submissions import issues_of, job_json
 from services.web.uploads import refuse_oversized, submit
 from shared.accounts import Principal
 from shared.db.models import Email, Institution, Submission
+from shared.formats.detect import allowed_extensions, framing_words
 from shared.windows import DEFAULT_FILE as WINDOWS_FILE
 from shared.windows import by_collection
 from shared.windows import read_file as read_windows
@@ -45,6 +46,10 @@ def work_router(web: WebContext) -> APIRouter:
     """The routes."""
     router = APIRouter(include_in_schema=False)
     collections = sorted(web.catalog.collections.values(), key=lambda c: c.code)
+    # What each collection's files may be, shown beside the file input and set as its accept.
+    accepts = {c.code: (framing_words(web.catalog.layout_of(c)),
+                        ",".join(allowed_extensions(web.catalog.layout_of(c))))
+               for c in collections}
     windows = by_collection(read_windows(web.settings.windows_file or WINDOWS_FILE,
                                          web.catalog.collections))
 
@@ -53,7 +58,8 @@ def work_router(web: WebContext) -> APIRouter:
         values = {"collection": "", "institution": "", "email": ""} | context.pop(
             "values", {})
         return render(request, "upload.html", status, collections=collections,
-                      institutions=institutions_of(web, principal), values=values, **context)
+                      accepts=accepts, institutions=institutions_of(web, principal),
+                      values=values, **context)
 
     @router.get("/")
     def home(request: Request, user: User) -> Response:

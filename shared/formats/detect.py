@@ -53,6 +53,23 @@ def allowed_extensions(layout: Layout) -> tuple[str, ...]:
     return tuple(dict.fromkeys((*framing.extensions, *extra)))
 
 
+def framing_words(layout: Layout) -> str:
+    """The formats a collection's files may have, in words."""
+    framing = layout.framing
+    shown = {",": "comma", "^": "caret", "\t": "tab"}
+    words = ["/".join(shown.get(d, d) for d in framing.delimiters) + "-delimited"]
+    if framing.header_record is not None:
+        words[0] += " with the header record"
+    else:
+        words[0] += ", header row" if framing.header else ", no header"
+    if framing.fixed_width is not None:
+        words.append(f"fixed width {framing.fixed_width}")
+    words += ["XML"] * framing.xml + ["xlsx"] * framing.xlsx
+    words += [".zip of one file"] * (".zip" in framing.extensions)
+    words += ["Type A header"] * framing.type_a
+    return "; ".join(words)
+
+
 def _extension(filename: str | None) -> str:
     return PurePosixPath(filename or "").suffix.lower()
 

@@ -167,6 +167,21 @@ def test_preliminary_errors_are_listed_on_the_upload_page(coordinator: Page,
     expect(page.locator("img")).to_have_count(0)
 
 
+def test_the_upload_page_says_which_files_the_chosen_collection_takes(coordinator: Page
+                                                                      ) -> None:
+    page = coordinator
+    page.goto("/upload?collection=SSCE")
+    expect(page.locator("#accepts")).to_contain_text(
+        "SSCE files: comma/caret-delimited, header row; names ending .csv, .txt.")
+    expect(page.locator("input#file")).to_have_attribute("accept", ".csv,.txt")
+    page.select_option("select#collection", "ODE-SSID")
+    expect(page.locator("#accepts")).to_contain_text("ODE-SSID files: comma-delimited")
+    expect(page.locator("#accepts")).to_contain_text(".zip")
+    assert ".zip" in (page.locator("input#file").get_attribute("accept") or "")
+    page.click("#file-types summary")
+    expect(page.locator("#file-types")).to_contain_text("DISC-LEA")
+
+
 def test_an_oregon_day_fix_resubmit_look_up_download_and_a_second_district_sees_none(
         browser: Browser, sqlite_stack: RunningStack, people: dict[str, tuple[str, str]],
         tmp_path: Path) -> None:

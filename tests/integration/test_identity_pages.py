@@ -58,6 +58,7 @@ def test_the_comparison_is_escaped_and_a_reviewer_sees_it_without_buttons(webapp
     assert '<a href="/suggestions">Review Suggestions</a>' in page.text
     assert 'href="/window"' not in page.text
     assert "Create a new SSID" in page.text
+    assert "Matching level 11: " in page.text  # what the level means, from matching.yaml
     reviewer = _signed_in(webapp, REVIEWER).get("/suggestions")
     assert reviewer.status_code == 200 and 'id="read-only"' in reviewer.text
     assert f'id="suggestion-{seeded["suggestion"]}"' in reviewer.text
