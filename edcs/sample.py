@@ -171,7 +171,10 @@ class Sampler:
         if code == "conditional-value" and rule is not None and rule.kind == "allowed-when":
             fields[index] = self.rng.choice(rule.values or ("",))
         elif rule is not None and rule.kind == "range-when" and rule.minimum is not None:
-            fields[index] = f"{rule.minimum:g}".zfill(spec.max_length if spec.pattern else 0)
+            value = f"{rule.minimum:g}"  # the lowest number the rule allows, in the field's form
+            if spec.pattern and not re.fullmatch(spec.pattern, value):
+                value = value.zfill(spec.max_length)
+            fields[index] = value
         elif code == "conditional-blank" or (not spec.required and code not in (
                 "required", "conditional-required")):
             fields[index] = ""
