@@ -168,8 +168,13 @@ class Sampler:
             return
         spec = self.layout.fields[index]
         rule = next((r for r in self.layout.record_rules if r.id == rule_id), None)
-        if code == "conditional-value" and rule is not None and rule.values:
-            fields[index] = self.rng.choice(rule.values)
+        if code == "conditional-value" and rule is not None and rule.kind == "allowed-when":
+            fields[index] = self.rng.choice(rule.values or ("",))
+        elif rule is not None and rule.kind == "range-when" and rule.minimum is not None:
+            value = f"{rule.minimum:g}"  # the lowest number the rule allows, in the field's form
+            if spec.pattern and not re.fullmatch(spec.pattern, value):
+                value = value.zfill(spec.max_length)
+            fields[index] = value
         elif code == "conditional-blank" or (not spec.required and code not in (
                 "required", "conditional-required")):
             fields[index] = ""

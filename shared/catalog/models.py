@@ -73,24 +73,39 @@ class FieldSpec(Strict):
 class Condition(Strict):
     """A condition on one field of the same record.
 
-    Exactly one of ``in_`` (value is one of) or ``populated`` (value is / is not blank) is set.
+    Exactly one of ``in_`` (value is one of), ``between`` (value is a number from the first to
+    the second bound, inclusive: a code range such as 7000-8999, or CCYYMMDD dates) or
+    ``populated`` (value is / is not blank) is set.
     """
 
     field: str
     in_: tuple[str, ...] | None = Field(default=None, alias="in")
+    between: tuple[float, float] | None = None
     populated: bool | None = None
 
     def holds(self, value: str) -> bool:
         """Whether the condition holds for this value of its field."""
         if self.in_ is not None:
             return value.strip() in self.in_
+        if self.between is not None:
+            return in_range(value, *self.between)
         return bool(value.strip()) is self.populated
 
     @model_validator(mode="after")
     def _one_test(self) -> Condition:
-        if (self.in_ is None) == (self.populated is None):
-            raise ValueError(f"condition on {self.field} needs exactly one of 'in', 'populated'")
+        if sum(t is not None for t in (self.in_, self.between, self.populated)) != 1:
+            raise ValueError(f"condition on {self.field} needs exactly one of 'in', 'between', "
+                             "'populated'")
         return self
+
+
+def in_range(value: str, low: float, high: float) -> bool:
+    """Whether ``value`` is a number from ``low`` to ``high`` (inclusive); blank is not."""
+    try:
+        number = float(value.strip())
+    except ValueError:
+        return False
+    return low <= number <= high
 
 
 class RecordRule(Strict):
@@ -104,13 +119,19 @@ class RecordRule(Strict):
       - ``date-window``: ``field`` must not be later than the submission date plus ``days``.
       - ``current-year-when``: ``field`` (an academic year CCYY-CCYY) must be the academic year
         of the submission date when ``when`` holds; a year starts on ``year_starts`` (MM-DD).
+      - ``year-window``: ``field`` (an academic year CCYY-CCYY) must not be later than the
+        academic year of the submission date plus ``years`` (0: not in the future).
+      - ``range-when``: ``field`` must be a number from ``minimum`` to ``maximum`` (inclusive)
+        when ``when`` holds; blank or not a number fails.
+      - ``excluded-when``: ``field`` must not be one of ``values`` when ``when`` holds.
+      - ``different``: ``field`` must not equal ``other`` when both are populated.
     Rules are skipped when a field they read has already failed its own field checks.
     """
 
     id: str  # our id, e.g. "SENR-R001"
     spec_rule_id: str | None = None  # the state's rule id, verbatim, when it publishes one
     kind: Literal["required-when", "blank-when", "allowed-when", "date-order", "date-window",
-                  "current-year-when"]
+                  "current-year-when", "year-window", "range-when", "excluded-when", "different"]
     field: str | None = None
     when: Condition | None = None
     values: tuple[str, ...] | None = None
@@ -118,6 +139,10 @@ class RecordRule(Strict):
     later: str | None = None
     or_equal: bool = False
     days: int | None = None
+    years: int | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    other: str | None = None
     year_starts: str = Field(default="07-01", pattern=r"(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])")
     code: str
     severity: Severity = Severity.FATAL
@@ -140,6 +165,10 @@ RULE_PARAMETERS: dict[str, tuple[str, ...]] = {
     "date-order": ("earlier", "later"),
     "date-window": ("field", "days"),
     "current-year-when": ("field", "when"),
+    "year-window": ("field", "years"),
+    "range-when": ("field", "when", "minimum", "maximum"),
+    "excluded-when": ("field", "when", "values"),
+    "different": ("field", "other"),
 }
 
 

@@ -188,3 +188,51 @@ def test_delete_needs_only_the_replacement_key(record_type: str) -> None:
     fields = row(record_type, **{**{n: "" for n in CRSE if n not in keep},
                                  "transaction_type_code": "D"})
     assert check(record_type, fields) == []
+
+
+def located(record_type: str, fields: list[str]) -> list[tuple[int, str | None, str]]:
+    validator = Validator(CATALOG.layouts[record_type], CATALOG)
+    return [(i.row, i.field, i.code) for i in validator.validate(fields, 5, CONTEXT)]
+
+
+CTE = {"crs_state_course_code": "7100", "cte_course_section_provider_code": "1",
+       "high_quality_cte_course_indicator": "N"}
+
+
+@pytest.mark.parametrize("record_type", ["CRSE", "CRSC"])
+@pytest.mark.parametrize(("changes", "expected"), [
+    # 9.07 #1: a CTE Course Section Provider Code needs a CTE State Course Code (7000-8999)
+    ({"cte_course_section_provider_code": "1"}, [("9.07", "conditional-value")]),
+    ({"crs_state_course_code": "6999", "cte_course_section_provider_code": "1"},
+     [("9.07", "conditional-value")]),
+    # 9.27 Required and 9.36 part 2: a CTE State Course Code needs both fields
+    ({"crs_state_course_code": "7100"}, [("9.27", "conditional-required"),
+                                         ("9.36", "conditional-required")]),
+    ({**CTE, "cte_course_section_provider_code": ""}, [("9.27", "conditional-required")]),
+    ({**CTE, "crs_state_course_code": "8999", "high_quality_cte_course_indicator": ""},
+     [("9.36", "conditional-required")]),
+    # 9.32 #1: an AP/IB cross reference needs a CTE State Course Code
+    ({"ap_ib_course_code_cross_reference": "2170"}, [("9.07", "conditional-value")]),
+    # 9.36 part 1: High Quality CTE Course Indicator blank outside 7000-8999
+    ({"high_quality_cte_course_indicator": "Y"}, [("9.07", "conditional-value")]),
+    # 9.06: the academic year cannot be in the future (submitted in 2025-2026)
+    ({"academic_year_id": "2026-2027"}, [("9.06", "date-window")]),
+    ({**CTE, "crs_state_course_code": "7000", "ap_ib_course_code_cross_reference": "2170",
+      "academic_year_id": "2025-2026"}, []),
+])
+def test_cte_range_and_future_year(record_type: str, changes: dict[str, str],
+                                   expected: list[tuple[str, str]]) -> None:
+    assert located(record_type, row(record_type, **changes)) == [(5, f, c) for f, c in expected]
+
+
+@pytest.mark.parametrize(("record_type", "language", "expected"), [
+    # 9.21: If Record Type Code = CRSE AND Education Service Code = 1 Then not 00 or 37
+    ("CRSE", "00", [(5, "9.21", "conditional-value")]),
+    ("CRSE", "37", [(5, "9.21", "conditional-value")]),
+    ("CRSE", "01", []),
+    ("CRSC", "00", []),
+])
+def test_english_learner_service_is_not_in_english(record_type: str, language: str,
+                                                   expected: list[tuple[int, str, str]]) -> None:
+    fields = row(record_type, education_service_code="1", language_of_instruction_code=language)
+    assert located(record_type, fields) == expected

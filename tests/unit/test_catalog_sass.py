@@ -37,6 +37,7 @@ VALID: dict[str, str] = {
     **dict.fromkeys(ASSIGNMENTS, ""),
 }
 ADMIN = {"staff_job_classification_code": "10", "non_classroom_based_job_assignment_code_1": "0100"}
+ON_LEAVE = {"staff_job_classification_fte_percentage": "0"}
 
 
 def row(**changes: str) -> list[str]:
@@ -107,9 +108,9 @@ def test_hand_written_valid_records_have_no_issues(validator: Validator,
     # 8.15 Required: If Staff Job Classification Code = 10, 11, or 25 Then Y
     ({"staff_job_classification_code": "25"}, "8.15", "conditional-required"),
     # 8.15-8.21 #3: with Employee on Leave (6018) the other assignment fields must be blank
-    ({**ADMIN, "non_classroom_based_job_assignment_code_3": "6018"}, "8.15",
+    ({**ADMIN, "non_classroom_based_job_assignment_code_3": "6018", **ON_LEAVE}, "8.15",
      "conditional-blank"),
-    ({"non_classroom_based_job_assignment_code_1": "6018",
+    ({"non_classroom_based_job_assignment_code_1": "6018", **ON_LEAVE,
       "non_classroom_based_job_assignment_code_7": "0224"}, "8.21", "conditional-blank"),
     ({"non_classroom_based_job_assignment_code_5": "01000"}, "8.19", "max-length"),
 ])
@@ -123,9 +124,20 @@ def test_every_pair_of_assignment_fields_is_covered_by_the_leave_rule(
     for leave in ASSIGNMENTS:
         for other in ASSIGNMENTS:
             if other != leave:
-                found = check(validator, row(**{leave: "6018", other: "0224"}))
+                found = check(validator, row(**{leave: "6018", other: "0224", **ON_LEAVE}))
                 assert found == [(LAYOUT.fields[list(VALID).index(other)].id,
                                   "conditional-blank")], (leave, other)
+
+
+@pytest.mark.parametrize("leave", ASSIGNMENTS)
+def test_an_employee_on_leave_has_no_fte(validator: Validator, leave: str) -> None:
+    # 8.14: "employee on leave (Nonclassroom Based or Support Assignment = 6018) must be 0"
+    found = validator.validate(row(**{leave: "6018"}), 5, CONTEXT)
+    assert [(i.row, i.field, i.code) for i in found] == [(5, "8.14", "conditional-value")]
+    assert "FTE Percentage must be 0" in found[0].message
+    for fte in ("0", "0.0", "000"):
+        assert check(validator, row(**{leave: "6018",
+                                       "staff_job_classification_fte_percentage": fte})) == []
 
 
 def test_delete_needs_only_the_replacement_key(validator: Validator) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 
-from shared.catalog.models import Condition, FieldSpec, RecordRule
+from shared.catalog.models import Condition, FieldSpec, RecordRule, in_range
 from shared.issues import Issue
 
 Fields = list[str]
@@ -24,6 +24,9 @@ def _condition(condition: Condition, index: Mapping[str, int]) -> Callable[[Fiel
     if condition.in_ is not None:
         values = frozenset(condition.in_)
         return lambda f: f[i] in values or f[i].strip() in values
+    if condition.between is not None:
+        low, high = condition.between
+        return lambda f: in_range(f[i], low, high)
     if condition.populated:
         return lambda f: bool(f[i].strip())
     return lambda f: not f[i].strip()
@@ -98,6 +101,44 @@ def _current_year(rule: RecordRule, index: Mapping[str, int]) -> Holds:
     return ok
 
 
+def _year_window(rule: RecordRule, index: Mapping[str, int]) -> Holds:
+    assert rule.field is not None and rule.years is not None
+    i, years, starts = index[rule.field], rule.years, rule.year_starts
+
+    def ok(f: Fields, today: dt.date) -> bool:
+        value = f[i].strip()
+        if len(value) != 9:
+            return True  # a malformed year is its own field's business
+        return value[:4] <= str(int(academic_year(today, starts)[:4]) + years)
+
+    return ok
+
+
+def _range(rule: RecordRule, index: Mapping[str, int]) -> Holds:
+    assert rule.field is not None and rule.when is not None
+    assert rule.minimum is not None and rule.maximum is not None
+    i, when, low, high = index[rule.field], _condition(rule.when, index), rule.minimum, rule.maximum
+    return lambda f, today: in_range(f[i], low, high) or not when(f)
+
+
+def _excluded(rule: RecordRule, index: Mapping[str, int]) -> Holds:
+    assert rule.field is not None and rule.when is not None
+    i, when = index[rule.field], _condition(rule.when, index)
+    excluded = frozenset(rule.values or ())
+    return lambda f, today: f[i].strip() not in excluded or not when(f)
+
+
+def _different(rule: RecordRule, index: Mapping[str, int]) -> Holds:
+    assert rule.field is not None and rule.other is not None
+    i, j = index[rule.field], index[rule.other]
+
+    def ok(f: Fields, today: dt.date) -> bool:
+        a, b = f[i].strip(), f[j].strip()
+        return not a or not b or a != b
+
+    return ok
+
+
 RECORD_RULE_KINDS: dict[str, Callable[[RecordRule, Mapping[str, int]], Holds]] = {
     "required-when": _required,
     "blank-when": _blank,
@@ -105,12 +146,17 @@ RECORD_RULE_KINDS: dict[str, Callable[[RecordRule, Mapping[str, int]], Holds]] =
     "date-order": _date_order,
     "date-window": _date_window,
     "current-year-when": _current_year,
+    "year-window": _year_window,
+    "range-when": _range,
+    "excluded-when": _excluded,
+    "different": _different,
 }
 
 
 def rule_fields(rule: RecordRule) -> tuple[str, ...]:
     """Names of the fields a rule reads (it is skipped when one of them already failed)."""
-    names = (rule.field, rule.earlier, rule.later, rule.when.field if rule.when else None)
+    names = (rule.field, rule.earlier, rule.later, rule.other,
+             rule.when.field if rule.when else None)
     return tuple(n for n in names if n is not None)
 
 
