@@ -1,7 +1,8 @@
 """End-to-end benchmark on the embedded stack (design.md §9, issue 14): prints figures, asserts
 nothing.
 
-Usage: python bench/e2e.py [--postgres] [--post-workers K] [--repeat R] [N | FILESxN ...]
+Usage: python bench/e2e.py [--postgres] [--post-workers K] [--repeat R] [--schools S]
+                           [--by-school-above M] [N | FILESxN ...]
        (default 100000; e.g. 500000 200000 10x50000)
 
 For each N it generates a clean SENR file with ../shared/tools/gen_senr.py, runs
@@ -12,6 +13,10 @@ submits ten files of 50,000 records at once and times until the last one posts. 
 runs each size three times and reports the median ratio. ``--postgres`` runs the stack on a
 throwaway PostgreSQL server (tests/fixtures/postgres.py) instead of SQLite. Each size ends with
 a ``RATIO`` line naming its target, so a rerun shows at a glance what holds.
+``--schools 10000`` spreads the records over that many schools (gen_senr.py uses 400), so
+``--schools 400`` and ``--schools 10000`` compare the cost per record of many schools;
+``--by-school-above M`` posts files of more than M records school by school (the setting
+``EDCS_PIPELINE__POST_BY_SCHOOL_ABOVE``), so a small file measures that path too.
 """
 
 from __future__ import annotations
@@ -100,10 +105,22 @@ def stage_rates(stack: Stack) -> str:
     return ", ".join(rates)
 
 
-def generate(n: int, path: Path, seed: int = 7) -> Path:
-    """A clean SENR file of N records."""
+SCHOOL = 4  # school of attendance, the fifth field of SENR
+
+
+def generate(n: int, path: Path, seed: int = 7, schools: int | None = None) -> Path:
+    """A clean SENR file of N records (over ``schools`` schools: record i at school
+    6000000 + i mod S; else gen_senr.py's 400, drawn at random)."""
     subprocess.run([sys.executable, str(TOOLS / "gen_senr.py"), str(n), str(path),
                     "--errors", "0", "--seed", str(seed)], check=True)
+    if schools is not None:
+        spread = path.with_suffix(".spread")
+        with path.open(newline="") as src, spread.open("w", newline="") as out:
+            for i, line in enumerate(src):
+                fields = line.split(",")
+                fields[SCHOOL] = f"{6000000 + i % schools:07d}"
+                out.write(",".join(fields))
+        spread.replace(path)
     return path
 
 
@@ -152,13 +169,20 @@ def through_stack(paths: list[Path], work: Path, env: dict[str, str],
 def run(files: int, n: int, work: Path, options: argparse.Namespace,
         env: Callable[[], dict[str, str]]) -> None:
     """FILES files of N records each, submitted together, ``options.repeat`` times."""
-    paths = [generate(n, work / f"senr-{n}-{i}.csv", seed=7 + i) for i in range(files)]
+    paths = [generate(n, work / f"senr-{n}-{i}.csv", seed=7 + i, schools=options.schools)
+             for i in range(files)]
     label = f"N={n}" if files == 1 else f"{files} files x {n}"
+    if options.schools is not None:
+        label += f" over {options.schools} schools"
     store = "postgres" if options.postgres else "sqlite"
     ratios = []
     for _ in range(options.repeat):
         base_s = baseline(paths)
-        e2e_s, statuses, rates, peaks = through_stack(paths, work, env(), options.post_workers)
+        settings = env()
+        if options.by_school_above is not None:
+            settings["EDCS_PIPELINE__POST_BY_SCHOOL_ABOVE"] = str(options.by_school_above)
+        e2e_s, statuses, rates, peaks = through_stack(paths, work, settings,
+                                                      options.post_workers)
         total = files * n
         ratios.append(e2e_s / base_s)
         print(f"{label} ({store}, {options.post_workers} post): baseline {base_s:.1f} s; edcs "
@@ -181,6 +205,8 @@ def main() -> None:
     parser.add_argument("--postgres", action="store_true")
     parser.add_argument("--post-workers", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--schools", type=int, default=None)
+    parser.add_argument("--by-school-above", type=int, default=None)
     options = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="edcs-bench-") as tmp, contextlib.ExitStack() as es:
         env: Callable[[], dict[str, str]] = dict
