@@ -60,7 +60,9 @@ class Report:
         return {
             "collection": self.collection, "records": self.records, "accepted": self.accepted,
             "rejected_records": self.rejected_records,
+            # "field" is the seed's name (design.md §8); field_id and field_name as the API has
             "errors": [{"row": i.row, "field": i.field_name, "field_id": i.field,
+                        "field_name": i.field_name,
                         "code": i.code, "severity": i.severity.value, "message": i.message,
                         "rule_id": i.rule_id} for i in self.issues],
             "counts": dict(self.counts), "skipped": self.skipped,
