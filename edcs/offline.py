@@ -102,19 +102,29 @@ def validate_file(path: Path, collection_code: str, catalog: Catalog,
         report.skipped = store_rules(intake.layout)
         validator = validator_for(intake.layout, catalog)
         repeats = Repeats(intake.layout)
+        repeated_rows: set[int] = set()
         context = Context(institution_id=institution_id,
                           submitted_on=today or dt.date.today())
         for raw in read_file(stream, intake.layout, intake.format,
                              max_unpacked=max_unpacked):
             report.records += 1
-            issues = raw.issues
+            issues, earlier = raw.issues, []
             if raw.fields is not None:
                 issues = issues + validator.validate(raw.fields, raw.row, context)
                 if not any(i.fatal for i in issues):
-                    issues = issues + repeats.check(raw.row, raw.fields)
+                    repeated = repeats.check(raw.row, raw.fields)
+                    earlier = [i for i in repeated if i.row != raw.row]
+                    own = [i for i in repeated if i.row == raw.row]
+                    issues = issues + own
+                    if own:
+                        repeated_rows.add(raw.row)  # counted below; not again as an earlier
             if any(i.fatal for i in issues):
                 report.rejected_records += 1
-            for issue in issues:
+            # An earlier row of a repeated operational key was valid on its own until now.
+            newly = {i.row for i in earlier if i.row is not None} - repeated_rows
+            report.rejected_records += len(newly)
+            repeated_rows.update(newly)
+            for issue in issues + earlier:
                 report.counts[issue.code] += 1
                 if report.counts[issue.code] <= max_issues_per_code:
                     report.issues.append(issue)

@@ -270,6 +270,9 @@ class Layout(Strict):
     matching: Matching | None = None
     # Field groups that must not repeat within one file (checked when the whole file is there).
     unique_in_file: tuple[tuple[str, ...], ...] = ()
+    # No two records of one file may have the same operational key (a blank part never
+    # repeats); both rows are reported (shared.within_file).
+    key_unique_in_file: bool = False
     framing: Framing = Framing()
     fields: tuple[FieldSpec, ...]
     record_rules: tuple[RecordRule, ...] = ()
