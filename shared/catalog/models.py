@@ -258,6 +258,9 @@ class Layout(Strict):
     primary_key: tuple[str, ...] = ()
     school_field: str | None = None  # partitioning key; records of one school stay in order
     lea_field: str | None = None  # must equal the submitting institution
+    # Must be the academic year of the collection's window on the submission date
+    # (shared.windows.collection_year; SSCE's academic_year).
+    window_year_field: str | None = None
     # The LEA is the first ``lea_length`` characters of ``lea_field`` (e.g. a 14-digit CDS code).
     lea_length: int | None = None
     operation_field: str | None = None  # the transaction type field

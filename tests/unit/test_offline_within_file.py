@@ -9,9 +9,12 @@ from pathlib import Path
 
 from edcs.offline import validate_file
 from shared.catalog.loader import default_catalog
+from shared.windows import collection_year, configured
 from tests.unit.senr_rows import line, senr_row
 
 CATALOG = default_catalog()
+# SSCE records carry the collection's year, its window's on the day they are checked.
+SSCE_YEAR = collection_year(configured(), "SSCE", dt.date.today()).years[0]
 LEA = "1964733"
 SSID, SSID2, SSID3 = "1234567890", "1000000001", "2000000002"  # pass the check digit
 SSCE_HEADER = "academic_year,cds_code,ssid,local_student_id,grade_level,doc_type\r\n"
@@ -21,7 +24,7 @@ ODE_HEADER = ("ssid,legal_last,legal_first,preferred_last,preferred_first,dob,ge
 
 
 def ssce(cds: str, ssid: str, local: str) -> str:
-    return f"2023-2024,{cds},{ssid},{local},12,D\r\n"
+    return f"{SSCE_YEAR},{cds},{ssid},{local},12,D\r\n"
 
 
 def located(path: Path, collection: str) -> list[tuple[int | None, str]]:
