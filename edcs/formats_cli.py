@@ -18,6 +18,8 @@ from edcs.sample_write import FORMATS, formats_of, write_text, write_xlsx
 from shared.catalog.loader import Catalog, default_catalog
 from shared.catalog.models import Collection, Posting
 from shared.formats.detect import allowed_extensions, framing_words
+from shared.settings import Settings
+from shared.windows import configured
 
 
 def _print_report(path: Path, report: Report) -> None:
@@ -61,7 +63,8 @@ def validate(file: Path, collection: str, fmt: str, max_issues_per_code: int,
                 f"{', '.join(sorted(catalog.collections))}")
     try:
         report = validate_file(file, collection, catalog, max_issues_per_code,
-                               institution_id=institution)
+                               institution_id=institution,
+                               windows=configured(Settings().windows_file))
     except OSError as exc:
         _refuse(fmt, collection, "unreadable-file",
                 f"cannot read {file}: {exc.strerror or exc}")
@@ -145,7 +148,8 @@ def sample(code: str, count: int, errors: float, seed: int, institution: str | N
         sys.exit(2)
     institution = institution or ("2180" if collection.code == "ODE-SSID" else "1964733")
     records = list(sample_records(layout, catalog, count, institution=institution,
-                                  errors=errors, seed=seed))
+                                  errors=errors, seed=seed,
+                                  windows=configured(Settings().windows_file)))
     if fmt == "xlsx":
         if out is None:
             click.echo("edcs: an .xlsx sample needs --out FILE", err=True)

@@ -18,6 +18,7 @@ from shared.catalog.models import Acceptance, Layout, Method
 from shared.formats.source import read_file
 from shared.intake import check_upload
 from shared.issues import Issue
+from shared.windows import Window, collection_year, configured
 from shared.within_file import Repeats
 
 # A file that cannot be read as records at all: exit 2 (design.md §8), whatever its format.
@@ -86,11 +87,13 @@ def store_rules(layout: Layout) -> list[str]:
 def validate_file(path: Path, collection_code: str, catalog: Catalog,
                   max_issues_per_code: int = 1000, today: dt.date | None = None,
                   institution_id: str | None = None,
-                  max_unpacked: int = 2_000_000_000) -> Report:
+                  max_unpacked: int = 2_000_000_000,
+                  windows: tuple[Window, ...] | None = None) -> Report:
     """Check a file; every issue is reported, up to a cap per code (counted beyond it).
 
     ``institution_id`` is the submitter, when given: the Reporting LEA and a Type A header's
-    InstID are checked against it, as at upload.
+    InstID are checked against it, as at upload. ``windows``: the collection windows the
+    collection's academic year comes from (None: the shipped file), as in the pipeline.
     """
     report = Report(collection=collection_code.upper())
     with path.open("rb") as stream:
@@ -104,19 +107,31 @@ def validate_file(path: Path, collection_code: str, catalog: Catalog,
         report.skipped = store_rules(intake.layout)
         validator = validator_for(intake.layout, catalog)
         repeats = Repeats(intake.layout)
-        context = Context(institution_id=institution_id,
-                          submitted_on=today or dt.date.today())
+        repeated_rows: set[int] = set()
+        day = today or dt.date.today()
+        year = collection_year(configured() if windows is None else windows, report.collection,
+                               day) if intake.layout.window_year_field else None
+        context = Context(institution_id=institution_id, submitted_on=day, collection_year=year)
         for raw in read_file(stream, intake.layout, intake.format,
                              max_unpacked=max_unpacked):
             report.records += 1
-            issues = raw.issues
+            issues, earlier = raw.issues, []
             if raw.fields is not None:
                 issues = issues + validator.validate(raw.fields, raw.row, context)
                 if not any(i.fatal for i in issues):
-                    issues = issues + repeats.check(raw.row, raw.fields)
+                    repeated = repeats.check(raw.row, raw.fields)
+                    earlier = [i for i in repeated if i.row != raw.row]
+                    own = [i for i in repeated if i.row == raw.row]
+                    issues = issues + own
+                    if own:
+                        repeated_rows.add(raw.row)  # counted below; not again as an earlier
             if any(i.fatal for i in issues):
                 report.rejected_records += 1
-            for issue in issues:
+            # An earlier row of a repeated operational key was valid on its own until now.
+            newly = {i.row for i in earlier if i.row is not None} - repeated_rows
+            report.rejected_records += len(newly)
+            repeated_rows.update(newly)
+            for issue in issues + earlier:
                 report.counts[issue.code] += 1
                 if report.counts[issue.code] <= max_issues_per_code:
                     report.issues.append(issue)

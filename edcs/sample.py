@@ -22,6 +22,7 @@ from shared import institutions
 from shared.catalog.loader import Catalog
 from shared.catalog.models import FieldCheck, FieldSpec, FieldType, Layout
 from shared.matching.ssid import new_ssid
+from shared.windows import Window, collection_year
 
 ATTEMPTS = 40
 NAMES = ("Garcia", "Nguyen", "Smith", "Lopez", "Kim", "Patel", "Brown", "Rivera", "Chen")
@@ -39,16 +40,19 @@ class Sampler:
     """Draws records of one layout."""
 
     def __init__(self, layout: Layout, catalog: Catalog, institution: str, today: dt.date,
-                 seed: int) -> None:
+                 seed: int, windows: tuple[Window, ...] = ()) -> None:
         self.layout = layout
         self.catalog = catalog
         self.institution = institution
         self.today = today
         self.rng = random.Random(seed)
         self.validator = Validator(layout, catalog)
+        window_year = collection_year(windows, layout.record_type, today) if (
+            layout.window_year_field) else None
         self.context = Context(institution_id=institution if layout.lea_field else None,
-                               submitted_on=today)
+                               submitted_on=today, collection_year=window_year)
         self.first_year, self.year = academic_year(today)
+        self.window_year = window_year.years[0] if window_year else self.year
         self.id_base = self.rng.randrange(1, 9_000) * 100_000
         self.unique = {n for group in layout.unique_in_file for n in group}
         self.unique |= set(layout.operational_key)
@@ -119,6 +123,8 @@ class Sampler:
     def _required_value(self, spec: FieldSpec, n: int) -> str:
         if FieldCheck.SSID in spec.checks:
             return new_ssid(100_000_000 + n)
+        if spec.name == self.layout.window_year_field:
+            return self.window_year  # the collection's window's, not the date's
         if FieldCheck.ACADEMIC_YEAR in spec.checks:
             return self.year
         codes = [c for c in self.catalog.codesets[spec.codeset].values
@@ -203,9 +209,11 @@ def _letters(n: int) -> str:
 
 def sample_records(layout: Layout, catalog: Catalog, count: int, *, institution: str,
                    errors: float = 0.0, seed: int = 7,
-                   today: dt.date | None = None) -> Iterator[list[str]]:
-    """``count`` records, ``errors`` of them (a fraction) with one deliberate error each."""
-    sampler = Sampler(layout, catalog, institution, today or dt.date.today(), seed)
+                   today: dt.date | None = None,
+                   windows: tuple[Window, ...] = ()) -> Iterator[list[str]]:
+    """``count`` records, ``errors`` of them (a fraction) with one deliberate error each;
+    ``windows`` give the collection's academic year (shared.windows.collection_year)."""
+    sampler = Sampler(layout, catalog, institution, today or dt.date.today(), seed, windows)
     bad = set(sampler.rng.sample(range(1, count + 1), round(count * errors)))
     for n in range(1, count + 1):
         fields = sampler.record(n)

@@ -7,12 +7,17 @@ academic_year, window, opens, closes`` (dates ``YYYY-MM-DD``, both days included
 embedded default; ``Settings.windows_file`` (``EDCS_WINDOWS_FILE``) names another. A file with
 any problem is refused whole, with every problem listed. The windows are shown; uploads outside
 a window are not refused (the state operator opens and closes windows by editing the file).
+
+A collection's academic year on a day (``collection_year``) is its window's: a file whose year
+field is the collection's (SSCE's ``academic_year``, ``Layout.window_year_field``) must carry it,
+the same in ``edcs validate`` and in the pipeline (docs/decisions.md).
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import re
 from collections.abc import Iterable
@@ -114,3 +119,47 @@ def by_collection(windows: Iterable[Window]) -> dict[str, list[Window]]:
     for w in sorted(windows, key=lambda w: (w.academic_year, w.opens, w.name)):
         found.setdefault(w.collection, []).append(w)
     return found
+
+
+@dataclass(frozen=True)
+class CollectionYear:
+    """The academic years a file of a collection submitted on a day may be for, and which
+    windows say so (in words, for the message)."""
+
+    years: tuple[str, ...]
+    said: str
+
+
+def collection_year(windows: Iterable[Window], collection: str, on: dt.date) -> CollectionYear:
+    """The collection's academic year on the day: the year of its open windows; when none is
+    open, of the next one to open (files sent between windows are for the coming one); when none
+    is to open, of the last one to close; with no window at all, the academic year (July to
+    June) of the day itself (CFS §1.3: the current year "is based on the processing date")."""
+    own = [w for w in windows if w.collection == collection]
+    chosen = [w for w in own if w.state(on) == "open"]
+    if not chosen:
+        coming = sorted((w for w in own if on < w.opens), key=lambda w: w.opens)
+        closed = sorted(own, key=lambda w: w.closes)
+        chosen = coming[:1] or closed[-1:]
+    if not chosen:
+        first = on.year if on.month >= 7 else on.year - 1
+        return CollectionYear((f"{first}-{first + 1}",),
+                              f"no {collection} window is set: the academic year of {on}")
+    years = tuple(sorted({w.academic_year for w in chosen}))
+    said = "; ".join(f"{collection} window {w.name} {w.academic_year}, {_when(w, on)}"
+                     for w in chosen)
+    return CollectionYear(years, said)
+
+
+def _when(window: Window, on: dt.date) -> str:
+    state = window.state(on)
+    if state == "open":
+        return f"open until {window.closes}"
+    return f"opens {window.opens}" if state == "not yet open" else f"closed {window.closes}"
+
+
+@functools.cache
+def configured(path: Path | None = None) -> tuple[Window, ...]:
+    """The windows of the configured file (``Settings.windows_file``; None: the shipped one),
+    read once per process."""
+    return tuple(read_file(path or DEFAULT_FILE))

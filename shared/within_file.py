@@ -1,4 +1,5 @@
-"""Rules across the records of one file (``unique_in_file``): the one home of what they say.
+"""Rules across the records of one file (``unique_in_file``, ``key_unique_in_file``): the one
+home of what they say.
 
 The pipeline decides them at the post barrier over the staged rows (records of one file are
 validated on several workers; ``services/post/prechecks.py``); ``edcs validate`` decides them
@@ -8,11 +9,18 @@ while it reads the file (``Repeats``). Both find the same rows and say the same 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 from shared.catalog.models import FieldSpec, Layout, Severity
 from shared.issues import Issue
 
 DUPLICATE_IN_FILE = "duplicate-in-file"
+DUPLICATE_KEY_IN_FILE = "duplicate-key-in-file"
+
+
+def _titles(group: tuple[FieldSpec, ...]) -> str:
+    names = [f.title for f in group]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def repeat_issue(row: int, earlier: int, group: tuple[FieldSpec, ...]) -> dict[str, str]:
@@ -24,29 +32,67 @@ def repeat_issue(row: int, earlier: int, group: tuple[FieldSpec, ...]) -> dict[s
                        "only once in a file."}
 
 
+def key_issue(row: int, other: int, key: tuple[FieldSpec, ...]) -> dict[str, str]:
+    """The issue of each of two rows with the same operational key (``key_unique_in_file``):
+    both rows are reported, each naming the other (the first row names the second)."""
+    return {"field": key[0].id, "field_name": key[0].title, "code": DUPLICATE_KEY_IN_FILE,
+            "message": f"Rows {min(row, other)} and {max(row, other)} have the same "
+                       f"{_titles(key)} (the operational key): the file may hold one record "
+                       "of each key. Keep the one that is right and submit the file again."}
+
+
+def key_groups(layout: Layout) -> list[tuple[tuple[str, ...], bool]]:
+    """The field groups that may not repeat in a file, each with whether both rows are
+    reported (the operational key) or only the later one (``unique_in_file``)."""
+    groups = [(group, False) for group in layout.unique_in_file]
+    if layout.key_unique_in_file:
+        groups.append((layout.operational_key, True))
+    return groups
+
+
+@dataclass
+class _Group:
+    positions: tuple[int, ...]
+    specs: tuple[FieldSpec, ...]
+    both: bool
+    seen: dict[bytes, int]
+
+
 class Repeats:
-    """Finds, while a file streams, the rows repeating an earlier row's ``unique_in_file`` group
-    (a blank value never repeats). Keeps a 16-byte digest and a row number per distinct value,
-    not the values themselves."""
+    """Finds, while a file streams, the rows repeating an earlier row's group (a blank value
+    never repeats). Keeps a 16-byte digest and a row number per distinct value, not the values
+    themselves. For the operational key both rows are reported: the earlier row's issue is
+    returned with the later row's (once, at its first repeat)."""
 
     def __init__(self, layout: Layout) -> None:
         by_name = {f.name: (i, f) for i, f in enumerate(layout.fields)}
-        self._groups = [(tuple(by_name[n][0] for n in group),
-                         tuple(by_name[n][1] for n in group)) for group in layout.unique_in_file]
-        self._seen: list[dict[bytes, int]] = [{} for _ in self._groups]
+        self._groups = [_Group(tuple(by_name[n][0] for n in group),
+                               tuple(by_name[n][1] for n in group), both, {})
+                        for group, both in key_groups(layout)]
+        self._reported: set[tuple[int, int]] = set()  # (group, earlier row) already reported
 
     def check(self, row: int, fields: list[str]) -> list[Issue]:
-        """The issues of this record (valid on its own) against the records read before it."""
+        """The issues this record (valid on its own) makes against the records read before it:
+        its own, and an earlier row's when both rows of a repeated key are reported."""
         found: list[Issue] = []
-        for (positions, specs), seen in zip(self._groups, self._seen, strict=True):
-            values = [fields[p].strip() if p < len(fields) else "" for p in positions]
+        for number, group in enumerate(self._groups):
+            values = [fields[p].strip() if p < len(fields) else "" for p in group.positions]
             if not all(values):
                 continue
             digest = hashlib.blake2b("\x1f".join(values).encode(), digest_size=16).digest()
-            earlier = seen.setdefault(digest, row)
-            if earlier != row:
-                said = repeat_issue(row, earlier, specs)
-                found.append(Issue(row=row, field=said["field"], field_name=said["field_name"],
-                                   code=DUPLICATE_IN_FILE, severity=Severity.FATAL,
-                                   message=said["message"]))
+            earlier = group.seen.setdefault(digest, row)
+            if earlier == row:
+                continue
+            if not group.both:
+                found.append(_issue(row, repeat_issue(row, earlier, group.specs)))
+                continue
+            if (number, earlier) not in self._reported:
+                self._reported.add((number, earlier))
+                found.append(_issue(earlier, key_issue(earlier, row, group.specs)))
+            found.append(_issue(row, key_issue(row, earlier, group.specs)))
         return found
+
+
+def _issue(row: int, said: dict[str, str]) -> Issue:
+    return Issue(row=row, field=said["field"], field_name=said["field_name"], code=said["code"],
+                 severity=Severity.FATAL, message=said["message"])

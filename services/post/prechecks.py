@@ -15,7 +15,7 @@ from services.post.planner import ADD, DELETE
 from services.post.tables import ODS, STAGED
 from shared.catalog.models import Layout, Method
 from shared.db.issue_counts import keep_issues
-from shared.within_file import repeat_issue
+from shared.within_file import key_groups, key_issue, repeat_issue
 
 
 def fail_rows(session: Session, submission_id: int, failures: list[tuple[int, dict[str, str]]],
@@ -32,23 +32,30 @@ def fail_rows(session: Session, submission_id: int, failures: list[tuple[int, di
 
 
 def duplicates_in_file(session: Session, submission_id: int, layout: Layout, cap: int) -> int:
-    """Rows repeating an earlier row's values of a ``unique_in_file`` group (blank values never
-    repeat; ``shared.within_file`` is the same rule offline); returns how many rows failed."""
+    """Rows repeating an earlier row's values of a ``unique_in_file`` group, and both rows of a
+    repeated operational key (``key_unique_in_file``; blank values never repeat;
+    ``shared.within_file`` is the same rule offline); returns how many rows failed."""
     by_name = {f.name: (i, f) for i, f in enumerate(layout.fields)}
     failures: list[tuple[int, dict[str, str]]] = []
-    for group in layout.unique_in_file:
+    for group, both in key_groups(layout):
         values = [func.trim(STAGED.fields[by_name[n][0]].as_string()) for n in group]
         ranked = (select(STAGED.row,
                          func.row_number().over(partition_by=values, order_by=STAGED.row)
                          .label("rank"),
-                         func.min(STAGED.row).over(partition_by=values).label("first"))
+                         func.min(STAGED.row).over(partition_by=values).label("first"),
+                         func.lead(STAGED.row).over(partition_by=values, order_by=STAGED.row)
+                         .label("next"))
                   .where(STAGED.submission_id == submission_id, STAGED.fatal.is_(False),
                          *[func.coalesce(v, "") != "" for v in values]).subquery())
         specs = tuple(by_name[n][1] for n in group)
-        for row, earlier in session.execute(
-                select(ranked.c.row, ranked.c.first).where(ranked.c.rank > 1)
-                .order_by(ranked.c.row)):
-            failures.append((row, repeat_issue(row, earlier, specs)))
+        wanted = ((ranked.c.rank > 1) | ranked.c.next.is_not(None)) if both else ranked.c.rank > 1
+        for row, rank, earlier, later in session.execute(
+                select(ranked.c.row, ranked.c.rank, ranked.c.first, ranked.c.next)
+                .where(wanted).order_by(ranked.c.row)):
+            if not both:
+                failures.append((row, repeat_issue(row, earlier, specs)))
+            else:
+                failures.append((row, key_issue(row, later if rank == 1 else earlier, specs)))
     fail_rows(session, submission_id, failures, cap)
     return len(failures)
 

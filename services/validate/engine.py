@@ -14,6 +14,7 @@ from services.validate.rules.record import RecordChecker, compile_rule, rule_fie
 from shared.catalog.loader import Catalog
 from shared.catalog.models import Layout, Severity
 from shared.issues import Issue
+from shared.windows import CollectionYear
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +23,9 @@ class Context:
 
     institution_id: str | None  # the submitter; None offline (the check is skipped)
     submitted_on: dt.date
+    # The collection's academic year on that day (shared.windows.collection_year), which a
+    # layout's window_year_field must carry; None: not checked.
+    collection_year: CollectionYear | None = None
 
 
 class Validator:
@@ -54,6 +58,10 @@ class Validator:
         if layout.lea_field is not None:
             self._lea = (self.names.index(layout.lea_field), by_name[layout.lea_field])
         self._lea_length = layout.lea_length
+        self._year = None
+        if layout.window_year_field is not None:
+            self._year = (self.names.index(layout.window_year_field),
+                          by_name[layout.window_year_field])
 
     def validate(self, fields: list[str], row: int, context: Context) -> list[Issue]:
         """Every issue of one record (fields in layout order, already split)."""
@@ -82,6 +90,14 @@ class Validator:
             problem = rule(fields, row, today)
             if problem is not None:
                 issues.append(problem)
+        issues += self._context_issues(fields, row, context, failed)
+        return issues
+
+    def _context_issues(self, fields: list[str], row: int, context: Context,
+                        failed: set[str]) -> list[Issue]:
+        """What the record must be for the submission: the submitter's LEA, the collection's
+        academic year (a field that already failed its own checks is not compared)."""
+        issues: list[Issue] = []
         if self._lea is not None and context.institution_id is not None:
             index, spec = self._lea
             value = fields[index].strip()[:self._lea_length]
@@ -92,6 +108,17 @@ class Validator:
                     code="reporting-lea-mismatch", severity=Severity.FATAL,
                     message=f"The {part}{spec.title} ({spec.id}) '{value}' is not the "
                             f"submitting institution '{context.institution_id}'."))
+        year = context.collection_year
+        if self._year is not None and year is not None:
+            index, spec = self._year
+            value = fields[index].strip()
+            if value and spec.name not in failed and value not in year.years:
+                issues.append(Issue(
+                    row=row, field=spec.id, field_name=spec.title,
+                    code="not-collection-year", severity=Severity.FATAL,
+                    message=f"The {spec.title} ({spec.id}) '{value}' is not the collection's "
+                            f"academic year: it must be {' or '.join(year.years)} "
+                            f"({year.said})."))
         return issues
 
 

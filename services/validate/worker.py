@@ -9,7 +9,7 @@ pass through unchanged. Rules that need the whole file
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import msgspec
 
@@ -30,13 +30,16 @@ from shared.metrics import ISSUES, RECORDS_IN, RECORDS_OUT
 from shared.observability import Health
 from shared.privacy import Hasher, hasher
 from shared.settings import Settings
+from shared.windows import Window, collection_year, configured
 
 NAME = "validate"
 
 
-def validate_batch(batch: RecordBatch, catalog: Catalog, ssns: Hasher) -> RecordBatch:
+def validate_batch(batch: RecordBatch, catalog: Catalog, ssns: Hasher,
+                   windows: Iterable[Window] | None = None) -> RecordBatch:
     """A copy of the batch with every record's issues added (parse issues are kept), and its
-    hashed fields (SSNs) in their stored form: from here on no stage sees the clear value."""
+    hashed fields (SSNs) in their stored form: from here on no stage sees the clear value.
+    ``windows``: the collection windows (None: the shipped file)."""
     collection = catalog.collection(batch.collection)
     if collection is None:
         raise PermanentError(f"the collection {batch.collection} is not known to this version "
@@ -45,7 +48,10 @@ def validate_batch(batch: RecordBatch, catalog: Catalog, ssns: Hasher) -> Record
     validator = validator_for(layout, catalog)
     hashed = layout.hashed_fields
     ids = {layout.fields[i].id: i for i in hashed}
-    context = Context(institution_id=batch.institution_id, submitted_on=batch.submitted_on)
+    year = collection_year(configured() if windows is None else windows, collection.code,
+                           batch.submitted_on) if layout.window_year_field else None
+    context = Context(institution_id=batch.institution_id, submitted_on=batch.submitted_on,
+                      collection_year=year)
     records = []
     found: Counter[tuple[str, str]] = Counter()
     for record in batch.records:
@@ -75,6 +81,7 @@ def build_worker(settings: Settings) -> Worker[RecordStreamEvent]:
     """The validate stage wired to its topics and catalog."""
     catalog = default_catalog()
     ssn = hasher(settings)
+    windows = configured(settings.windows_file)
 
     def handle(events: Sequence[RecordStreamEvent]) -> Iterator[Outgoing]:
         for event in events:
@@ -83,7 +90,7 @@ def build_worker(settings: Settings) -> Worker[RecordStreamEvent]:
                 yield Outgoing(Topic.RECORDS_VALIDATED, key, encode(event))
                 continue
             RECORDS_IN.labels(NAME).inc(len(event.records))
-            validated = validate_batch(event, catalog, ssn)
+            validated = validate_batch(event, catalog, ssn, windows)
             RECORDS_OUT.labels(NAME).inc(len(validated.records))
             yield Outgoing(Topic.RECORDS_VALIDATED, key_of(event), encode(validated))
 

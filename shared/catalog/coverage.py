@@ -54,7 +54,8 @@ FieldCheckName = Literal["required", "allowed", "codeset", "pattern", "charset",
                          "max-length", "ssid", "academic-year"]
 # Layout settings the engine or posting enforces on every record.
 LayoutSetting = Literal["lea_field", "operation_field", "operational_key", "framing",
-                        "effective_start_field", "record_rules", "effects"]
+                        "effective_start_field", "record_rules", "effects",
+                        "key_unique_in_file", "window_year_field"]
 
 
 class ImplementedBy(Strict):

@@ -66,7 +66,8 @@ def _check_layout(layout: Layout, codesets: dict[str, CodeSet], codes: set[str])
     known = set(names)
     refs = [*layout.operational_key, *layout.primary_key, *layout.replace_set,
             *layout.timeline_key, *(n for group in layout.unique_in_file for n in group),
-            layout.school_field, layout.lea_field, layout.operation_field,
+            layout.school_field, layout.lea_field, layout.window_year_field,
+            layout.operation_field,
             layout.effective_start_field, layout.effective_end_field, layout.match_field]
     problems += [f"{where}: unknown field {r}" for r in refs if r is not None and r not in known]
     for f in layout.fields:

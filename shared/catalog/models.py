@@ -287,6 +287,9 @@ class Layout(Strict):
     primary_key: tuple[str, ...] = ()
     school_field: str | None = None  # partitioning key; records of one school stay in order
     lea_field: str | None = None  # must equal the submitting institution
+    # Must be the academic year of the collection's window on the submission date
+    # (shared.windows.collection_year; SSCE's academic_year).
+    window_year_field: str | None = None
     # The LEA is the first ``lea_length`` characters of ``lea_field`` (e.g. a 14-digit CDS code).
     lea_length: int | None = None
     operation_field: str | None = None  # the transaction type field
@@ -299,6 +302,9 @@ class Layout(Strict):
     matching: Matching | None = None
     # Field groups that must not repeat within one file (checked when the whole file is there).
     unique_in_file: tuple[tuple[str, ...], ...] = ()
+    # No two records of one file may have the same operational key (a blank part never
+    # repeats); both rows are reported (shared.within_file).
+    key_unique_in_file: bool = False
     framing: Framing = Framing()
     fields: tuple[FieldSpec, ...]
     record_rules: tuple[RecordRule, ...] = ()

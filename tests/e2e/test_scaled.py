@@ -5,6 +5,7 @@ SINF timeline exports with derived end dates."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -16,7 +17,11 @@ from sqlalchemy.orm import Session
 
 from shared.db.models import OdsRecord
 from shared.matching.ssid import ssid_problem
+from shared.windows import collection_year, configured
 from tests.fixtures.stack import RunningStack, gen_senr, start_stack
+
+# SSCE files carry the collection's year: its window's (shared/reference/windows.csv).
+SSCE_YEAR = collection_year(configured(), "SSCE", dt.date.today()).years[0]
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
@@ -61,10 +66,10 @@ def test_ssce_file_replaces_the_active_submission(scaled_stack: RunningStack,
                                                   tmp_path: Path) -> None:
     header = "academic_year,cds_code,ssid,local_student_id,grade_level,doc_type\r\n"
     first = tmp_path / "ssce1.csv"
-    first.write_text(header + "2023-2024,19647330000001,1234567890,a1,12,D\r\n"
-                              "2023-2024,19647330000002,1000000001,a2,11,T\r\n")
+    first.write_text(header + f"{SSCE_YEAR},19647330000001,1234567890,a1,12,D\r\n"
+                              f"{SSCE_YEAR},19647330000002,1000000001,a2,11,T\r\n")
     second = tmp_path / "ssce2.csv"
-    second.write_text(header + "2023-2024,19647330000002,2000000002,a3,12,G\r\n")
+    second.write_text(header + f"{SSCE_YEAR},19647330000002,2000000002,a3,12,G\r\n")
     one = scaled_stack.submit(first, "SSCE")
     two = scaled_stack.submit(second, "SSCE")
     assert (one["status"], two["status"]) == ("posted", "posted")
@@ -73,10 +78,10 @@ def test_ssce_file_replaces_the_active_submission(scaled_stack: RunningStack,
     shown = scaled_stack.edcs("job", str(two["id"])).stdout
     assert "active submission" in shown
     export = scaled_stack.edcs("export", "SSCE", "--institution", "1964733").stdout
-    assert export.splitlines() == [header.strip(), "2023-2024,19647330000002,2000000002,a3,12,G"]
+    assert export.splitlines() == [header.strip(), f"{SSCE_YEAR},19647330000002,2000000002,a3,12,G"]
     # A file without its header row is refused at once, saying which row and what it needs.
     headless = tmp_path / "ssce3.csv"
-    headless.write_text("2023-2024,19647330000002,2000000002,a3,12,G\r\n")
+    headless.write_text(f"{SSCE_YEAR},19647330000002,2000000002,a3,12,G\r\n")
     refused = scaled_stack.submit(headless, "SSCE")
     assert refused["status"] == "rejected"
     assert "Row 1 must be the header row" in refused["message"]

@@ -6,6 +6,7 @@ the records; a second district's coordinator sees none of it."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import re
@@ -15,8 +16,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from shared.windows import collection_year, configured
 from tests.fixtures.browser import new_page, sign_in
 from tests.fixtures.stack import RunningStack, gen_senr
+
+# SSCE files carry the collection's year: its window's (shared/reference/windows.csv).
+SSCE_YEAR = collection_year(configured(), "SSCE", dt.date.today()).years[0]
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
@@ -277,8 +282,8 @@ def test_ssce_job_pages_show_the_active_and_the_archived_submission(
     page = coordinator
     header = "academic_year,cds_code,ssid,local_student_id,grade_level,doc_type\r\n"
     first, second = tmp_path / "ssce-first.csv", tmp_path / "ssce-second.csv"
-    first.write_text(header + "2023-2024,19647330000001,1234567890,p1,12,D\r\n")
-    second.write_text(header + "2023-2024,19647330000001,1000000001,p2,12,T\r\n")
+    first.write_text(header + f"{SSCE_YEAR},19647330000001,1234567890,p1,12,D\r\n")
+    second.write_text(header + f"{SSCE_YEAR},19647330000001,1000000001,p2,12,T\r\n")
     first_id = upload(page, first, collection="SSCE")
     expect(page.locator("span#status")).to_have_text("posted", timeout=FINAL_WITHIN_MS)
     upload(page, second, collection="SSCE")

@@ -136,6 +136,21 @@ def test_transaction_scenario_2_delete_removes_only_that_enrollment(
     assert stored(sessions, "SENR", "school_of_attendance") == {("3333333",)}
 
 
+def test_the_same_enrollment_twice_in_one_file_rejects_it_at_both_rows(
+        sessions: sessionmaker[Session]) -> None:
+    """The issue's defect: the later row silently won and the file posted '3 of 3'."""
+    done = submit(sessions, "SENR", [senr("2222222", "20080701"),
+                                     senr("3333333", "20090116"),
+                                     senr("2222222", "20080701", "20090115")])
+    assert done.status == "rejected"
+    assert issues(sessions, done.id) == [(1, "duplicate-key-in-file"),
+                                         (3, "duplicate-key-in-file")]
+    assert stored(sessions, "SENR", "school_of_attendance") == set()
+    with sessions() as session:
+        assert session.scalars(select(RecordHistory).where(
+            RecordHistory.submission_id == done.id)).all() == []
+
+
 # --- Effective Date (CFS §1.3.2.1), SINF: one timeline per LEA and student -------------------
 
 def sinf(start: str, address: str, action: str = "", end: str = "") -> list[str]:

@@ -42,10 +42,13 @@ def fields(action: str, school: str, ssid: str, start: str, status: str) -> list
 def model_post(store: dict[Key, list[str]], records: list[tuple[str, str, str, str, str]]
                ) -> None:
     """The rules, written as plainly as possible."""
+    keys = [(school, ssid, start) for _, school, ssid, start, _ in records]
+    if len(set(keys)) < len(keys):  # 0. the same enrollment twice: the file is rejected
+        return
     for action, school, ssid, start, _status in records:  # 1. deletes, in file order
         if action == "D":
             store.pop((school, ssid, start), None)
-    for action, school, ssid, start, status in records:  # 2. add/update, later row wins
+    for action, school, ssid, start, status in records:  # 2. add/update
         if action in ("", "A"):
             store[(school, ssid, start)] = fields(action, school, ssid, start, status)
     sets = {(school, ssid) for action, school, ssid, _, _ in records if action == "R"}

@@ -145,7 +145,9 @@ def sinf_quoted(d: Path) -> tuple[Path, str]:
 @case
 def senr_quoted(d: Path) -> tuple[Path, str]:
     path = d / "quoted.csv"
-    path.write_bytes(line([f'"{v}"' for v in senr_row()]) * 2)
+    # Two enrollments (the same one twice would be duplicate-key-in-file).
+    path.write_bytes(line([f'"{v}"' for v in senr_row()])
+                     + line([f'"{v}"' for v in senr_row(ssid="1000000001")]))
     return path, "SENR"
 
 

@@ -4,12 +4,17 @@ collections apart, and says what only the pipeline can check."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from edcs.offline import validate_file
 from shared.catalog.loader import default_catalog
+from shared.windows import collection_year, configured
+from tests.unit.senr_rows import line, senr_row
 
 CATALOG = default_catalog()
+# SSCE records carry the collection's year, its window's on the day they are checked.
+SSCE_YEAR = collection_year(configured(), "SSCE", dt.date.today()).years[0]
 LEA = "1964733"
 SSID, SSID2, SSID3 = "1234567890", "1000000001", "2000000002"  # pass the check digit
 SSCE_HEADER = "academic_year,cds_code,ssid,local_student_id,grade_level,doc_type\r\n"
@@ -19,7 +24,7 @@ ODE_HEADER = ("ssid,legal_last,legal_first,preferred_last,preferred_first,dob,ge
 
 
 def ssce(cds: str, ssid: str, local: str) -> str:
-    return f"2023-2024,{cds},{ssid},{local},12,D\r\n"
+    return f"{SSCE_YEAR},{cds},{ssid},{local},12,D\r\n"
 
 
 def located(path: Path, collection: str) -> list[tuple[int | None, str]]:
@@ -66,3 +71,27 @@ def test_an_all_or_nothing_file_with_one_bad_record_is_rejected(tmp_path: Path) 
                     + ssce(LEA + "0000001", "1", "b"))
     report = validate_file(path, "SSCE", CATALOG)
     assert report.rejected_records == 1 and not report.accepted
+
+
+def test_the_same_senr_operational_key_twice_is_an_error_at_both_rows(tmp_path: Path) -> None:
+    """CFS Table 1-1: School of Attendance, SSID and Enrollment Start Date identify one
+    enrollment; a file that sends one twice is rejected at both rows, naming the other row."""
+    path = tmp_path / "senr.csv"
+    path.write_bytes(line(senr_row()) + line(senr_row(ssid=SSID2))
+                     + line(senr_row(local_record_id="3", enrollment_exit_date="20251219",
+                                     student_exit_reason_code="T160"))
+                     + line(senr_row(school_of_attendance="6000203")))
+    report = validate_file(path, "SENR", CATALOG, today=dt.date(2025, 12, 1))
+    assert [(i.row, i.field, i.code) for i in report.issues] == [
+        (3, "1.05", "duplicate-key-in-file"), (1, "1.05", "duplicate-key-in-file")]
+    assert "Rows 1 and 3" in report.issues[0].message
+    assert SSID not in report.issues[0].message  # the SSID is private
+    assert report.rejected_records == 2 and not report.accepted
+
+
+def test_a_blank_ssid_or_another_start_date_is_another_enrollment(tmp_path: Path) -> None:
+    path = tmp_path / "senr.csv"
+    path.write_bytes(line(senr_row(ssid="")) + line(senr_row(ssid=""))
+                     + line(senr_row(enrollment_start_date="20250828")) + line(senr_row()))
+    report = validate_file(path, "SENR", CATALOG, today=dt.date(2025, 12, 1))
+    assert report.issues == [] and report.accepted
