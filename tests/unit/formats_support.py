@@ -28,8 +28,10 @@ def located(report: Report) -> list[tuple[int | None, str | None, str]]:
 
 
 def senr_text(count: int = 3, end: str = "\r\n") -> str:
-    """A clean SENR file of ``count`` records."""
-    return "".join(",".join(senr_row(local_record_id=str(n))) + end for n in range(1, count + 1))
+    """A clean SENR file of ``count`` records (one enrollment each: start dates differ)."""
+    return "".join(",".join(senr_row(local_record_id=str(n),
+                                     enrollment_start_date=f"202508{n % 28 + 1:02d}")) + end
+                   for n in range(1, count + 1))
 
 
 def ode_row(**changes: str) -> list[str]:

@@ -119,7 +119,7 @@ def test_fields_may_not_hold_elements(tmp_path: Path) -> None:
 def test_an_xml_export_reads_back_as_an_upload(tmp_path: Path) -> None:
     from services.web.formats import xml_document, xml_name
 
-    rows = [senr_row(local_record_id=str(n)) for n in (1, 2)]
+    rows = [senr_row(local_record_id=str(n), enrollment_start_date=f"2025080{n}") for n in (1, 2)]
     names = [xml_name(f.name) for f in SENR.fields]
     path = tmp_path / "export.xml"
     path.write_text("".join(xml_document("records", "record", names, rows)))
