@@ -18,7 +18,7 @@ from shared.catalog.models import Acceptance, Layout, Method
 from shared.formats.source import read_file
 from shared.intake import check_upload
 from shared.issues import Issue
-from shared.windows import Window, collection_year, configured
+from shared.windows import Window, required_year
 from shared.within_file import Repeats
 
 # A file that cannot be read as records at all: exit 2 (design.md §8), whatever its format.
@@ -109,8 +109,7 @@ def validate_file(path: Path, collection_code: str, catalog: Catalog,
         repeats = Repeats(intake.layout)
         repeated_rows: set[int] = set()
         day = today or dt.date.today()
-        year = collection_year(configured() if windows is None else windows, report.collection,
-                               day) if intake.layout.window_year_field else None
+        year = required_year(intake.layout, windows, report.collection, day)
         context = Context(institution_id=institution_id, submitted_on=day, collection_year=year)
         for raw in read_file(stream, intake.layout, intake.format,
                              max_unpacked=max_unpacked):

@@ -22,18 +22,11 @@ from shared import institutions
 from shared.catalog.loader import Catalog
 from shared.catalog.models import FieldCheck, FieldSpec, FieldType, Layout
 from shared.matching.ssid import new_ssid
-from shared.windows import Window, collection_year
+from shared.windows import Window, academic_year, required_year
 
 ATTEMPTS = 40
 NAMES = ("Garcia", "Nguyen", "Smith", "Lopez", "Kim", "Patel", "Brown", "Rivera", "Chen")
 FIRST = ("Maria", "Ana", "James", "Wei", "Sofia", "Omar", "Lena", "Mateo", "Ava", "Noah")
-
-
-def academic_year(today: dt.date, starts: str = "07-01") -> tuple[int, str]:
-    """The first calendar year and the CCYY-CCYY form of the academic year holding ``today``."""
-    month, day = (int(x) for x in starts.split("-"))
-    first = today.year if (today.month, today.day) >= (month, day) else today.year - 1
-    return first, f"{first}-{first + 1}"
 
 
 class Sampler:
@@ -47,11 +40,11 @@ class Sampler:
         self.today = today
         self.rng = random.Random(seed)
         self.validator = Validator(layout, catalog)
-        window_year = collection_year(windows, layout.record_type, today) if (
-            layout.window_year_field) else None
+        window_year = required_year(layout, windows, layout.record_type, today)
         self.context = Context(institution_id=institution if layout.lea_field else None,
                                submitted_on=today, collection_year=window_year)
-        self.first_year, self.year = academic_year(today)
+        self.year = academic_year(today)
+        self.first_year = int(self.year[:4])
         self.window_year = window_year.years[0] if window_year else self.year
         self.id_base = self.rng.randrange(1, 9_000) * 100_000
         self.unique = {n for group in layout.unique_in_file for n in group}

@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from shared.catalog.models import Layout
 from shared.institutions import ReferenceFileError
 
 DEFAULT_FILE = Path(__file__).with_name("reference") / "windows.csv"
@@ -121,6 +122,13 @@ def by_collection(windows: Iterable[Window]) -> dict[str, list[Window]]:
     return found
 
 
+def academic_year(today: dt.date, starts: str = "07-01") -> str:
+    """The academic year CCYY-CCYY a date falls in; a year starts on ``starts`` (MM-DD)."""
+    month, day = (int(part) for part in starts.split("-"))
+    first = today.year if (today.month, today.day) >= (month, day) else today.year - 1
+    return f"{first}-{first + 1}"
+
+
 @dataclass(frozen=True)
 class CollectionYear:
     """The academic years a file of a collection submitted on a day may be for, and which
@@ -142,13 +150,21 @@ def collection_year(windows: Iterable[Window], collection: str, on: dt.date) -> 
         closed = sorted(own, key=lambda w: w.closes)
         chosen = coming[:1] or closed[-1:]
     if not chosen:
-        first = on.year if on.month >= 7 else on.year - 1
-        return CollectionYear((f"{first}-{first + 1}",),
+        return CollectionYear((academic_year(on),),
                               f"no {collection} window is set: the academic year of {on}")
     years = tuple(sorted({w.academic_year for w in chosen}))
     said = "; ".join(f"{collection} window {w.name} {w.academic_year}, {_when(w, on)}"
                      for w in chosen)
     return CollectionYear(years, said)
+
+
+def required_year(layout: Layout, windows: Iterable[Window] | None, collection: str,
+                  on: dt.date) -> CollectionYear | None:
+    """The academic year a file of the layout sent on the day must carry in its
+    ``window_year_field`` (None: the layout has none); ``windows`` None: the configured ones."""
+    if layout.window_year_field is None:
+        return None
+    return collection_year(configured() if windows is None else windows, collection, on)
 
 
 def _when(window: Window, on: dt.date) -> str:

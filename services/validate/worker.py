@@ -30,7 +30,7 @@ from shared.metrics import ISSUES, RECORDS_IN, RECORDS_OUT
 from shared.observability import Health
 from shared.privacy import Hasher, hasher
 from shared.settings import Settings
-from shared.windows import Window, collection_year, configured
+from shared.windows import Window, configured, required_year
 
 NAME = "validate"
 
@@ -48,8 +48,7 @@ def validate_batch(batch: RecordBatch, catalog: Catalog, ssns: Hasher,
     validator = validator_for(layout, catalog)
     hashed = layout.hashed_fields
     ids = {layout.fields[i].id: i for i in hashed}
-    year = collection_year(configured() if windows is None else windows, collection.code,
-                           batch.submitted_on) if layout.window_year_field else None
+    year = required_year(layout, windows, collection.code, batch.submitted_on)
     context = Context(institution_id=batch.institution_id, submitted_on=batch.submitted_on,
                       collection_year=year)
     records = []

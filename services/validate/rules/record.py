@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 
 from shared.catalog.models import Condition, FieldSpec, RecordRule, in_range
 from shared.issues import Issue
+from shared.windows import academic_year
 
 Fields = list[str]
 RecordChecker = Callable[[Fields, int, dt.date], Issue | None]
@@ -82,13 +83,6 @@ def _date_window(rule: RecordRule, index: Mapping[str, int]) -> Holds:
         return value <= limit
 
     return ok
-
-
-def academic_year(today: dt.date, starts: str = "07-01") -> str:
-    """The academic year CCYY-CCYY a date falls in; a year starts on ``starts`` (MM-DD)."""
-    month, day = (int(part) for part in starts.split("-"))
-    first = today.year if (today.month, today.day) >= (month, day) else today.year - 1
-    return f"{first}-{first + 1}"
 
 
 def _current_year(rule: RecordRule, index: Mapping[str, int]) -> Holds:
