@@ -47,9 +47,9 @@ def work_router(web: WebContext) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     collections = sorted(web.catalog.collections.values(), key=lambda c: c.code)
     # What each collection's files may be, shown beside the file input and set as its accept.
-    accepts = {c.code: (framing_words(web.catalog.layout_of(c)),
-                        ",".join(allowed_extensions(web.catalog.layout_of(c))))
-               for c in collections}
+    layouts = {c.code: web.catalog.layout_of(c) for c in collections}
+    accepts = {code: (framing_words(layout), ",".join(allowed_extensions(layout)))
+               for code, layout in layouts.items()}
     windows = by_collection(read_windows(web.settings.windows_file or WINDOWS_FILE,
                                          web.catalog.collections))
 

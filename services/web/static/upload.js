@@ -1,5 +1,6 @@
 // File Upload: when the collection changes, the file input's accept list and the hint beside it
-// follow (both are also rendered by the server for the collection shown first).
+// follow, from the option's data attributes (the server renders both for the collection shown
+// first, from the same words).
 (function () {
   "use strict";
   var select = document.getElementById("collection");
@@ -9,10 +10,8 @@
   function follow() {
     var option = select.options[select.selectedIndex];
     if (!option) { return; }
-    var accept = option.getAttribute("data-accept") || "";
-    input.setAttribute("accept", accept);
-    hint.textContent = option.value + " files: " + (option.getAttribute("data-framing") || "") +
-      "; names ending " + accept.split(",").join(", ") + ".";
+    input.setAttribute("accept", option.getAttribute("data-accept") || "");
+    hint.textContent = option.getAttribute("data-hint") || "";
   }
   select.addEventListener("change", follow);
 })();
