@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from services.validate.rules.field import FieldChecker, compile_field
-from services.validate.rules.record import RecordChecker, compile_rule, rule_fields
+from services.validate.rules.record import RecordChecker, compile_rule
 from shared.catalog.loader import Catalog
 from shared.catalog.models import Layout, Severity
 from shared.issues import Issue
@@ -48,7 +48,7 @@ class Validator:
         by_name = {f.name: f for f in layout.fields}
         index = {name: i for i, name in enumerate(self.names)}
         self._rules: tuple[tuple[frozenset[str], RecordChecker], ...] = tuple(
-            (frozenset(rule_fields(r)), compile_rule(r, by_name, index))
+            (frozenset(r.reads()), compile_rule(r, by_name, index))
             for r in layout.record_rules)
         # On a Delete only the rules about the fields that find the record apply.
         self._delete_rules = tuple((reads, rule) for reads, rule in self._rules

@@ -81,10 +81,8 @@ def _check_layout(layout: Layout, codesets: dict[str, CodeSet], codes: set[str])
                                 f"{exc}")
     problems += _check_framing(layout)
     for rule in layout.record_rules:
-        used = [rule.field, rule.earlier, rule.later, rule.other,
-                rule.when.field if rule.when else None]
         problems += [f"{where}: rule {rule.id} names unknown field {u}"
-                     for u in used if u is not None and u not in known]
+                     for u in rule.reads() if u not in known]
         if rule.code not in codes:
             problems.append(f"{where}: rule {rule.id} uses unregistered issue code {rule.code}")
     return problems

@@ -149,6 +149,12 @@ class RecordRule(Strict):
     message: str  # what the user reads, naming the fields by their titles
     source: str  # where in the seed, e.g. "CFS Table 3-1, 1.22"
 
+    def reads(self) -> tuple[str, ...]:
+        """Names of the fields the rule reads (the engine skips it when one already failed)."""
+        names = (self.field, self.earlier, self.later, self.other,
+                 self.when.field if self.when else None)
+        return tuple(n for n in names if n is not None)
+
     @model_validator(mode="after")
     def _parameters_of_kind(self) -> RecordRule:
         needs = RULE_PARAMETERS[self.kind]

@@ -147,18 +147,11 @@ RECORD_RULE_KINDS: dict[str, Callable[[RecordRule, Mapping[str, int]], Holds]] =
 }
 
 
-def rule_fields(rule: RecordRule) -> tuple[str, ...]:
-    """Names of the fields a rule reads (it is skipped when one of them already failed)."""
-    names = (rule.field, rule.earlier, rule.later, rule.other,
-             rule.when.field if rule.when else None)
-    return tuple(n for n in names if n is not None)
-
-
 def compile_rule(rule: RecordRule, fields: Mapping[str, FieldSpec],
                  index: Mapping[str, int]) -> RecordChecker:
     """One function that applies the rule and builds its issue."""
     holds = RECORD_RULE_KINDS[rule.kind](rule, index)
-    target = fields[rule.field or rule.later or rule_fields(rule)[0]]
+    target = fields[rule.field or rule.later or rule.reads()[0]]
 
     def check(values: Fields, row: int, today: dt.date) -> Issue | None:
         if holds(values, today):
