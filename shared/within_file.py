@@ -38,16 +38,26 @@ def key_issue(row: int, other: int, key: tuple[FieldSpec, ...]) -> dict[str, str
     return {"field": key[0].id, "field_name": key[0].title, "code": DUPLICATE_KEY_IN_FILE,
             "message": f"Rows {min(row, other)} and {max(row, other)} have the same "
                        f"{_titles(key)} (the operational key): the file may hold one record "
-                       "of each key. Keep the one that is right and submit the file again."}
+                       "of each key (and a Delete of it). Keep the one that is right and "
+                       "submit the file again."}
 
 
 def key_groups(layout: Layout) -> list[tuple[tuple[str, ...], bool]]:
     """The field groups that may not repeat in a file, each with whether both rows are
-    reported (the operational key) or only the later one (``unique_in_file``)."""
+    reported (the operational key) or only the later one (``unique_in_file``).
+
+    For the operational key, a Delete and an Add or Update of one key are not a repeat: that
+    pair is how a district corrects a key in one file (posting applies the Delete first, CFS
+    §1.3). Two Deletes, or two records that are not Deletes, are (``is_delete`` is the class)."""
     groups = [(group, False) for group in layout.unique_in_file]
     if layout.key_unique_in_file:
         groups.append((layout.operational_key, True))
     return groups
+
+
+def is_delete(value: str) -> bool:
+    """Whether a transaction type value is a Delete (the class a repeated key is counted in)."""
+    return value.strip().upper() == "D"
 
 
 @dataclass
@@ -70,6 +80,8 @@ class Repeats:
                                tuple(by_name[n][1] for n in group), both, {})
                         for group, both in key_groups(layout)]
         self._reported: set[tuple[int, int]] = set()  # (group, earlier row) already reported
+        operation = by_name.get(layout.operation_field or "")
+        self._operation = operation[0] if operation else None
 
     def check(self, row: int, fields: list[str]) -> list[Issue]:
         """The issues this record (valid on its own) makes against the records read before it:
@@ -79,6 +91,8 @@ class Repeats:
             values = [fields[p].strip() if p < len(fields) else "" for p in group.positions]
             if not all(values):
                 continue
+            if group.both and self._operation is not None and self._operation < len(fields):
+                values.append("D" if is_delete(fields[self._operation]) else "")
             digest = hashlib.blake2b("\x1f".join(values).encode(), digest_size=16).digest()
             earlier = group.seen.setdefault(digest, row)
             if earlier == row:

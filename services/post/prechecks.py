@@ -8,7 +8,9 @@ code), and the acceptance mode decides what that means for the file.
 
 from __future__ import annotations
 
-from sqlalchemy import and_, exists, func, select, update
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, exists, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from services.post.planner import ADD, DELETE
@@ -39,11 +41,16 @@ def duplicates_in_file(session: Session, submission_id: int, layout: Layout, cap
     failures: list[tuple[int, dict[str, str]]] = []
     for group, both in key_groups(layout):
         values = [func.trim(STAGED.fields[by_name[n][0]].as_string()) for n in group]
+        partition: list[ColumnElement[Any]] = list(values)
+        if both and layout.operation_field:  # a Delete and an Add of one key are a pair
+            operation = func.upper(func.trim(
+                STAGED.fields[by_name[layout.operation_field][0]].as_string()))
+            partition.append(case((operation == "D", "D"), else_=""))
         ranked = (select(STAGED.row,
-                         func.row_number().over(partition_by=values, order_by=STAGED.row)
+                         func.row_number().over(partition_by=partition, order_by=STAGED.row)
                          .label("rank"),
-                         func.min(STAGED.row).over(partition_by=values).label("first"),
-                         func.lead(STAGED.row).over(partition_by=values, order_by=STAGED.row)
+                         func.min(STAGED.row).over(partition_by=partition).label("first"),
+                         func.lead(STAGED.row).over(partition_by=partition, order_by=STAGED.row)
                          .label("next"))
                   .where(STAGED.submission_id == submission_id, STAGED.fatal.is_(False),
                          *[func.coalesce(v, "") != "" for v in values]).subquery())

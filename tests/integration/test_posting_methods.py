@@ -151,6 +151,21 @@ def test_the_same_enrollment_twice_in_one_file_rejects_it_at_both_rows(
             RecordHistory.submission_id == done.id)).all() == []
 
 
+
+def test_a_delete_and_an_add_of_one_enrollment_in_one_file_are_a_pair_not_a_repeat(
+        sessions: sessionmaker[Session]) -> None:
+    """CFS §1.3: a district corrects an enrollment by deleting it and adding it again in one
+    file; posting applies the Delete first. Two Deletes of one key are still a repeat."""
+    submit(sessions, "SENR", [senr("2222222", "20080701")])
+    done = submit(sessions, "SENR", [senr("2222222", "20080701", "20090115"),
+                                     senr("2222222", "20080701", action="D")])
+    assert done.status == "posted"
+    assert stored(sessions, "SENR", "enrollment_exit_date") == {("20090115",)}
+    twice = submit(sessions, "SENR", [senr("2222222", "20080701", action="D"),
+                                      senr("2222222", "20080701", action="D")])
+    assert issues(sessions, twice.id) == [(1, "duplicate-key-in-file"),
+                                          (2, "duplicate-key-in-file")]
+
 # --- Effective Date (CFS §1.3.2.1), SINF: one timeline per LEA and student -------------------
 
 def sinf(start: str, address: str, action: str = "", end: str = "") -> list[str]:

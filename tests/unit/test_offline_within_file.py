@@ -89,6 +89,17 @@ def test_the_same_senr_operational_key_twice_is_an_error_at_both_rows(tmp_path: 
     assert report.rejected_records == 2 and not report.accepted
 
 
+
+def test_a_delete_and_an_add_of_one_senr_key_are_a_pair_two_deletes_repeat(
+        tmp_path: Path) -> None:
+    path = tmp_path / "senr.csv"
+    path.write_bytes(line(senr_row()) + line(senr_row(transaction_type_code="D"))
+                     + line(senr_row(ssid=SSID2, transaction_type_code="D"))
+                     + line(senr_row(ssid=SSID2, transaction_type_code="D")))
+    report = validate_file(path, "SENR", CATALOG, today=dt.date(2025, 12, 1))
+    assert sorted((i.row, i.code) for i in report.issues) == [
+        (3, "duplicate-key-in-file"), (4, "duplicate-key-in-file")]
+
 def test_a_blank_ssid_or_another_start_date_is_another_enrollment(tmp_path: Path) -> None:
     path = tmp_path / "senr.csv"
     path.write_bytes(line(senr_row(ssid="")) + line(senr_row(ssid=""))
