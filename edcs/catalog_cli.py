@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from edcs.options import FORMAT
-from shared.catalog.coverage import REASON_TITLES, Coverage, default_coverage
+
+if TYPE_CHECKING:  # imported by the command that runs it, not by every edcs command
+    from shared.catalog.coverage import Coverage
 
 
 @click.group()
@@ -43,6 +45,8 @@ def _summary(coverage: Coverage) -> str:
 
 
 def _echo_text(coverage: Coverage) -> None:
+    from shared.catalog.coverage import REASON_TITLES
+
     click.echo(_summary(coverage))
     for reason, found in coverage.missing_by_reason().items():
         click.echo(f"  missing, {REASON_TITLES[reason]} ({sum(v.count for v in found)}):")
@@ -59,6 +63,8 @@ def _echo_text(coverage: Coverage) -> None:
 def coverage(code: str | None, fmt: str) -> None:
     """How many of the seeds' stated validations each record type implements, and why the
     others are missing (CODE: one record type)."""
+    from shared.catalog.coverage import default_coverage
+
     coverages = default_coverage().coverages
     if code is not None:
         if code.upper() not in coverages:

@@ -8,18 +8,20 @@ import io
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from edcs.offline import Report, validate_file
 from edcs.options import FORMAT
-from edcs.sample import sample_records
 from edcs.sample_write import FORMATS, formats_of, write_text, write_xlsx
 from shared.catalog.loader import Catalog, default_catalog
 from shared.catalog.models import Collection, Posting
 from shared.formats.detect import allowed_extensions, framing_words
 from shared.settings import Settings
 from shared.windows import configured
+
+if TYPE_CHECKING:  # the engine is imported by the commands that run it: every edcs command
+    from edcs.offline import Report  # would otherwise pay for its import (about 1 s)
 
 
 def _print_report(path: Path, report: Report) -> None:
@@ -56,6 +58,8 @@ def validate(file: Path, collection: str, fmt: str, max_issues_per_code: int,
     Reads every format the collection takes (edcs collections): delimited, fixed width, XML,
     .xlsx, UTF-8 or UTF-16, in a .zip where allowed.
     """
+    from edcs.offline import validate_file
+
     catalog = default_catalog()
     if catalog.collection(collection) is None:
         _refuse(fmt, collection, "unknown-collection",
@@ -147,6 +151,8 @@ def sample(code: str, count: int, errors: float, seed: int, institution: str | N
                    f"{', '.join(allowed)}", err=True)
         sys.exit(2)
     institution = institution or ("2180" if collection.code == "ODE-SSID" else "1964733")
+    from edcs.sample import sample_records
+
     records = list(sample_records(layout, catalog, count, institution=institution,
                                   errors=errors, seed=seed,
                                   windows=configured(Settings().windows_file)))

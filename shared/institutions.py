@@ -19,15 +19,12 @@ from sqlalchemy import literal, select
 from sqlalchemy.orm import Session
 
 from shared.db.models import Institution
+from shared.reference_file import ReferenceFileError
 
 KINDS = ("state", "esd", "district", "school")
 DEFAULT_FILE = Path(__file__).with_name("reference") / "institutions.csv"
 COLUMNS = ("id", "name", "kind", "parent_id", "contact_email")
 NO_RIGHTS = "You do not have rights to submit this Institution ID."
-
-
-class ReferenceFileError(ValueError):
-    """The reference file has problems; the message lists every one."""
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shared.catalog.models import Layout
-from shared.institutions import ReferenceFileError
+from shared.reference_file import ReferenceFileError
 
 DEFAULT_FILE = Path(__file__).with_name("reference") / "windows.csv"
 COLUMNS = ("collection", "academic_year", "window", "opens", "closes")

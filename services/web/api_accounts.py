@@ -18,7 +18,8 @@ from shared import accounts
 from shared.accounts import AccountError, Principal
 from shared.db.accounts import ApiToken, User
 from shared.db.models import Institution
-from shared.institutions import ReferenceFileError, check_rows, load, parse
+from shared.institutions import check_rows, load, parse
+from shared.reference_file import ReferenceFileError
 
 Caller = Annotated[Principal, Depends(api_principal)]
 Roles = Annotated[list[Annotated[str, Field(max_length=20)]], Field(max_length=4)]

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from shared.catalog.loader import default_catalog
-from shared.institutions import ReferenceFileError
+from shared.reference_file import ReferenceFileError
 from shared.windows import DEFAULT_FILE, Window, by_collection, parse, read_file
 
 HEADER = "collection,academic_year,window,opens,closes\n"
