@@ -133,7 +133,7 @@ ISSUES = _counter(
 POST_SECONDS = _histogram(
     "edcs_post_transaction_duration_seconds", ("mode",),
     "Time to post one submission after its barrier opened: one transaction (mode whole) or "
-    "one per school (mode by_school).", ("post",),
+    "school by school, in parts (mode by_school).", ("post",),
     buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 80, 160, 320, 640))
 BARRIER_WAIT = _histogram(
     "edcs_post_barrier_wait_seconds", (),

@@ -25,15 +25,15 @@ CAUSES = 5000  # staged rows read at a time
 
 
 def apply_effects(session: Session, catalog: Catalog, submission_id: int, layout: Layout,
-                  now: dt.datetime, school: str | None = None) -> int:
-    """Apply every effect of the layout for this submission (or one school of it); returns
+                  now: dt.datetime, schools: tuple[str, ...] | None = None) -> int:
+    """Apply every effect of the layout for this submission (or some schools of it); returns
     how many stored records changed."""
     return sum(_end_date(session, catalog.layouts[e.target], submission_id, layout, e, now,
-                         school, effect_mark(n)) for n, e in enumerate(layout.effects))
+                         schools, effect_mark(n)) for n, e in enumerate(layout.effects))
 
 
 def _end_date(session: Session, target: Layout, submission_id: int, layout: Layout,
-              effect: Effect, now: dt.datetime, school: str | None, mark: int) -> int:
+              effect: Effect, now: dt.datetime, schools: tuple[str, ...] | None, mark: int) -> int:
     names = [f.name for f in layout.fields]
     when = names.index(effect.when.field)
     unless = names.index(effect.unless.field) if effect.unless else None
@@ -42,9 +42,9 @@ def _end_date(session: Session, target: Layout, submission_id: int, layout: Layo
     changed = 0
     # The causes are read a chunk at a time, latest rows first, so memory follows the chunk and
     # not the number of exits: a target set by a later row is no longer blank when an earlier
-    # row of the same group comes, so the later row wins as it would in file order. One school
-    # of a very large file is read at once and sorted here (an ORDER BY would make SQLite walk
-    # the whole file's rows for every school).
+    # row of the same group comes, so the later row wins as it would in file order. A part of
+    # a very large file (some schools, services.post.by_school) is read at once and sorted here
+    # (an ORDER BY would make SQLite walk the whole file's rows for every part).
     below: int | None = None
     while True:
         query = (select(STAGED.row, STAGED.fields)
@@ -52,8 +52,8 @@ def _end_date(session: Session, target: Layout, submission_id: int, layout: Layo
                         STAGED.action.in_((ADD, REPLACE)),
                         marked(mark, func.coalesce(
                             func.trim(STAGED.fields[when].as_string()), "") != "")))
-        if school is not None:
-            query = query.where(STAGED.school == school)
+        if schools is not None:
+            query = query.where(STAGED.school.in_(schools))
         else:
             query = query.order_by(STAGED.row.desc()).limit(CAUSES)
             if below is not None:
@@ -72,7 +72,7 @@ def _end_date(session: Session, target: Layout, submission_id: int, layout: Layo
             causes.setdefault("|".join(fields[i].strip() for i in group),
                               fields[value].strip())
         changed += _apply(session, target, effect, causes, submission_id, now)
-        if school is not None:
+        if schools is not None:
             return changed
 
 

@@ -94,9 +94,9 @@ class Poster:
     """
 
     def __init__(self, session: Session, submission_id: int, layout: Layout,
-                 max_issues_per_code: int, school: str | None = None) -> None:
+                 max_issues_per_code: int, schools: tuple[str, ...] | None = None) -> None:
         self.session = session
-        self.school = school  # post only this school's records (very large files)
+        self.schools = schools  # post only these schools' records (very large files)
         self.cap = max_issues_per_code
         self.sid = submission_id
         self.layout = layout
@@ -122,7 +122,7 @@ class Poster:
 
     def _staged(self, action: str) -> ColumnElement[bool]:
         mine = and_(STAGED.submission_id == self.sid, STAGED.action == action)
-        return mine if self.school is None else and_(mine, STAGED.school == self.school)
+        return mine if self.schools is None else and_(mine, STAGED.school.in_(self.schools))
 
     def _stored(self) -> ColumnElement[bool]:
         """Stored records of this record type with the staged record's operational key."""
@@ -333,8 +333,8 @@ def posted_outcome(decision: Decision, collection: Collection, posted: int, warn
     """What a posted file reports."""
     message = f"{posted} of {decision.total} records posted."
     if schools:
-        message += (f" The file is large, so it was posted in {schools} transactions, one per "
-                    "school.")
+        message += (f" The file is large, so it was posted school by school ({schools} schools), "
+                    "in several transactions.")
     if effects:
         message += f" {effects} related records were updated (e.g. programs end-dated)."
     if collection.posting is Posting.FULL_REPLACEMENT:

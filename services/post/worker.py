@@ -88,7 +88,7 @@ def post_if_complete(sessions: sessionmaker[Session], catalog: Catalog, submissi
                      by_school_above: int | None = None,
                      matching: MatchingContext | None = None) -> Outgoing | None:
     """Post the submission if every record is staged and no other worker has taken it: in one
-    transaction, or one per school when the file has more than ``by_school_above`` records."""
+    transaction, or school by school when the file has more than ``by_school_above`` records."""
     started = time.perf_counter()
     outcome: Outcome | None = None
     with sessions.begin() as session:

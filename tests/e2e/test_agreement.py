@@ -20,6 +20,7 @@ from tests.fixtures.stack import RunningStack, edcs_command
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
 CODES = sorted(default_catalog().collections)
+Checked = tuple[dict[str, Any], dict[str, Any]]  # (offline report, final job)
 SUBMITTER = {"ODE-SSID": "2180", "DISC-LEA": "0000000", "DISC-SCH": "0000000"}
 
 
@@ -44,24 +45,46 @@ def offline(path: Path, code: str) -> dict[str, Any]:
     return dict(json.loads(done.stdout))
 
 
-def pipeline(stack: RunningStack, path: Path, code: str) -> dict[str, Any]:
-    job = stack.submit(path, code, SUBMITTER.get(code, "1964733"))
-    shown = json.loads(stack.edcs("job", str(job["id"]), "--format", "json").stdout)
-    return dict(job) | {"errors": shown["errors"]}
-
-
 def name_for(code: str, tmp_path: Path, suffix: str) -> Path:
     if code.startswith("DISC-"):  # EDFacts names the file in its header record
         return tmp_path / f"EU{'LEA' if code == 'DISC-LEA' else 'SCH'}DISCDATA{suffix}.csv"
     return tmp_path / f"{code.lower()}-{suffix}.csv"
 
 
+def run_together(stack: RunningStack, files: dict[str, Path]) -> dict[str, dict[str, Any]]:
+    """Submit every file at once (as districts do in a window), then read each final job with
+    its errors: one wait for all, not one per file."""
+    ids = {code: stack.upload(path, code, SUBMITTER.get(code, "1964733"))
+           for code, path in files.items()}
+    jobs: dict[str, dict[str, Any]] = {}
+    for code, job_id in ids.items():
+        stack.wait_for(job_id, lambda status, *_: status in ("posted", "rejected", "failed"),
+                       "final", timeout=300)
+        shown = json.loads(stack.edcs("job", str(job_id), "--format", "json").stdout)
+        jobs[code] = dict(shown)
+    return jobs
+
+
+@pytest.fixture(scope="module")
+def checked(sqlite_stack: RunningStack, tmp_path_factory: pytest.TempPathFactory
+            ) -> dict[tuple[str, str], Checked]:
+    """(code, "bad" | "ok") -> (the offline report, the pipeline's job). The files with errors
+    go first, then the clean ones (each collection once per round)."""
+    folder = tmp_path_factory.mktemp("agreement")
+    found: dict[tuple[str, str], Checked] = {}
+    for kind, count, errors, seed in (("bad", 40, 0.3, 11), ("ok", 25, 0.0, 12)):
+        files = {code: sample(name_for(code, folder, kind.upper()), code, count, errors, seed)
+                 for code in CODES}
+        reports = {code: offline(path, code) for code, path in files.items()}
+        jobs = run_together(sqlite_stack, files)
+        found |= {(code, kind): (reports[code], jobs[code]) for code in CODES}
+    return found
+
+
 @pytest.mark.parametrize("code", CODES)
-def test_offline_and_pipeline_agree_on_a_file_with_errors(sqlite_stack: RunningStack,
-                                                          tmp_path: Path, code: str) -> None:
-    path = sample(name_for(code, tmp_path, "BAD"), code, 40, 0.3, 11)
-    report = offline(path, code)
-    job = pipeline(sqlite_stack, path, code)
+def test_offline_and_pipeline_agree_on_a_file_with_errors(checked: dict[tuple[str, str], Checked],
+                                                          code: str) -> None:
+    report, job = checked[code, "bad"]
     assert report["errors"], "the sample has deliberate errors"
     assert located(job["errors"]) == located(report["errors"])
     if default_catalog().collections[code].acceptance.value == "all-or-nothing":
@@ -71,10 +94,8 @@ def test_offline_and_pipeline_agree_on_a_file_with_errors(sqlite_stack: RunningS
 
 
 @pytest.mark.parametrize("code", CODES)
-def test_a_clean_sample_posts_whole_and_offline_accepts_it(sqlite_stack: RunningStack,
-                                                           tmp_path: Path, code: str) -> None:
-    path = sample(name_for(code, tmp_path, "OK"), code, 25, 0.0, 12)
-    report = offline(path, code)
+def test_a_clean_sample_posts_whole_and_offline_accepts_it(checked: dict[tuple[str, str], Checked],
+                                                           code: str) -> None:
+    report, job = checked[code, "ok"]
     assert report["accepted"] and not report["errors"], report["errors"][:5]
-    job = pipeline(sqlite_stack, path, code)
     assert (job["status"], job["posted"]) == ("posted", 25), job["errors"][:5]

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.post.by_school import post_school
+from services.post.by_school import parts, post_schools
 from services.post.posting import claim, decide
 from services.post.watchdog import watch
 from services.post.worker import finish_half_posted, handle_events, post_in_line
@@ -447,11 +447,20 @@ def three_schools() -> list[list[str]]:
             for school in ("2222222", "3333333", "4444444") for ssid in (SSID, SSID2)]
 
 
-def test_a_large_file_posts_one_school_per_transaction_and_says_so(
+def test_schools_are_posted_in_parts_of_bounded_size_in_code_order() -> None:
+    schools = [(f"{n:07d}", size) for n, size in enumerate([3, 1, 1, 9, 2, 2, 1], 1)]
+    found = parts(schools, at_least=4)
+    assert [s for part in found for s in part] == [s for s, _ in schools]  # each once, in order
+    sizes = dict(schools)
+    assert [sum(sizes[s] for s in part) for part in found] == [4, 10, 4, 1]
+    assert parts([], at_least=4) == []
+
+
+def test_a_large_file_posts_school_by_school_and_says_so(
         sessions: sessionmaker[Session]) -> None:
     done = submit(sessions, "SENR", three_schools(), by_school_above=5)
     assert (done.status, done.posted) == ("posted", 6)
-    assert "3 transactions, one per school" in (done.message or "")
+    assert "posted school by school (3 schools)" in (done.message or "")
     assert len(stored(sessions, "SENR", "school_of_attendance", "ssid")) == 6
     small = submit(sessions, "SENR", three_schools()[:2], by_school_above=5)
     assert "per school" not in (small.message or "")
@@ -473,9 +482,9 @@ def test_a_large_file_left_half_posted_is_finished_once_at_restart(
         assert submission is not None
         assert decide(session, submission, collection, layout, 1000).rejected is None
     with sessions.begin() as session:
-        assert post_school(session, CATALOG, sid, layout, "2222222", 1000)
+        assert post_schools(session, CATALOG, sid, layout, ("2222222",), 1000)
     with sessions.begin() as session:  # the school is taken: nobody posts it twice
-        assert not post_school(session, CATALOG, sid, layout, "2222222", 1000)
+        assert not post_schools(session, CATALOG, sid, layout, ("4444444", "2222222"), 1000)
     assert len(stored(sessions, "SENR", "ssid", "school_of_attendance")) == 2
     # A minute later the watchdog of the worker that starts next finishes the file.
     with sessions.begin() as session:
