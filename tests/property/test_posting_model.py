@@ -42,8 +42,10 @@ def fields(action: str, school: str, ssid: str, start: str, status: str) -> list
 def model_post(store: dict[Key, list[str]], records: list[tuple[str, str, str, str, str]]
                ) -> None:
     """The rules, written as plainly as possible."""
-    keys = [(school, ssid, start) for _, school, ssid, start, _ in records]
-    if len(set(keys)) < len(keys):  # 0. the same enrollment twice: the file is rejected
+    # 0. the same enrollment twice (two Deletes, or two records that are not Deletes): the
+    # file is rejected. A Delete and an Add of one enrollment are a correction, not a repeat.
+    keys = [(action == "D", school, ssid, start) for action, school, ssid, start, _ in records]
+    if len(set(keys)) < len(keys):
         return
     for action, school, ssid, start, _status in records:  # 1. deletes, in file order
         if action == "D":
