@@ -8,14 +8,15 @@ the same. A clean sample must post whole, and offline must accept it.
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner, Result
 
+from edcs.cli import main
 from shared.catalog.loader import default_catalog
-from tests.fixtures.stack import RunningStack, edcs_command
+from tests.fixtures.stack import RunningStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
@@ -24,14 +25,16 @@ Checked = tuple[dict[str, Any], dict[str, Any]]  # (offline report, final job)
 SUBMITTER = {"ODE-SSID": "2180", "DISC-LEA": "0000000", "DISC-SCH": "0000000"}
 
 
-def edcs(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([edcs_command(), *args], capture_output=True, text=True, check=False)
+def edcs(*args: str) -> Result:
+    """The offline commands (``edcs sample``, ``edcs validate``), run in this process: the same
+    code as the command line, without 96 interpreter starts."""
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
 def sample(path: Path, code: str, count: int, errors: float, seed: int) -> Path:
     done = edcs("sample", code, str(count), "--errors", str(errors), "--seed", str(seed),
                 "--institution", SUBMITTER.get(code, "1964733"), "--out", str(path))
-    assert done.returncode == 0, done.stderr
+    assert done.exit_code == 0, done.output
     return path
 
 
