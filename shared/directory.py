@@ -53,9 +53,22 @@ class Entry:
     ends: dt.date | None
 
 
-def parse(text: str, known_leas: Iterable[str] = ()) -> list[Entry]:
-    """The entries of a directory file's text; ``known_leas``: LEA codes already loaded (a
-    school's parent may be one of them). Raises ReferenceFileError listing every problem."""
+@dataclass(frozen=True)
+class Problem:
+    """A problem of one line of a directory file, at a column."""
+
+    line: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}, {self.column}: {self.message}"
+
+
+def check(text: str, known_leas: Iterable[str] = ()) -> tuple[list[Entry], list[Problem]]:
+    """The entries of a directory file's text and every problem of its lines; ``known_leas``:
+    LEA codes already loaded (a school's parent may be one of them). A file that is not a
+    directory file at all (not CSV, a column missing) raises ReferenceFileError."""
     try:
         reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
         missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
@@ -68,7 +81,7 @@ def parse(text: str, known_leas: Iterable[str] = ()) -> list[Entry]:
         raise ReferenceFileError(f"the file is not a CSV file edcs can read ({exc})") from None
     leas = {v["code"] for _, v in rows if v["kind"].lower() == "lea"} | set(known_leas)
     found: list[Entry] = []
-    problems: list[str] = []
+    problems: list[Problem] = []
     seen: set[tuple[str, str]] = set()
     for line, values in rows:
         wrong = _problems(values, leas)
@@ -76,16 +89,22 @@ def parse(text: str, known_leas: Iterable[str] = ()) -> list[Entry]:
         if key in seen:
             wrong.append(("code", f"{values['kind']} {values['code']} appears twice"))
         seen.add(key)
-        if wrong:
-            problems.extend(f"line {line}, {column}: {said}" for column, said in wrong)
-            continue
-        found.append(Entry(values["kind"].lower(), values["code"], values["name"],
-                           values["parent"] or None, values["status"].lower(),
-                           _date(values["starts"]), _date(values["ends"])))
+        problems.extend(Problem(line, column, said) for column, said in wrong)
+        if not wrong:
+            found.append(Entry(values["kind"].lower(), values["code"], values["name"],
+                               values["parent"] or None, values["status"].lower(),
+                               _date(values["starts"]), _date(values["ends"])))
+    if not rows:
+        problems.append(Problem(1, "kind", "the file has no entries"))
+    return found, problems
+
+
+def parse(text: str, known_leas: Iterable[str] = ()) -> list[Entry]:
+    """The entries of a directory file's text; raises ReferenceFileError listing every
+    problem."""
+    found, problems = check(text, known_leas)
     if problems:
-        raise ReferenceFileError("; ".join(problems))
-    if not found:
-        raise ReferenceFileError("the file has no entries")
+        raise ReferenceFileError("; ".join(str(p) for p in problems))
     return found
 
 
