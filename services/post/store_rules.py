@@ -49,7 +49,7 @@ class StoreChecks:
                 STAGED.action != DELETE)
             if rule.when is not None:
                 candidates = candidates.where(self._holds(rule.when))
-            found = self._failing(rule, candidates, received)
+            found = self._failing(rule, candidates, submission_id, received)
             rows = session.scalars(found.order_by(STAGED.row)).all()
             spec = self._field_of(rule)
             fail_rows(session, submission_id, [(row, {
@@ -71,28 +71,35 @@ class StoreChecks:
             return value.in_(when.in_)
         return (value != "") if when.populated else (value == "")
 
-    def _failing(self, rule: StoreRule, candidates: Select[Any], received: dt.date
-                 ) -> Select[Any]:
+    def _failing(self, rule: StoreRule, candidates: Select[Any], submission_id: int,
+                 received: dt.date) -> Select[Any]:
         if rule.kind == "in-directory":
             return self._not_in_directory(rule, candidates, received)
-        return self._not_enrolled(rule, candidates)
+        return self._not_enrolled(rule, candidates, submission_id)
 
-    def _not_enrolled(self, rule: StoreRule, candidates: Select[Any]
+    def _not_enrolled(self, rule: StoreRule, candidates: Select[Any], submission_id: int
                       ) -> Select[Any]:
         if self.source is None:
             return candidates.where(false())
-        enrollment, at = aliased(ODS), self.source_position
-        same = [enrollment.record_type == self.source.record_type,
-                enrollment.lea == STAGED.lea,
-                _value(enrollment.fields, at[self.source.ssid])
-                == _value(STAGED.fields, self.position[rule.ssid])]
+        # The enrollments of the file's LEAs, read once (MATERIALIZED): the store then builds
+        # a transient index on them, instead of reading every enrollment of the LEA for each
+        # record (SQLite; PostgreSQL hashes them).
+        ods, at = aliased(ODS), self.source_position
+        leas = select(STAGED.lea).where(STAGED.submission_id == submission_id).distinct()
+        enrollment = select(
+            ods.lea, ods.school, _value(ods.fields, at[self.source.ssid]).label("ssid"),
+            _value(ods.fields, at[self.source.starts]).label("starts"),
+            _value(ods.fields, at[self.source.ends]).label("ends"),
+        ).where(ods.record_type == self.source.record_type, ods.lea.in_(leas)).cte(
+            f"enrolled_{rule.id.replace('-', '_').lower()}").prefix_with("MATERIALIZED")
+        same = [enrollment.c.lea == STAGED.lea,
+                enrollment.c.ssid == _value(STAGED.fields, self.position[rule.ssid])]
         if rule.scope == "school":
-            same.append(enrollment.school == STAGED.school)
+            same.append(enrollment.c.school == STAGED.school)
         if rule.covers is not None:
             day = _value(STAGED.fields, self.position[rule.covers])
-            ends = _value(enrollment.fields, at[self.source.ends])
-            same += [_value(enrollment.fields, at[self.source.starts]) <= day,
-                     or_(ends == "", ends >= day)]
+            same += [enrollment.c.starts <= day,
+                     or_(enrollment.c.ends == "", enrollment.c.ends >= day)]
         return candidates.where(~exists().where(*same))
 
     def _not_in_directory(self, rule: StoreRule, candidates: Select[Any],
