@@ -60,10 +60,11 @@ class StoreChecks:
         return failed
 
     def _field_of(self, rule: StoreRule) -> FieldSpec:
-        """The field an issue names: the school, or the LEA for an LEA-wide enrollment."""
-        name = (self.layout.school_field if rule.kind == "in-directory" or rule.scope == "school"
-                else self.layout.lea_field)
-        return self.spec[name or rule.ssid]
+        """The field an issue names: the school not in the directory; the date no enrollment
+        includes, or else the student (the SSID field, never its value)."""
+        if rule.kind == "in-directory" and self.layout.school_field is not None:
+            return self.spec[self.layout.school_field]
+        return self.spec[rule.covers or rule.ssid]
 
     def _holds(self, when: Condition) -> ColumnElement[bool]:
         value = _value(STAGED.fields, self.position[when.field])

@@ -27,7 +27,10 @@ KINDS = {"directory": directory.COLUMNS, "institutions": institutions.COLUMNS,
 
 def kind_of(text: str) -> str | None:
     """Which reference file this is, by the columns of its header row."""
-    first = next(csv.reader(io.StringIO(text.removeprefix("\ufeff"))), [])
+    try:
+        first = next(csv.reader(io.StringIO(text.removeprefix("\ufeff"))), [])
+    except csv.Error:
+        return None
     names = {c.strip() for c in first}
     return next((kind for kind, columns in KINDS.items() if set(columns) <= names), None)
 

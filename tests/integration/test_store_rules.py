@@ -41,7 +41,7 @@ def test_sprg_needs_an_enrollment_of_the_student_at_the_same_school(
     with sessions() as session:
         said = session.scalars(select(SubmissionIssue).where(
             SubmissionIssue.submission_id == done.id)).all()
-    assert {(i.rule_id, i.field_name) for i in said} == {("SPRG-S001", "School of Attendance")}
+    assert {(i.rule_id, i.field_name) for i in said} == {("SPRG-S001", "SSID")}
     assert all(SSID2 not in i.message and SSID not in i.message for i in said)
     assert submit(sessions, "SPRG", [sprg("2222222", SSID)]).status == "posted"
 
@@ -52,6 +52,9 @@ def test_sinf_needs_an_enrollment_for_the_lea_that_includes_its_start_date(
     before, after = sinf("20080601", "A"), sinf("20090201", "B")
     done = submit(sessions, "SINF", [sinf("20080801", "C"), before, after])
     assert issues(sessions, done.id) == [(2, "no-enrollment"), (3, "no-enrollment")]
+    with sessions() as session:
+        assert set(session.scalars(select(SubmissionIssue.field_name).where(
+            SubmissionIssue.submission_id == done.id))) == {"Effective Start Date"}
     # an enrollment at another school of the same LEA covers the later date
     submit(sessions, "SENR", [senr("3333333", "20090116")])
     done = submit(sessions, "SINF", [sinf("20080801", "C"), sinf("20090201", "B")])
