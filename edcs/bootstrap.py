@@ -2,6 +2,8 @@
 
 - The institution hierarchy, from ``Settings.institutions_file`` or the small fictional set
   shipped with edcs (shared/reference/institutions.csv), which holds the demo institutions.
+- The CDS directory, from ``Settings.directory_file`` or the fictional set shipped with edcs
+  (shared/reference/directory.csv); ``edcs reference load`` loads more while edcs runs.
 - The keys of the SSN hash and of session cookies (``hmac.key``, ``session.key``, mode 0600),
   generated once.
 - A first state operator, ``operator@state.example``: its password is generated once and kept in
@@ -20,6 +22,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shared import directory
 from shared.accounts import OPERATOR, add_user, find_token, issue_token
 from shared.db.accounts import User
 from shared.institutions import DEFAULT_FILE, load, read_file
@@ -62,6 +65,12 @@ def secret_env(data_dir: Path, env: dict[str, str]) -> dict[str, str]:
 def institutions(session: Session, settings: Settings) -> tuple[int, int]:
     """Load the institution hierarchy; returns (added, updated)."""
     return load(session, read_file(settings.institutions_file or DEFAULT_FILE))
+
+
+def cds_directory(session: Session, settings: Settings) -> tuple[int, int]:
+    """Load the CDS directory; returns (added, updated)."""
+    entries = directory.read_file(settings.directory_file or directory.DEFAULT_FILE)
+    return directory.load(session, entries)
 
 
 def first_operator(session: Session, data_dir: Path) -> SignIn:

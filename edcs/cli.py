@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from edcs import accounts_cli, catalog_cli, formats_cli, identity_cli, ops
+from edcs import accounts_cli, catalog_cli, formats_cli, identity_cli, ops, reference_cli
 from edcs.options import API, DATA_DIR, FORMAT, TOKEN, api_errors, connect
 from edcs.progress import Progress
 
@@ -34,6 +34,7 @@ def main() -> None:
 def up(data_dir: Path, port: int | None, scale: tuple[str, ...], monitoring: bool) -> None:
     """Start the embedded stack: broker, store, SMTP sink, workers and web app."""
     from edcs.stack import WORKERS, Stack, free_port, port_open
+    from shared.reference_file import ReferenceFileError
 
     workers: dict[str, int] = {}
     for item in scale:
@@ -51,7 +52,7 @@ def up(data_dir: Path, port: int | None, scale: tuple[str, ...], monitoring: boo
     click.echo("edcs: starting the embedded stack ...")
     try:
         stack.start()
-    except (TimeoutError, RuntimeError, OSError) as exc:
+    except (TimeoutError, RuntimeError, OSError, ReferenceFileError) as exc:
         click.echo(f"edcs: could not start: {exc} (logs in {data_dir / 'logs'})", err=True)
         sys.exit(2)
     width = max(len(k) for k in stack.endpoints)
@@ -368,3 +369,4 @@ main.add_command(formats_cli.validate)
 main.add_command(formats_cli.collections)
 main.add_command(formats_cli.sample)
 main.add_command(catalog_cli.catalog)
+main.add_command(reference_cli.reference)

@@ -273,14 +273,26 @@ class Client:
 
     def load_institutions(self, path: Path) -> dict[str, Any]:
         """Load a reference file of institutions."""
+        return self._upload("/api/v1/institutions", "institutions", path)
+
+    def load_reference(self, path: Path) -> dict[str, Any]:
+        """Load a reference file (the CDS directory or the institutions); a refused file
+        raises ApiError listing every problem the answer gives."""
+        return self._upload("/api/v1/reference", "reference", path, every_problem=True)
+
+    def _upload(self, url: str, name: str, path: Path, every_problem: bool = False
+                ) -> dict[str, Any]:
         try:
             with path.open("rb") as fh:
-                response = self.http.post("/api/v1/institutions",
-                                          files={"file": (path.name, fh)})
+                response = self.http.post(url, files={"file": (path.name, fh)})
         except httpx.TransportError as exc:
             raise self._unreachable(exc) from exc
+        if response.status_code == 422 and every_problem:
+            found = response.json()
+            lines = [str(e.get("message")) for e in found.get("errors") or []]
+            raise ApiError("\n".join([f"{path}: {found.get('detail')}", *lines]))
         if response.status_code != 200:
-            raise self._problem("institutions", response)
+            raise self._problem(name, response)
         return dict(response.json())
 
     def poll(self, job_id: int, timeout: float,

@@ -70,10 +70,11 @@ class Report:
         }
 
 
-def store_rules(layout: Layout) -> list[str]:
-    """What only the pipeline checks for this layout, because it needs what is already posted."""
-    said = ["rules on records already posted (the seed's \"must be a valid CALPADS SSID\", "
-            "enrollments, institution relationships)"]
+def store_rules(layout: Layout, catalog: Catalog) -> list[str]:
+    """What only the pipeline checks for this layout, because it needs what is already posted
+    or reference data in the store (``store_rules.yaml``, the CDS directory)."""
+    said = [f"{r.id} {r.code}: {r.message.split('. ')[0].rstrip('.')}"
+            for r in catalog.store_rules(layout.record_type)]
     if layout.matching is not None:
         said.append("SSID matching (needs the state's registry): a record may be matched, "
                     "given a new SSID or wait for review")
@@ -104,7 +105,7 @@ def validate_file(path: Path, collection_code: str, catalog: Catalog,
             report.issues = intake.issues
             report.counts.update(i.code for i in intake.issues)
             return report
-        report.skipped = store_rules(intake.layout)
+        report.skipped = store_rules(intake.layout, catalog)
         validator = validator_for(intake.layout, catalog)
         repeats = Repeats(intake.layout)
         repeated_rows: set[int] = set()

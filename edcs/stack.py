@@ -219,6 +219,7 @@ class Stack:
         engine = make_engine(settings.database.url)
         with make_session_factory(engine).begin() as session:
             bootstrap.institutions(session, settings)
+            bootstrap.cds_directory(session, settings)
             self.sign_in = bootstrap.first_operator(session, self.data_dir)
         engine.dispose()
         if self.embedded_broker:  # a new Tansu holds nothing: what was in flight goes again

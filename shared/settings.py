@@ -168,6 +168,9 @@ class Settings(BaseSettings):
     # Each collection's submission windows, shown on the collections page (default: the
     # fictional set shipped in shared/reference/windows.csv).
     windows_file: Path | None = None
+    # The CDS directory (schools and the LEA each reports to) ``edcs up`` loads (default: the
+    # small fictional set shipped in shared/reference/directory.csv).
+    directory_file: Path | None = None
 
     @property
     def production_like(self) -> bool:

@@ -40,8 +40,9 @@ from services.post.held import hold_fatal, settle_fix
 from services.post.matching import MatchingContext
 from services.post.planner import ADD, DELETE, ORDER, REPLACE
 from services.post.prechecks import duplicates_in_file, emptying_deletes
+from services.post.store_rules import StoreChecks
 from services.post.tables import HISTORY, HISTORY_COLUMNS, ODS, ODS_COLUMNS, STAGED
-from shared.catalog.loader import Catalog
+from shared.catalog.loader import Catalog, default_catalog
 from shared.catalog.models import Acceptance, Collection, Layout, Method, Posting
 from shared.db.issue_counts import add_counts
 from shared.db.lifecycle import finished, owe_email
@@ -302,13 +303,16 @@ def staged_counts(session: Session, submission_id: int) -> tuple[int, int]:
 
 
 def decide(session: Session, submission: Submission, collection: Collection, layout: Layout,
-           max_issues_per_code: int, matching: MatchingContext | None = None) -> Decision:
-    """Run the whole-file checks and SSID matching, apply the acceptance mode (records with
-    errors of a valid-records-post file are held here), and write the matching's outcome when
-    the file is accepted."""
+           max_issues_per_code: int, matching: MatchingContext | None = None,
+           catalog: Catalog | None = None) -> Decision:
+    """Run the whole-file checks, the rules on the store and SSID matching, apply the
+    acceptance mode (records with errors of a valid-records-post file are held here), and write
+    the matching's outcome when the file is accepted."""
     sid = submission.id
     for check in (duplicates_in_file, emptying_deletes):
         check(session, sid, layout, max_issues_per_code)
+    StoreChecks(catalog or default_catalog(), layout).run(
+        session, sid, submission.received_at.date(), max_issues_per_code)
     context = matching or MatchingContext.from_settings(Settings())
     match = ssid_matching.plan(session, submission, layout, context)
     fatal, warnings = staged_counts(session, sid)
@@ -379,7 +383,8 @@ def post_submission(session: Session, catalog: Catalog, submission: Submission,
                     matching: MatchingContext | None = None) -> Outcome:
     """Check, decide and post the whole file in the caller's transaction (the caller has
     claimed the submission and will commit)."""
-    decision = decide(session, submission, collection, layout, max_issues_per_code, matching)
+    decision = decide(session, submission, collection, layout, max_issues_per_code, matching,
+                      catalog)
     outcome = decision.rejected
     if outcome is None:
         poster = Poster(session, submission.id, layout, max_issues_per_code)

@@ -22,12 +22,13 @@ from shared.within_file import key_groups, key_issue, repeat_issue
 
 def fail_rows(session: Session, submission_id: int, failures: list[tuple[int, dict[str, str]]],
               cap: int) -> None:
-    """Make these staged rows fatal, each with its issue (field, field_name, code, message)."""
+    """Make these staged rows fatal, each with its issue (field, field_name, code, message and
+    the rule's id when a rule says it)."""
     if not failures:
         return
     keep_issues(session, submission_id, [
         (submission_id, row, i.get("field"), i.get("field_name"), i["code"], "fatal",
-         i["message"], None) for row, i in failures], cap)
+         i["message"], i.get("rule_id")) for row, i in failures], cap)
     session.execute(update(STAGED), [
         {"submission_id": submission_id, "row": row, "fatal": True, "action": None,
          "issues": [{**issue, "severity": "fatal"}]} for row, issue in failures])

@@ -106,7 +106,7 @@ def post_if_complete(sessions: sessionmaker[Session], catalog: Catalog, submissi
                                       max_issues_per_code, matching)
         else:
             decision = decide(session, submission, collection, layout, max_issues_per_code,
-                              matching)
+                              matching, catalog)
             if decision.rejected is not None:
                 outcome = decision.rejected
                 finish(session, submission, outcome, decision)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, File, UploadFile
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from services.web.api_directory import load_institutions_text
 from services.web.context import WebContext
 from services.web.problems import Id, Problem
 from services.web.scoping import within
@@ -18,8 +19,6 @@ from shared import accounts
 from shared.accounts import AccountError, Principal
 from shared.db.accounts import ApiToken, User
 from shared.db.models import Institution
-from shared.institutions import check_rows, load, parse
-from shared.reference_file import ReferenceFileError
 
 Caller = Annotated[Principal, Depends(api_principal)]
 Roles = Annotated[list[Annotated[str, Field(max_length=20)]], Field(max_length=4)]
@@ -92,20 +91,9 @@ def accounts_router(web: WebContext) -> APIRouter:  # noqa: C901 - one closure p
     def load_institutions(principal: Caller, file: Annotated[UploadFile, File()]
                           ) -> dict[str, int]:
         require(principal, "operate")
-        try:
-            rows = parse(file.file.read(10_000_000).decode("utf-8", "replace"))
-        except ReferenceFileError as exc:
-            raise Problem(422, f"The reference file cannot be read: {exc}.") from None
+        text = file.file.read(10_000_000).decode("utf-8", "replace")
         with web.sessions.begin() as session:
-            known = session.scalars(select(Institution.id))
-            problems = check_rows(rows, known)
-            if problems:
-                raise Problem(422, "The file has problems.",
-                              [{"message": p} for p in problems[:100]])
-            try:
-                added, updated = load(session, rows)
-            except ReferenceFileError as exc:
-                raise Problem(422, str(exc)) from None
+            added, updated = load_institutions_text(session, text)
         return {"added": added, "updated": updated}
 
     @router.get("/users", summary="Users of the institutions the caller manages")

@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.web import downloads, problems
 from services.web.api_accounts import accounts_router
+from services.web.api_directory import directory_router
 from services.web.api_records import records_router
 from services.web.api_reference import reference_router
 from services.web.api_submissions import submissions_router
@@ -134,7 +135,7 @@ def create_app(settings: Settings, connect: bool = True) -> FastAPI:
                    reference_router(web), operations_router(web), auth_router(web, auth),
                    work_router(web), errors_router(web), records_pages(web),
                    admin_router(web), identity_router(web), identity_pages(web),
-                   window_router(web)):
+                   window_router(web), directory_router(web)):
         app.include_router(router)
 
     @app.get("/health", include_in_schema=False)

@@ -2,10 +2,10 @@
 
 A coverage file lists, for one layout, every validation its seed states (counted as
 docs/decisions.md "Coverage of the seeds' validations" says), each either ``implemented_by``
-something of the layout (record rules, a field's check, a ``unique_in_file`` group, a layout
-setting the engine enforces) or ``missing`` with a reason from the closed list ``Reason``. The
-files are data the ``edcs catalog coverage`` command reads; ``check_coverage`` keeps them honest
-against the layouts.
+something of the layout (record rules or rules on the store, a field's check, a
+``unique_in_file`` group, a layout setting the engine enforces) or ``missing`` with a reason
+from the closed list ``Reason``. The files are data the ``edcs catalog coverage`` command
+reads; ``check_coverage`` keeps them honest against the layouts.
 """
 
 from __future__ import annotations
@@ -158,8 +158,9 @@ def _field_has(spec: FieldSpec, check: str) -> bool:
     return any(c.value == check for c in spec.checks)
 
 
-def _check_implementation(layout: Layout, item: ImplementedBy) -> list[str]:
-    rule_ids = {r.id for r in layout.record_rules}
+def _check_implementation(layout: Layout, item: ImplementedBy,
+                          store_rule_ids: frozenset[str]) -> list[str]:
+    rule_ids = {r.id for r in layout.record_rules} | store_rule_ids
     fields = {f.name: f for f in layout.fields}
     problems = [f"unknown rule {r}" for r in item.rules if r not in rule_ids]
     if item.field is not None and item.check is not None:
@@ -175,9 +176,11 @@ def _check_implementation(layout: Layout, item: ImplementedBy) -> list[str]:
     return problems
 
 
-def check_coverage(coverage: Coverage, layout: Layout) -> list[str]:
-    """Every problem of ``coverage`` against its layout: unknown rules, fields without the named
-    check, unknown ``unique_in_file`` groups, repeated ids."""
+def check_coverage(coverage: Coverage, layout: Layout,
+                   store_rule_ids: frozenset[str] = frozenset()) -> list[str]:
+    """Every problem of ``coverage`` against its layout (and the ids of its rules on the store,
+    ``store_rules.yaml``): unknown rules, fields without the named check, unknown
+    ``unique_in_file`` groups, repeated ids."""
     where = f"coverage {coverage.record_type}"
     problems: list[str] = []
     ids = [v.id for v in coverage.validations]
@@ -186,7 +189,7 @@ def check_coverage(coverage: Coverage, layout: Layout) -> list[str]:
     for validation in coverage.validations:
         for item in validation.implemented_by:
             problems += [f"{where} {validation.id}: {p}"
-                         for p in _check_implementation(layout, item)]
+                         for p in _check_implementation(layout, item, store_rule_ids)]
     return problems
 
 
@@ -214,7 +217,8 @@ def load_coverage(catalog: Catalog, directory: Path = COVERAGE_DIR) -> CoverageR
         if layout is None:
             problems.append(f"{path.name}: no layout {coverage.record_type}")
             continue
-        problems += check_coverage(coverage, layout)
+        problems += check_coverage(coverage, layout, frozenset(
+            r.id for r in catalog.store_rules(layout.record_type)))
         coverages[coverage.record_type] = coverage
     problems += [f"layout {code} has no coverage file" for code in sorted(catalog.layouts)
                  if code not in coverages and not any(p.startswith(f"{code}.yaml")

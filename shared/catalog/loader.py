@@ -16,9 +16,10 @@ import yaml
 from pydantic import ValidationError
 
 from shared.catalog.models import CodeSet, Collection, IssueType, Layout
+from shared.catalog.store_rules import StoreRule, StoreRules, check_store_rules
 
 CATALOG_DIR = Path(__file__).parent
-M = TypeVar("M", Layout, CodeSet)
+M = TypeVar("M", Layout, CodeSet, StoreRules)
 L = TypeVar("L", IssueType, Collection)
 
 
@@ -34,6 +35,13 @@ class Catalog:
     codesets: dict[str, CodeSet]
     collections: dict[str, Collection]
     issue_types: dict[str, IssueType]
+    # Rules that need the store, run at the post barrier (store_rules.yaml).
+    store: StoreRules | None = None
+
+    def store_rules(self, record_type: str) -> tuple[StoreRule, ...]:
+        """The rules of this record type that need the store, in file order."""
+        rules = self.store.rules if self.store is not None else ()
+        return tuple(r for r in rules if r.record_type == record_type)
 
     def collection(self, code: str) -> Collection | None:
         """The collection with this public code, if edcs knows it."""
@@ -163,13 +171,18 @@ def load_catalog(directory: Path = CATALOG_DIR) -> Catalog:
     codesets = [parse(CodeSet, p) for p in sorted((directory / "codesets").glob("*.yaml"))]
     issue_types = _parse_list(IssueType, directory / "issues.yaml", problems)
     collections = _parse_list(Collection, directory / "collections.yaml", problems)
+    store_file = directory / "store_rules.yaml"
+    store = parse(StoreRules, store_file) if store_file.exists() else None
     catalog = Catalog(
         layouts={x.record_type: x for x in layouts if x is not None},
         codesets={x.name: x for x in codesets if x is not None},
         collections={x.code: x for x in collections},
         issue_types={x.code: x for x in issue_types},
+        store=store,
     )
     codes = set(catalog.issue_types)
+    if store is not None:
+        problems += check_store_rules(store, catalog.layouts, codes)
     for layout in catalog.layouts.values():
         problems += _check_layout(layout, catalog.codesets, codes)
         problems += _check_effects(layout, catalog.layouts)

@@ -1,9 +1,9 @@
-"""The state's store: tables (``models``, ``accounts``), sessions and migrations.
+"""The state's store: tables (``models``, ``accounts``, ``directory``), sessions and migrations.
 
-Both table modules are imported here so that ``Base.metadata`` always holds every table (the
+Every table module is imported here so that ``Base.metadata`` always holds every table (the
 migrations are compared with it).
 """
 
-from shared.db import accounts, models
+from shared.db import accounts, directory, models
 
-__all__ = ["accounts", "models"]
+__all__ = ["accounts", "directory", "models"]

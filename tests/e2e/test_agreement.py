@@ -7,7 +7,10 @@ the same. A clean sample must post whole, and offline must accept it.
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +19,15 @@ from click.testing import CliRunner, Result
 
 from edcs.cli import main
 from shared.catalog.loader import default_catalog
+from shared.windows import academic_year
 from tests.fixtures.stack import RunningStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
 CODES = sorted(default_catalog().collections)
+# Records of these need their student's enrollment posted first (store_rules.yaml).
+NEEDS_ENROLLMENT = {code for code, c in default_catalog().collections.items() if any(
+    r.kind == "enrollment" for r in default_catalog().store_rules(c.layout))}
 Checked = tuple[dict[str, Any], dict[str, Any]]  # (offline report, final job)
 SUBMITTER = {"ODE-SSID": "2180", "DISC-LEA": "0000000", "DISC-SCH": "0000000"}
 
@@ -46,6 +53,32 @@ def offline(path: Path, code: str) -> dict[str, Any]:
     done = edcs("validate", str(path), "--collection", code, "--institution",
                 SUBMITTER.get(code, "1964733"), "--format", "json")
     return dict(json.loads(done.stdout))
+
+
+def enrollments_for(path: Path, code: str, folder: Path) -> Path:
+    """An SENR file enrolling the sample's students at its schools from the first day the
+    sampler draws dates on (August 1 of the academic year), as a district sends before SINF,
+    SPRG or STAS: then the store rules pass and offline and the pipeline agree."""
+    catalog = default_catalog()
+    layout, senr = catalog.layouts[code], catalog.layouts["SENR"]
+    at = {f.name: i for i, f in enumerate(layout.fields)}
+    to = {f.name: i for i, f in enumerate(senr.fields)}
+    school = at[layout.school_field or ""]
+    with path.open(newline="") as fh:
+        rows = list(csv.reader(fh))
+    places = sorted({(r[school], r[at["ssid"]]) for r in rows
+                     if len(r) == len(layout.fields) and re.fullmatch(r"\d{7}", r[school])
+                     and re.fullmatch(r"\d{10}", r[at["ssid"]])})
+    source = sample(folder / f"enrollments-{path.stem}.csv", "SENR", len(places), 0.0, 5)
+    with source.open(newline="") as fh:
+        enrollments = list(csv.reader(fh))
+    start = f"{academic_year(dt.date.today())[:4]}0801"
+    for (at_school, ssid), fields in zip(places, enrollments, strict=True):
+        fields[to["school_of_attendance"]], fields[to["ssid"]] = at_school, ssid
+        fields[to["enrollment_start_date"]], fields[to["enrollment_exit_date"]] = start, ""
+    with source.open("w", newline="") as fh:
+        csv.writer(fh, lineterminator="\r\n").writerows(enrollments)
+    return source
 
 
 def name_for(code: str, tmp_path: Path, suffix: str) -> Path:
@@ -79,6 +112,9 @@ def checked(sqlite_stack: RunningStack, tmp_path_factory: pytest.TempPathFactory
         files = {code: sample(name_for(code, folder, kind.upper()), code, count, errors, seed)
                  for code in CODES}
         reports = {code: offline(path, code) for code, path in files.items()}
+        for code in sorted(NEEDS_ENROLLMENT):  # the enrollments first, as a district does
+            job = sqlite_stack.submit(enrollments_for(files[code], code, folder), "SENR")
+            assert job["status"] == "posted", job["message"]
         jobs = run_together(sqlite_stack, files)
         found |= {(code, kind): (reports[code], jobs[code]) for code in CODES}
     return found

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from shared.catalog.loader import default_catalog
 from shared.db.models import OdsRecord
 from shared.matching.ssid import ssid_problem
 from shared.windows import collection_year, configured
@@ -124,6 +125,13 @@ def test_sinf_timeline_exports_with_derived_end_dates(scaled_stack: RunningStack
         fields[32], fields[33], fields[34] = "Sacramento", "US-CA", "95814"
         return ",".join(fields) + "\r\n"
 
+    # SINF needs the student's enrollment for the LEA on its dates (SINF-S001): post it first.
+    names = [f.name for f in default_catalog().layouts["SENR"].fields]
+    fields = gen_senr(tmp_path / "senr.csv", 1).read_text().strip().split(",")
+    fields[names.index("ssid")], fields[names.index("enrollment_exit_date")] = "1234567890", ""
+    fields[names.index("enrollment_start_date")] = "20250701"
+    (tmp_path / "senr.csv").write_text(",".join(fields) + "\r\n")
+    assert scaled_stack.submit(tmp_path / "senr.csv")["status"] == "posted"
     first = tmp_path / "sinf1.csv"
     first.write_text(sinf("20250801", "1 Main St") + sinf("20251001", "2 Oak Ave"))
     job = scaled_stack.submit(first, "SINF")

@@ -90,6 +90,23 @@ def submit(sessions: sessionmaker[Session], collection: str, rows: list[list[str
         return found
 
 
+def enroll(sessions: sessionmaker[Session], *places: tuple[str, str],
+           start: str = "20000701") -> None:
+    """Post the students' enrollments (school, SSID) first: SINF, SPRG and STAS records need
+    one (CFS §3.2.6, §3.3.5, §3.13.5; services/post/store_rules.py)."""
+    rows = [record("SENR", school_of_attendance=school, academic_year_id="2025-2026", ssid=ssid,
+                   enrollment_start_date=start, local_student_id=f"E{n}")
+            for n, (school, ssid) in enumerate(places, 1)]
+    assert submit(sessions, "SENR", rows).status == "posted"
+
+
+@pytest.fixture
+def enrolled(sessions: sessionmaker[Session]) -> None:
+    """The students enrolled since 2000 at each school the scenarios use."""
+    enroll(sessions, *((school, ssid) for school in ("2222222", "3333333", "4444444")
+                       for ssid in (SSID, SSID2, SSID3)))
+
+
 def stored(sessions: sessionmaker[Session], record_type: str, *names: str) -> set[tuple[str, ...]]:
     """The stored records of a type, as tuples of the named fields."""
     layout = CATALOG.layouts[record_type]
@@ -179,6 +196,7 @@ def timeline(sessions: sessionmaker[Session]) -> list[tuple[str, ...]]:
                          "residential_address_line_1"))
 
 
+@pytest.mark.usefixtures("enrolled")
 def test_effective_scenario_1_insert_new_record_closes_the_previous(
         sessions: sessionmaker[Session]) -> None:
     submit(sessions, "SINF", [sinf("20100702", "C")])
@@ -187,6 +205,7 @@ def test_effective_scenario_1_insert_new_record_closes_the_previous(
                                   ("20110101", "", "D 577 Faculty Dr.")]
 
 
+@pytest.mark.usefixtures("enrolled")
 def test_effective_scenario_2_a_start_date_replaces_every_later_record(
         sessions: sessionmaker[Session]) -> None:
     submit(sessions, "SINF", [sinf("20091001", "A"), sinf("20100401", "B"),
@@ -196,6 +215,7 @@ def test_effective_scenario_2_a_start_date_replaces_every_later_record(
                                   ("20100702", "", "E")]
 
 
+@pytest.mark.usefixtures("enrolled")
 def test_effective_scenarios_3_and_4_historical_change_sends_the_resumed_record(
         sessions: sessionmaker[Session]) -> None:
     submit(sessions, "SINF", [sinf("20100401", "B")])
@@ -206,11 +226,13 @@ def test_effective_scenarios_3_and_4_historical_change_sends_the_resumed_record(
                                   ("20101002", "", "B")]
 
 
+@pytest.mark.usefixtures("enrolled")
 def test_effective_end_date_in_the_file_is_not_kept(sessions: sessionmaker[Session]) -> None:
     submit(sessions, "SINF", [sinf("20100702", "C", end="20101001")])
     assert timeline(sessions) == [("20100702", "", "C")]  # the latest record is open-ended
 
 
+@pytest.mark.usefixtures("enrolled")
 def test_effective_scenario_5_delete_a_historical_record(
         sessions: sessionmaker[Session]) -> None:
     submit(sessions, "SINF", [sinf("20091001", "A"), sinf("20100401", "B")])
@@ -218,6 +240,7 @@ def test_effective_scenario_5_delete_a_historical_record(
     assert timeline(sessions) == [("20100401", "", "B")]
 
 
+@pytest.mark.usefixtures("enrolled")
 def test_effective_scenario_6_delete_the_latest_reopens_the_one_before(
         sessions: sessionmaker[Session]) -> None:
     submit(sessions, "SINF", [sinf("20091001", "A"), sinf("20100401", "B")])
@@ -226,6 +249,7 @@ def test_effective_scenario_6_delete_the_latest_reopens_the_one_before(
     assert timeline(sessions) == [("20091001", "", "A")]
 
 
+@pytest.mark.usefixtures("enrolled")
 def test_effective_delete_of_the_only_record_rejects_the_file(
         sessions: sessionmaker[Session]) -> None:
     submit(sessions, "SINF", [sinf("20100401", "B")])
@@ -239,6 +263,7 @@ def test_effective_delete_of_the_only_record_rejects_the_file(
     assert timeline(sessions) == [("20200101", "", "X")]
 
 
+@pytest.mark.usefixtures("enrolled")
 def test_effective_delete_of_a_missing_start_is_a_warning(
         sessions: sessionmaker[Session]) -> None:
     submit(sessions, "SINF", [sinf("20100401", "B"), sinf("20110401", "C")])
@@ -295,6 +320,7 @@ def stas(school: str, ssid: str, expected: str, attended: str, action: str = "")
                   expected_attendance_days=expected, days_attended_in_person=attended)
 
 
+@pytest.mark.usefixtures("enrolled")
 def test_replacement_scenarios_3_and_4_student_absence_summary(
         sessions: sessionmaker[Session]) -> None:
     view = ("school_of_attendance", "ssid", "expected_attendance_days",
@@ -421,6 +447,7 @@ def exit_senr(reason: str) -> list[str]:
 ])
 def test_an_exit_end_dates_the_students_programs_in_the_same_posting(
         sessions: sessionmaker[Session], reason: str, ended: dict[str, str]) -> None:
+    enroll(sessions, ("2222222", SSID), start="20250815")  # the enrollment the exit ends
     submit(sessions, "SPRG", [sprg("113"), sprg("181"), sprg("144")])
     done = submit(sessions, "SENR", [exit_senr(reason)])
     assert done.status == "posted"
@@ -434,6 +461,7 @@ def test_an_exit_end_dates_the_students_programs_in_the_same_posting(
 
 
 def test_a_program_already_ended_keeps_its_end_date(sessions: sessionmaker[Session]) -> None:
+    enroll(sessions, ("2222222", SSID), start="20250815")
     submit(sessions, "SPRG", [sprg("113", end="20251201")])
     submit(sessions, "SENR", [exit_senr("T160")])
     assert stored(sessions, "SPRG", "education_program_membership_end_date") == {("20251201",)}

@@ -11,6 +11,7 @@ from shared.db.models import OdsRecord, RecordHistory
 from tests.integration.test_posting_methods import (
     SSID,
     SSID2,
+    enroll,
     ode,
     scse,
     senr,
@@ -44,6 +45,7 @@ def snapshot(sessions: sessionmaker[Session]) -> tuple[int, list[tuple[object, .
 @pytest.mark.parametrize("collection", sorted(FILES))
 def test_an_unchanged_file_sent_again_writes_nothing(sessions: sessionmaker[Session],
                                                      collection: str) -> None:
+    enroll(sessions, ("2222222", SSID), ("2222222", SSID2))  # SINF and STAS need one
     first = submit(sessions, collection, FILES[collection]())
     assert (first.status, first.posted) == ("posted", 2), first.message
     before = snapshot(sessions)
@@ -54,6 +56,7 @@ def test_an_unchanged_file_sent_again_writes_nothing(sessions: sessionmaker[Sess
 
 
 def test_a_changed_record_is_the_only_one_rewritten(sessions: sessionmaker[Session]) -> None:
+    enroll(sessions, ("2222222", SSID), ("2222222", SSID2))
     submit(sessions, "STAS", FILES["STAS"]())
     _, rows = snapshot(sessions)
     history, _ = snapshot(sessions)

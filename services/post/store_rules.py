@@ -1,0 +1,117 @@
+"""Rules that need what is already in the store, decided at the barrier over the staged rows.
+
+``store_rules.yaml`` says them (``shared.catalog.store_rules``): the student has an enrollment
+posted (SPRG, STAS at the school; SINF for the LEA on the record's date), the School of
+Attendance is in the CDS directory under the Reporting LEA. Each is one read-only statement
+against the store; a record that fails becomes fatal like any other (``fail_rows``), and a
+record that already failed is not checked again, so a row gets the first rule it fails.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, exists, false, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from services.post.planner import DELETE
+from services.post.prechecks import fail_rows
+from services.post.tables import ODS, STAGED
+from shared.catalog.loader import Catalog
+from shared.catalog.models import Condition, FieldSpec, Layout
+from shared.catalog.store_rules import StoreRule
+from shared.db.directory import DirectoryEntry
+
+
+def _value(fields: Any, position: int) -> ColumnElement[str]:
+    return func.trim(func.coalesce(fields[position].as_string(), ""))
+
+
+class StoreChecks:
+    """The store rules of one layout, ready to run on a submission's staged rows."""
+
+    def __init__(self, catalog: Catalog, layout: Layout) -> None:
+        self.layout = layout
+        self.rules = catalog.store_rules(layout.record_type)
+        self.position = {f.name: i for i, f in enumerate(layout.fields)}
+        self.spec = {f.name: f for f in layout.fields}
+        self.source = catalog.store.enrollments if catalog.store is not None else None
+        source = catalog.layouts.get(self.source.record_type) if self.source else None
+        self.source_position = {f.name: i for i, f in enumerate(source.fields)} if source else {}
+
+    def run(self, session: Session, submission_id: int, received: dt.date, cap: int) -> int:
+        """Check every rule in order; returns how many rows failed one."""
+        failed = 0
+        for rule in self.rules:
+            candidates = select(STAGED.row).where(
+                STAGED.submission_id == submission_id, STAGED.fatal.is_(False),
+                STAGED.action != DELETE)
+            if rule.when is not None:
+                candidates = candidates.where(self._holds(rule.when))
+            found = self._failing(rule, candidates, submission_id, received)
+            rows = session.scalars(found.order_by(STAGED.row)).all()
+            spec = self._field_of(rule)
+            fail_rows(session, submission_id, [(row, {
+                "field": spec.id, "field_name": spec.title, "code": rule.code,
+                "message": f"Row {row}: {rule.message}",
+                "rule_id": rule.spec_rule_id or rule.id}) for row in rows], cap)
+            failed += len(rows)
+        return failed
+
+    def _field_of(self, rule: StoreRule) -> FieldSpec:
+        """The field an issue names: the school not in the directory; the date no enrollment
+        includes, or else the student (the SSID field, never its value)."""
+        if rule.kind == "in-directory" and self.layout.school_field is not None:
+            return self.spec[self.layout.school_field]
+        return self.spec[rule.covers or rule.ssid]
+
+    def _holds(self, when: Condition) -> ColumnElement[bool]:
+        value = _value(STAGED.fields, self.position[when.field])
+        if when.in_ is not None:
+            return value.in_(when.in_)
+        return (value != "") if when.populated else (value == "")
+
+    def _failing(self, rule: StoreRule, candidates: Select[Any], submission_id: int,
+                 received: dt.date) -> Select[Any]:
+        if rule.kind == "in-directory":
+            return self._not_in_directory(rule, candidates, received)
+        return self._not_enrolled(rule, candidates, submission_id)
+
+    def _not_enrolled(self, rule: StoreRule, candidates: Select[Any], submission_id: int
+                      ) -> Select[Any]:
+        if self.source is None:
+            return candidates.where(false())
+        # The enrollments of the file's LEAs, read once (MATERIALIZED): the store then builds
+        # a transient index on them, instead of reading every enrollment of the LEA for each
+        # record (SQLite; PostgreSQL hashes them).
+        ods, at = aliased(ODS), self.source_position
+        leas = select(STAGED.lea).where(STAGED.submission_id == submission_id).distinct()
+        enrollment = select(
+            ods.lea, ods.school, _value(ods.fields, at[self.source.ssid]).label("ssid"),
+            _value(ods.fields, at[self.source.starts]).label("starts"),
+            _value(ods.fields, at[self.source.ends]).label("ends"),
+        ).where(ods.record_type == self.source.record_type, ods.lea.in_(leas)).cte(
+            f"enrolled_{rule.id.replace('-', '_').lower()}").prefix_with("MATERIALIZED")
+        same = [enrollment.c.lea == STAGED.lea,
+                enrollment.c.ssid == _value(STAGED.fields, self.position[rule.ssid])]
+        if rule.scope == "school":
+            same.append(enrollment.c.school == STAGED.school)
+        if rule.covers is not None:
+            day = _value(STAGED.fields, self.position[rule.covers])
+            same += [enrollment.c.starts <= day,
+                     or_(enrollment.c.ends == "", enrollment.c.ends >= day)]
+        return candidates.where(~exists().where(*same))
+
+    def _not_in_directory(self, rule: StoreRule, candidates: Select[Any],
+                          received: dt.date) -> Select[Any]:
+        lea, school = aliased(DirectoryEntry), aliased(DirectoryEntry)
+        listed = exists().where(lea.kind == "lea", lea.code == STAGED.lea)
+        reports = exists().where(
+            school.kind == "school", school.code == STAGED.school,
+            school.parent == STAGED.lea, school.status == "active",
+            or_(school.starts.is_(None), school.starts <= received),
+            or_(school.ends.is_(None), school.ends >= received))
+        if rule.exempt:
+            candidates = candidates.where(STAGED.school.not_in(rule.exempt))
+        return candidates.where(listed, ~reports)

@@ -1,0 +1,114 @@
+"""Rules that need what is already in the store (``store_rules.yaml``): posted enrollments and
+the CDS directory.
+
+They run at the post barrier, read-only, over the staged records of the whole file
+(``services/post/store_rules.py``); ``edcs validate`` has no store and lists them as skipped.
+Kinds, a closed vocabulary like the record rules':
+
+- ``enrollment``: the student (the record's ``ssid``) has an enrollment posted for the same
+  ``scope`` (``school``: the School of Attendance and Reporting LEA; ``lea``: the Reporting LEA);
+  with ``covers``, one whose start date is on or before the record's date field ``covers`` and
+  whose exit date is blank or on or after it. ``when`` limits the rule to some records.
+- ``in-directory``: the School of Attendance is a school of the CDS directory reporting to the
+  Reporting LEA, active on the day the file was received; it applies only to a Reporting LEA
+  the directory lists (a directory that does not list an LEA says nothing about it).
+  ``exempt``: codes that are not schools of the directory (NPS ``0000001``...).
+
+Delete records are not checked (a Delete removes what the store has).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import model_validator
+
+from shared.catalog.models import Condition, FieldSpec, FieldType, Layout, Severity, Strict
+
+
+class Enrollments(Strict):
+    """Where the enrollments are: the posted records of ``record_type`` and the names of the
+    fields that hold the student, the dates (CCYYMMDD) and the places."""
+
+    record_type: str
+    ssid: str
+    starts: str
+    ends: str
+
+
+class StoreRule(Strict):
+    """One rule of ``store_rules.yaml``."""
+
+    id: str  # our id, e.g. "SPRG-S001"
+    spec_rule_id: str | None = None
+    record_type: str
+    kind: Literal["enrollment", "in-directory"]
+    scope: Literal["school", "lea"] = "school"
+    ssid: str = "ssid"  # the record's field that names the student
+    covers: str | None = None
+    when: Condition | None = None
+    exempt: tuple[str, ...] = ()
+    code: str
+    severity: Severity = Severity.FATAL
+    message: str  # what the user reads; "Row N: " goes before it
+    source: str
+
+    @model_validator(mode="after")
+    def _condition_in_sql(self) -> StoreRule:
+        if self.when is not None and self.when.between is not None:
+            raise ValueError(f"rule {self.id}: 'when' may test 'in' or 'populated' only")
+        return self
+
+    def reads(self) -> tuple[str, ...]:
+        """Names of the record's fields the rule reads."""
+        names = (self.ssid if self.kind == "enrollment" else None, self.covers,
+                 self.when.field if self.when else None)
+        return tuple(n for n in names if n is not None)
+
+
+class StoreRules(Strict):
+    """The whole ``store_rules.yaml``."""
+
+    enrollments: Enrollments
+    rules: tuple[StoreRule, ...]
+
+
+def check_store_rules(store: StoreRules, layouts: dict[str, Layout], codes: set[str]
+                      ) -> list[str]:
+    """Every problem of the file against the layouts and the issue codes."""
+    problems: list[str] = []
+    source = layouts.get(store.enrollments.record_type)
+    if source is None:
+        return [f"store_rules.yaml: no layout {store.enrollments.record_type} for enrollments"]
+    fields = {f.name: f for f in source.fields}
+    said = store.enrollments
+    problems += [f"store_rules.yaml: enrollments name unknown field {n}"
+                 for n in (said.ssid, said.starts, said.ends) if n not in fields]
+    problems += _ccyymmdd("enrollments", fields, (said.starts, said.ends))
+    if source.school_field is None or source.lea_field is None:
+        problems.append("store_rules.yaml: enrollments need a layout with a school and an LEA")
+    ids = [r.id for r in store.rules]
+    problems += [f"store_rules.yaml: rule {i} listed twice" for i in sorted(set(ids))
+                 if ids.count(i) > 1]
+    for rule in store.rules:
+        where = f"store_rules.yaml rule {rule.id}"
+        layout = layouts.get(rule.record_type)
+        if layout is None:
+            problems.append(f"{where}: no layout {rule.record_type}")
+            continue
+        mine = {f.name: f for f in layout.fields}
+        problems += [f"{where}: unknown field {n}" for n in rule.reads() if n not in mine]
+        problems += _ccyymmdd(where, mine, (rule.covers,))
+        if layout.lea_field is None or (rule.scope == "school" and layout.school_field is None):
+            problems.append(f"{where}: layout {rule.record_type} has no school or LEA field")
+        if rule.code not in codes:
+            problems.append(f"{where}: unregistered issue code {rule.code}")
+    return problems
+
+
+def _ccyymmdd(where: str, fields: dict[str, FieldSpec], names: tuple[str | None, ...]
+              ) -> list[str]:
+    """Dates are compared as text in the store, which holds only for CCYYMMDD."""
+    return [f"{where}: {n} is not a CCYYMMDD date field" for n in names
+            if n in fields and (fields[n].type is not FieldType.DT
+                                or fields[n].date_format != "CCYYMMDD")]

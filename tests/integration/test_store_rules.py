@@ -1,0 +1,105 @@
+"""Rules that need what is already posted, decided at the post barrier against a real store
+(SQLite and PostgreSQL): enrollments (SPRG, STAS, SINF) and the CDS directory (issue 12)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from shared import directory
+from shared.db.models import SubmissionIssue
+from tests.integration.test_posting_methods import (
+    SSID,
+    SSID2,
+    issues,
+    record,
+    senr,
+    sinf,
+    stas,
+    stored,
+    submit,
+)
+
+pytestmark = pytest.mark.integration
+
+
+def sprg(school: str, ssid: str, program: str = "113", action: str = "") -> list[str]:
+    return record("SPRG", transaction_type_code=action, school_of_attendance=school,
+                  academic_year_id="2025-2026", ssid=ssid, education_program_code=program,
+                  education_program_membership_start_date="20250820")
+
+
+def test_sprg_needs_an_enrollment_of_the_student_at_the_same_school(
+        sessions: sessionmaker[Session]) -> None:
+    assert submit(sessions, "SENR", [senr("2222222", "20250815")]).status == "posted"
+    done = submit(sessions, "SPRG", [sprg("2222222", SSID), sprg("3333333", SSID),
+                                     sprg("2222222", SSID2)])
+    assert done.status == "rejected" and done.rejected == 2, done.message
+    assert issues(sessions, done.id) == [(2, "no-enrollment"), (3, "no-enrollment")]
+    assert stored(sessions, "SPRG", "ssid") == set()
+    with sessions() as session:
+        said = session.scalars(select(SubmissionIssue).where(
+            SubmissionIssue.submission_id == done.id)).all()
+    assert {(i.rule_id, i.field_name) for i in said} == {("SPRG-S001", "SSID")}
+    assert all(SSID2 not in i.message and SSID not in i.message for i in said)
+    assert submit(sessions, "SPRG", [sprg("2222222", SSID)]).status == "posted"
+
+
+def test_sinf_needs_an_enrollment_for_the_lea_that_includes_its_start_date(
+        sessions: sessionmaker[Session]) -> None:
+    submit(sessions, "SENR", [senr("2222222", "20080701", "20090115")])
+    before, after = sinf("20080601", "A"), sinf("20090201", "B")
+    done = submit(sessions, "SINF", [sinf("20080801", "C"), before, after])
+    assert issues(sessions, done.id) == [(2, "no-enrollment"), (3, "no-enrollment")]
+    with sessions() as session:
+        assert set(session.scalars(select(SubmissionIssue.field_name).where(
+            SubmissionIssue.submission_id == done.id))) == {"Effective Start Date"}
+    # an enrollment at another school of the same LEA covers the later date
+    submit(sessions, "SENR", [senr("3333333", "20090116")])
+    done = submit(sessions, "SINF", [sinf("20080801", "C"), sinf("20090201", "B")])
+    assert done.status == "posted", done.message
+
+
+def test_stas_needs_an_enrollment_but_a_delete_does_not(sessions: sessionmaker[Session]) -> None:
+    done = submit(sessions, "STAS", [stas("2222222", SSID, "180", "170")])
+    assert issues(sessions, done.id) == [(1, "no-enrollment")]
+    deleted = submit(sessions, "STAS", [stas("2222222", SSID, "", "", action="D")])
+    assert deleted.status == "posted", deleted.message
+    assert "no-enrollment" not in {code for _, code in issues(sessions, deleted.id)}
+
+
+DIRECTORY = """kind,code,name,parent,status,starts,ends
+lea,1964733,Demo USD,,active,,
+school,2222222,Open School,1964733,active,2000-07-01,
+school,3333333,Closed School,1964733,closed,2000-07-01,2019-06-30
+school,4444444,School of another LEA,1964734,active,,
+school,5555555,Relationship ended,1964733,active,2000-07-01,2020-06-30
+lea,1964734,Other USD,,active,,
+"""
+
+
+def load_directory(sessions: sessionmaker[Session], text: str) -> tuple[int, int]:
+    with sessions.begin() as session:
+        return directory.load(session, directory.parse(text, directory.known_leas(session)))
+
+
+def test_the_school_must_report_to_the_lea_in_the_directory(
+        sessions: sessionmaker[Session]) -> None:
+    assert load_directory(sessions, DIRECTORY) == (6, 0)
+    done = submit(sessions, "SENR", [senr(s, "20250815") for s in (
+        "2222222", "3333333", "4444444", "5555555", "6666666", "0000001")])
+    assert issues(sessions, done.id) == [(r, "school-not-in-directory") for r in (2, 3, 4, 5)]
+    assert done.status == "rejected"
+    # the relationship is restored: loading again updates the row, and the school posts
+    fixed = DIRECTORY.replace("5555555,Relationship ended,1964733,active,2000-07-01,2020-06-30",
+                              "5555555,Relationship ended,1964733,active,2000-07-01,")
+    assert load_directory(sessions, fixed) == (0, 1)
+    assert submit(sessions, "SENR", [senr("5555555", "20250815")]).status == "posted"
+
+
+def test_an_lea_the_directory_does_not_list_is_not_checked(
+        sessions: sessionmaker[Session]) -> None:
+    load_directory(sessions, "kind,code,name,parent,status,starts,ends\n"
+                             "lea,1964734,Other USD,,active,,\n")
+    assert submit(sessions, "SENR", [senr("6666666", "20250815")]).status == "posted"
