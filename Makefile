@@ -26,7 +26,7 @@ test: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 	$(VENV)/bin/lint-imports
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadfile  # two processes; a test file's stack stays in one
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -18,6 +18,7 @@ from services.web.security import api_principal, require
 from shared import directory, institutions, windows
 from shared.accounts import Principal
 from shared.db.models import Institution
+from shared.reference_file import ReferenceFileError
 
 Caller = Annotated[Principal, Depends(api_principal)]
 LIMIT = 20_000_000  # bytes: the state's whole CDS directory is a few MB
@@ -81,7 +82,7 @@ def load_directory_text(session: Session, text: str) -> tuple[int, int]:
     """Load a directory file's entries (all or none); returns (added, updated)."""
     try:
         entries, problems = directory.check(text, directory.known_leas(session))
-    except institutions.ReferenceFileError as exc:
+    except ReferenceFileError as exc:
         raise Problem(422, f"The directory file cannot be read: {exc}.") from None
     if problems:
         raise _refused([{"line": p.line, "column": p.column, "message": str(p)}
@@ -93,7 +94,7 @@ def load_institutions_text(session: Session, text: str) -> tuple[int, int]:
     """Load an institutions file's rows (all or none); returns (added, updated)."""
     try:
         rows = institutions.parse(text)
-    except institutions.ReferenceFileError as exc:
+    except ReferenceFileError as exc:
         raise Problem(422, f"The institutions file cannot be read: {exc}.") from None
     problems = institutions.check_rows(rows, session.scalars(select(Institution.id)))
     if problems:
