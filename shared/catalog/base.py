@@ -67,5 +67,6 @@ def in_range(value: str, low: float, high: float) -> bool:
 
 
 def either(values: tuple[str, ...]) -> str:
-    """``A``, ``A or B``, ``A, B or C``: values as a message says them."""
-    return values[0] if len(values) == 1 else f"{', '.join(values[:-1])} or {values[-1]}"
+    """``A``, ``A or B``, ``A, B or C``: values as a message says them ("" is blank)."""
+    said = [v or "blank" for v in values]
+    return said[0] if len(said) == 1 else f"{', '.join(said[:-1])} or {said[-1]}"
