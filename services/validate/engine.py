@@ -135,7 +135,7 @@ class Validator:
         return issues
 
 
-PASSED_LIMIT = 4096
+PASSED_LIMIT = 1024  # a field; bounds a long-running worker's memory (24 layouts)
 
 
 def _remember(passed: set[str] | frozenset[str], value: str) -> None:
