@@ -28,12 +28,14 @@ TOOLS = Path(__file__).resolve().parents[2] / "shared" / "tools"
 EDCS = Path(sys.executable).with_name("edcs")
 
 
-def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
-    """(CPU seconds, wall seconds) of one run of the command, its output discarded."""
+def timed(command: list[str], tree: Path | None = None) -> tuple[float, float]:
+    """(CPU seconds, wall seconds) of one run of the command, its output discarded; ``tree``:
+    run it in that source tree (its packages first on the path)."""
+    env = None if tree is None else {**os.environ, "PYTHONPATH": str(tree)}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                          check=False, env=env)
+                          check=False, env=env, cwd=tree)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode not in (0, 1):  # edcs validate exits 1 when the file has issues
@@ -42,10 +44,9 @@ def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float,
     return cpu, wall
 
 
-def best(command: list[str], repeat: int,
-         env: dict[str, str] | None = None) -> tuple[float, float]:
+def best(command: list[str], repeat: int, tree: Path | None = None) -> tuple[float, float]:
     """The run with the least CPU time."""
-    return min(timed(command, env) for _ in range(repeat))
+    return min(timed(command, tree) for _ in range(repeat))
 
 
 def main() -> None:
@@ -62,6 +63,7 @@ def main() -> None:
             path = Path(work) / "senr.csv"
             subprocess.run([str(EDCS), "sample", "SENR", str(args.n), "--out", str(path)],
                            check=True)
+        path = path.resolve()
         records = sum(1 for _ in path.open("rb"))
         baseline = best([sys.executable, str(TOOLS / "baseline_load.py"), str(path)],
                         args.repeat)
@@ -69,10 +71,9 @@ def main() -> None:
         edcs = best([str(EDCS), *validate], args.repeat)
         runs = [("baseline_load.py", baseline), ("edcs validate", edcs)]
         if args.before is not None:
-            main_of = "from edcs.cli import main; main()"
-            env = {**os.environ, "PYTHONPATH": str(args.before.resolve())}
+            main_of = "from edcs.cli import main; main()"  # -c: the tree is the current dir
             runs.append(("  before", best([sys.executable, "-c", main_of, *validate],
-                                          args.repeat, env)))
+                                          args.repeat, args.before.resolve())))
     for name, (cpu, wall) in runs:
         print(f"{name:17} {records} records: {cpu:6.2f} s CPU ({records / cpu:9,.0f} "
               f"records/s), {wall:6.2f} s wall, best of {args.repeat}")
