@@ -118,14 +118,16 @@ def validate_file(path: Path, collection_code: str, catalog: Catalog,
             issues, earlier = raw.issues, []
             if raw.fields is not None:
                 issues = issues + validator.validate(raw.fields, raw.row, context)
-                if not any(i.fatal for i in issues):
-                    repeated = repeats.check(raw.row, raw.fields)
+                repeated = [] if _fatal(issues) else repeats.check(raw.row, raw.fields)
+                if repeated:
                     earlier = [i for i in repeated if i.row != raw.row]
                     own = [i for i in repeated if i.row == raw.row]
                     issues = issues + own
                     if own:
                         repeated_rows.add(raw.row)  # counted below; not again as an earlier
-            if any(i.fatal for i in issues):
+            if not issues and not earlier:
+                continue  # the common case, kept short: this runs for every record
+            if _fatal(issues):
                 report.rejected_records += 1
             # An earlier row of a repeated operational key was valid on its own until now.
             newly = {i.row for i in earlier if i.row is not None} - repeated_rows
@@ -136,3 +138,7 @@ def validate_file(path: Path, collection_code: str, catalog: Catalog,
                 if report.counts[issue.code] <= max_issues_per_code:
                     report.issues.append(issue)
     return report
+
+
+def _fatal(issues: list[Issue]) -> bool:
+    return bool(issues) and any(i.fatal for i in issues)

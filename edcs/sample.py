@@ -21,6 +21,7 @@ from services.validate.engine import Context, Validator
 from shared import institutions
 from shared.catalog.loader import Catalog
 from shared.catalog.models import FieldCheck, FieldSpec, FieldType, Layout
+from shared.catalog.rule_kinds import AllowedWhen, RangeWhen
 from shared.matching.ssid import new_ssid
 from shared.windows import Window, academic_year, required_year
 
@@ -167,10 +168,11 @@ class Sampler:
             return
         spec = self.layout.fields[index]
         rule = next((r for r in self.layout.record_rules if r.id == rule_id), None)
-        if code == "conditional-value" and rule is not None and rule.kind == "allowed-when":
-            fields[index] = self.rng.choice(rule.values or ("",))
-        elif rule is not None and rule.kind == "range-when" and rule.minimum is not None:
-            value = f"{rule.minimum:g}"  # the lowest number the rule allows, in the field's form
+        params = rule.params if rule is not None else None
+        if code == "conditional-value" and isinstance(params, AllowedWhen):
+            fields[index] = self.rng.choice(params.values)
+        elif isinstance(params, RangeWhen):
+            value = f"{params.minimum:g}"  # the lowest number the rule allows, in the field's form
             if spec.pattern and not re.fullmatch(spec.pattern, value):
                 value = value.zfill(spec.max_length)
             fields[index] = value

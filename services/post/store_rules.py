@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session, aliased
 from services.post.planner import DELETE
 from services.post.prechecks import fail_rows
 from services.post.tables import ODS, STAGED
+from shared.catalog.base import Condition
 from shared.catalog.loader import Catalog
-from shared.catalog.models import Condition, FieldSpec, Layout
+from shared.catalog.models import FieldSpec, Layout
 from shared.catalog.store_rules import StoreRule
 from shared.db.directory import DirectoryEntry
 

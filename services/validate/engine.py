@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from services.validate.rules.field import FieldChecker, compile_field
-from services.validate.rules.record import RecordChecker, compile_rule
+from services.validate.rules.record import RuleSet, compile_rule
 from shared.catalog.loader import Catalog
 from shared.catalog.models import Layout, Severity
 from shared.issues import Issue
@@ -47,13 +47,16 @@ class Validator:
                           if layout.operation_field else None)
         by_name = {f.name: f for f in layout.fields}
         index = {name: i for i, name in enumerate(self.names)}
-        self._rules: tuple[tuple[frozenset[str], RecordChecker], ...] = tuple(
-            (frozenset(r.reads()), compile_rule(r, by_name, index))
-            for r in layout.record_rules)
+        rules = [compile_rule(r, by_name, index) for r in layout.record_rules]
+        self._rules = RuleSet(rules, self.names)
         # On a Delete only the rules about the fields that find the record apply.
-        self._delete_rules = tuple((reads, rule) for reads, rule in self._rules
-                                   if reads <= keep)
+        self._delete_rules = RuleSet([r for r in rules if r.reads <= keep], self.names)
         self._required = tuple(f.required for f in layout.fields)
+        # Values of a field that passed its checks (which read only the value): most fields
+        # repeat few values (codes, dates, schools), so a set lookup replaces the check. Never
+        # kept for personal data (pii), and at most PASSED_LIMIT values a field.
+        self._passed: tuple[set[str] | frozenset[str], ...] = tuple(
+            frozenset() if f.pii else set() for f in layout.fields)
         self._lea = None
         if layout.lea_field is not None:
             self._lea = (self.names.index(layout.lea_field), by_name[layout.lea_field])
@@ -62,6 +65,7 @@ class Validator:
         if layout.window_year_field is not None:
             self._year = (self.names.index(layout.window_year_field),
                           by_name[layout.window_year_field])
+        self._in_context = self._lea is not None or self._year is not None
 
     def validate(self, fields: list[str], row: int, context: Context) -> list[Issue]:
         """Every issue of one record (fields in layout order, already split)."""
@@ -75,22 +79,31 @@ class Validator:
         checks, rules = self._fields, self._rules
         if self._op_index is not None and fields[self._op_index].strip().upper() == "D":
             checks, rules = self._delete_fields, self._delete_rules
-        for name, check, required, value in zip(self.names, checks, self._required, fields,
-                                                strict=True):
+        applies: list[int] = []  # rules whose condition holds, from the values read
+        for name, check, required, passed, trigger, value in zip(
+                self.names, checks, self._required, self._passed, rules.triggers, fields,
+                strict=True):
             if not value and not required:
                 continue  # the common case: an empty optional field
-            problem = check(value, row)
-            if problem is not None:
-                issues.append(problem)
-                failed.add(name)
-        today = context.submitted_on
-        for reads, rule in rules:
+            if value not in passed:
+                problem = check(value, row)
+                if problem is not None:
+                    issues.append(problem)
+                    failed.add(name)
+                    continue
+                _remember(passed, value)
+            if trigger is not None:
+                applies += trigger(value)
+        today, compiled = context.submitted_on, rules.rules
+        for pos in sorted({*rules.always, *applies}) if applies else rules.always:
+            reads, rule = compiled[pos]
             if failed and not reads.isdisjoint(failed):
                 continue
             problem = rule(fields, row, today)
             if problem is not None:
                 issues.append(problem)
-        issues += self._context_issues(fields, row, context, failed)
+        if self._in_context:
+            issues += self._context_issues(fields, row, context, failed)
         return issues
 
     def _context_issues(self, fields: list[str], row: int, context: Context,
@@ -120,6 +133,15 @@ class Validator:
                             f"academic year: it must be {' or '.join(year.years)} "
                             f"({year.said})."))
         return issues
+
+
+PASSED_LIMIT = 1024  # a field; bounds a long-running worker's memory (24 layouts)
+
+
+def _remember(passed: set[str] | frozenset[str], value: str) -> None:
+    """Keep a value that passed, unless blank (a Delete's checks pass a blank required field)."""
+    if isinstance(passed, set) and len(passed) < PASSED_LIMIT and value.strip():
+        passed.add(value)
 
 
 _validators: dict[str, Validator] = {}

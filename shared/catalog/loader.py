@@ -21,6 +21,9 @@ from shared.catalog.store_rules import StoreRule, StoreRules, check_store_rules
 CATALOG_DIR = Path(__file__).parent
 M = TypeVar("M", Layout, CodeSet, StoreRules)
 L = TypeVar("L", IssueType, Collection)
+# libyaml's safe loader when PyYAML has it: the same documents, read 8 times faster (every worker
+# and every ``edcs validate`` loads the whole catalog at start).
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class CatalogError(Exception):
@@ -60,7 +63,7 @@ class Catalog:
 
 def _read_yaml(path: Path) -> Any:
     with path.open(encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        return yaml.load(fh, Loader=_YAML_LOADER)  # noqa: S506 (a safe loader)
 
 
 def _check_layout(layout: Layout, codesets: dict[str, CodeSet], codes: set[str]) -> list[str]:

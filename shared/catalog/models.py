@@ -1,8 +1,9 @@
 """Pydantic models of the catalog files: record layouts, code sets and issue codes.
 
 The catalog is data (``layouts/*.yaml``, ``codesets/*.yaml``, ``issues.yaml``); only the small
-vocabulary of check and rule kinds below is code (``services/validate/rules``). Every model
-forbids unknown keys so a typo in a layout is a load error, not a silently ignored rule.
+vocabularies of field checks (below) and record-rule kinds (``rule_kinds.py``) are code
+(``services/validate/rules``). Every model forbids unknown keys so a typo in a layout is a load
+error, not a silently ignored rule.
 """
 
 from __future__ import annotations
@@ -10,20 +11,12 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-
-class Strict(BaseModel):
-    """Base for catalog models: immutable, unknown keys rejected."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Severity(StrEnum):
-    """How an issue affects the record and the file."""
-
-    FATAL = "fatal"
-    WARNING = "warning"
+from shared.catalog.base import Condition
+from shared.catalog.base import Severity as Severity
+from shared.catalog.base import Strict as Strict
+from shared.catalog.rule_kinds import RecordRule
 
 
 class FieldType(StrEnum):
@@ -68,114 +61,6 @@ class FieldSpec(Strict):
     hashed: bool = False
     spec_rule_ids: tuple[str, ...] = ()
     note: str | None = None  # transcription decisions, in prose
-
-
-class Condition(Strict):
-    """A condition on one field of the same record.
-
-    Exactly one of ``in_`` (value is one of), ``between`` (value is a number from the first to
-    the second bound, inclusive: a code range such as 7000-8999, or CCYYMMDD dates) or
-    ``populated`` (value is / is not blank) is set.
-    """
-
-    field: str
-    in_: tuple[str, ...] | None = Field(default=None, alias="in")
-    between: tuple[float, float] | None = None
-    populated: bool | None = None
-
-    def holds(self, value: str) -> bool:
-        """Whether the condition holds for this value of its field."""
-        if self.in_ is not None:
-            return value.strip() in self.in_
-        if self.between is not None:
-            return in_range(value, *self.between)
-        return bool(value.strip()) is self.populated
-
-    @model_validator(mode="after")
-    def _one_test(self) -> Condition:
-        if sum(t is not None for t in (self.in_, self.between, self.populated)) != 1:
-            raise ValueError(f"condition on {self.field} needs exactly one of 'in', 'between', "
-                             "'populated'")
-        return self
-
-
-def in_range(value: str, low: float, high: float) -> bool:
-    """Whether ``value`` is a number from ``low`` to ``high`` (inclusive); blank is not."""
-    try:
-        number = float(value.strip())
-    except ValueError:
-        return False
-    return low <= number <= high
-
-
-class RecordRule(Strict):
-    """A rule across fields of one record, from the closed vocabulary of rule kinds.
-
-    Kinds and their parameters:
-      - ``required-when``: ``field`` must be populated when ``when`` holds.
-      - ``blank-when``: ``field`` must be blank when ``when`` holds.
-      - ``allowed-when``: ``field`` must be one of ``values`` when ``when`` holds.
-      - ``date-order``: ``later`` must be after ``earlier`` (or equal when ``or_equal``).
-      - ``date-window``: ``field`` must not be later than the submission date plus ``days``.
-      - ``current-year-when``: ``field`` (an academic year CCYY-CCYY) must be the academic year
-        of the submission date when ``when`` holds; a year starts on ``year_starts`` (MM-DD).
-      - ``year-window``: ``field`` (an academic year CCYY-CCYY) must not be later than the
-        academic year of the submission date plus ``years`` (0: not in the future).
-      - ``range-when``: ``field`` must be a number from ``minimum`` to ``maximum`` (inclusive)
-        when ``when`` holds; blank or not a number fails.
-      - ``excluded-when``: ``field`` must not be one of ``values`` when ``when`` holds.
-      - ``different``: ``field`` must not equal ``other`` when both are populated.
-    Rules are skipped when a field they read has already failed its own field checks.
-    """
-
-    id: str  # our id, e.g. "SENR-R001"
-    spec_rule_id: str | None = None  # the state's rule id, verbatim, when it publishes one
-    kind: Literal["required-when", "blank-when", "allowed-when", "date-order", "date-window",
-                  "current-year-when", "year-window", "range-when", "excluded-when", "different"]
-    field: str | None = None
-    when: Condition | None = None
-    values: tuple[str, ...] | None = None
-    earlier: str | None = None
-    later: str | None = None
-    or_equal: bool = False
-    days: int | None = None
-    years: int | None = None
-    minimum: float | None = None
-    maximum: float | None = None
-    other: str | None = None
-    year_starts: str = Field(default="07-01", pattern=r"(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])")
-    code: str
-    severity: Severity = Severity.FATAL
-    message: str  # what the user reads, naming the fields by their titles
-    source: str  # where in the seed, e.g. "CFS Table 3-1, 1.22"
-
-    def reads(self) -> tuple[str, ...]:
-        """Names of the fields the rule reads (the engine skips it when one already failed)."""
-        names = (self.field, self.earlier, self.later, self.other,
-                 self.when.field if self.when else None)
-        return tuple(n for n in names if n is not None)
-
-    @model_validator(mode="after")
-    def _parameters_of_kind(self) -> RecordRule:
-        needs = RULE_PARAMETERS[self.kind]
-        missing = [name for name in needs if getattr(self, name) is None]
-        if missing:
-            raise ValueError(f"rule {self.id} ({self.kind}) needs {', '.join(missing)}")
-        return self
-
-
-RULE_PARAMETERS: dict[str, tuple[str, ...]] = {
-    "required-when": ("field", "when"),
-    "blank-when": ("field", "when"),
-    "allowed-when": ("field", "when", "values"),
-    "date-order": ("earlier", "later"),
-    "date-window": ("field", "days"),
-    "current-year-when": ("field", "when"),
-    "year-window": ("field", "years"),
-    "range-when": ("field", "when", "minimum", "maximum"),
-    "excluded-when": ("field", "when", "values"),
-    "different": ("field", "other"),
-}
 
 
 class Method(StrEnum):
@@ -247,7 +132,7 @@ class FileName(Strict):
     max_length: int = Field(gt=0)
     rule: str
     # The extension names the format: ".txt" -> "fixed", ".csv" -> ",", ".tab" -> a tab.
-    formats: dict[str, str] = {}
+    formats: dict[str, str] = Field(default_factory=dict)
 
 
 class Framing(Strict):

@@ -23,7 +23,8 @@ from typing import Literal
 
 from pydantic import model_validator
 
-from shared.catalog.models import Condition, FieldSpec, FieldType, Layout, Severity, Strict
+from shared.catalog.base import Condition, Severity, Strict
+from shared.catalog.models import FieldSpec, FieldType, Layout
 
 
 class Enrollments(Strict):

@@ -112,10 +112,17 @@ def test_valid_record_has_no_issues(record_type: str) -> None:
     ("SCSC", {"student_course_final_grade": ""}, "10.18", "required"),
     ("SCSC", {"marking_period_code": ""}, "10.20", "required"),
     ("SCSC", {"student_credits_attempted": "five"}, "10.16", "invalid-number"),
+    ("SCSC", {"carnegie_units_earned": "1.5"}, "10.21", "conditional-value"),  # over 1 unit
 ])
 def test_wrong_value_is_located(record_type: str, change: dict[str, str], field: str,
                                 code: str) -> None:
     assert check(record_type, row(record_type, **change)) == [(field, code)]
+
+
+def test_carnegie_units_are_checked_on_completion_only() -> None:
+    # 10.21: at most 1 unit; on SCSE "it will neither be stored nor validated"
+    assert check("SCSC", row("SCSC", carnegie_units_earned="0.5")) == []
+    assert check("SCSE", row("SCSE", carnegie_units_earned="1.5")) == []
 
 
 STAS_COUNTS = list(VALID["STAS"])[13:]  # 13.14-13.23

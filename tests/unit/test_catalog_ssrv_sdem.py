@@ -112,9 +112,17 @@ def test_hand_written_records_are_valid(layout: Layout) -> None:
     ({"special_education_service_provider_code": "400"}, "15.07", "conditional-required"),
     ({"nonpublic_agency_identifier": "NPA000001"}, "15.14", "conditional-value"),
     ({"service_frequency_code": ""}, "15.16", "conditional-required"),
+    ({"academic_year_id": "2027-2028"}, "15.08", "date-window"),  # submitted in 2025-2026
+    ({"service_duration": "0009"}, "15.17", "conditional-value"),
 ])
 def test_ssrv_wrong_value_is_located(change: dict[str, str], field: str, code: str) -> None:
     assert check(SSRV, **change) == [(field, code)]
+
+
+def test_ssrv_limits_themselves_pass() -> None:
+    # "no more than one year in the future" (15.08); "greater than or equal to 10 minutes" (15.17)
+    assert check(SSRV, academic_year_id="2026-2027") == []
+    assert check(SSRV, service_duration="0010") == []
 
 
 @pytest.mark.parametrize(("change", "field", "code"), [

@@ -122,6 +122,14 @@ def test_delete_still_needs_its_key_fields(validator: Validator) -> None:
     assert check(validator, delete_record(enrollment_start_date="")) == [(7, "1.22", "required")]
 
 
+def test_a_blank_a_delete_passes_is_still_required_after_it() -> None:
+    # The engine remembers values that passed a field's checks; a Delete passes a blank
+    # Grade Level Code, an Add after it (same validator) must not.
+    fresh = Validator(LAYOUT, default_catalog())
+    assert check(fresh, delete_record(grade_level_code=" ")) == []
+    assert check(fresh, senr_row(grade_level_code=" ")) == [(7, "1.24", "required")]
+
+
 def test_add_with_blank_first_name_fails_required(validator: Validator) -> None:
     for op in ("", "A"):
         fields = senr_row(transaction_type_code=op, student_legal_first_name="")

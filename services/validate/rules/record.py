@@ -2,62 +2,113 @@
 
 Rules read fields by position (the record as split), so no per-record mapping is built. A rule is
 skipped by the engine when a field it reads already failed its own checks; dates reaching a rule
-are therefore valid CCYYMMDD strings or blank, and compare correctly as strings.
+are therefore valid dates of their field's form, or blank.
+
+A conditional kind (``when``) is compiled without its condition: ``RuleSet`` tests conditions
+from the values of the condition fields as the engine reads them, so a record runs only the
+rules whose condition holds (most conditions name an optional field that is blank).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
-from shared.catalog.models import Condition, FieldSpec, RecordRule, in_range
+from shared.catalog.base import Condition, in_range
+from shared.catalog.models import FieldSpec
+from shared.catalog.rule_kinds import (
+    AllowedWhen,
+    BlankWhen,
+    Conditional,
+    CurrentYearWhen,
+    DateOrder,
+    DateWindow,
+    Different,
+    ExcludedWhen,
+    RangeWhen,
+    RecordRule,
+    RequiredWhen,
+    RuleParams,
+    YearWindow,
+)
 from shared.issues import Issue
 from shared.windows import academic_year
 
 Fields = list[str]
+Index = Mapping[str, int]
 RecordChecker = Callable[[Fields, int, dt.date], Issue | None]
 """(fields in layout order, row, submission date) -> an issue, or None when the rule holds."""
 Holds = Callable[[Fields, dt.date], bool]
+P = TypeVar("P", bound=RuleParams)
+Compiler = Callable[[P, Index], Holds]
+
+COMPILERS: dict[type[RuleParams], Callable[[Any, Index], Holds]] = {}
+"""Kind parameter model -> its compiler; the same kinds as ``RULE_KINDS`` (a test checks)."""
 
 
-def _condition(condition: Condition, index: Mapping[str, int]) -> Callable[[Fields], bool]:
-    i = index[condition.field]
-    if condition.in_ is not None:
-        values = frozenset(condition.in_)
+def compiles(kind: type[P]) -> Callable[[Compiler[P]], Compiler[P]]:
+    """Register the compiler of a kind (for a conditional kind: its test once ``when`` holds)."""
+    def register(compiler: Compiler[P]) -> Compiler[P]:
+        COMPILERS[kind] = compiler
+        return compiler
+    return register
+
+
+def condition(when: Condition, index: Index) -> Callable[[Fields], bool]:
+    """The condition as a test of a record."""
+    i = index[when.field]
+    if when.in_ is not None:
+        values = frozenset(when.in_)
         return lambda f: f[i] in values or f[i].strip() in values
-    if condition.between is not None:
-        low, high = condition.between
+    if when.between is not None:
+        low, high = when.between
         return lambda f: in_range(f[i], low, high)
-    if condition.populated:
+    if when.populated:
         return lambda f: bool(f[i].strip())
     return lambda f: not f[i].strip()
 
 
-def _required(rule: RecordRule, index: Mapping[str, int]) -> Holds:
-    assert rule.field is not None
-    assert rule.when is not None
-    i, when = index[rule.field], _condition(rule.when, index)
-    return lambda f, today: bool(f[i].strip()) or not when(f)
+@compiles(RequiredWhen)
+def _required(p: RequiredWhen, index: Index) -> Holds:
+    i = index[p.field]
+    return lambda f, today: bool(f[i].strip())
 
 
-def _blank(rule: RecordRule, index: Mapping[str, int]) -> Holds:
-    assert rule.field is not None
-    assert rule.when is not None
-    i, when = index[rule.field], _condition(rule.when, index)
-    return lambda f, today: not f[i].strip() or not when(f)
+@compiles(BlankWhen)
+def _blank(p: BlankWhen, index: Index) -> Holds:
+    i = index[p.field]
+    return lambda f, today: not f[i].strip()
 
 
-def _allowed(rule: RecordRule, index: Mapping[str, int]) -> Holds:
-    assert rule.field is not None
-    assert rule.when is not None
-    i, when, allowed = index[rule.field], _condition(rule.when, index), frozenset(rule.values or ())
-    return lambda f, today: f[i].strip() in allowed or not when(f)
+@compiles(AllowedWhen)
+def _allowed(p: AllowedWhen, index: Index) -> Holds:
+    i, allowed = index[p.field], frozenset(p.values)
+    return lambda f, today: f[i].strip() in allowed
 
 
-def _date_order(rule: RecordRule, index: Mapping[str, int]) -> Holds:
-    assert rule.earlier is not None
-    assert rule.later is not None
-    first, second, or_equal = index[rule.earlier], index[rule.later], rule.or_equal
+@compiles(ExcludedWhen)
+def _excluded(p: ExcludedWhen, index: Index) -> Holds:
+    i, excluded = index[p.field], frozenset(p.values)
+    return lambda f, today: f[i].strip() not in excluded
+
+
+@compiles(RangeWhen)
+def _range(p: RangeWhen, index: Index) -> Holds:
+    i, low, high = index[p.field], p.minimum, p.maximum
+    return lambda f, today: in_range(f[i], low, high)
+
+
+@compiles(CurrentYearWhen)
+def _current_year(p: CurrentYearWhen, index: Index) -> Holds:
+    i, starts = index[p.field], p.year_starts
+    return lambda f, today: f[i].strip() == academic_year(today, starts)
+
+
+@compiles(DateOrder)
+def _date_order(p: DateOrder, index: Index) -> Holds:
+    first, second, or_equal = index[p.earlier], index[p.later], p.or_equal
 
     def ok(f: Fields, today: dt.date) -> bool:
         a, b = f[first].strip(), f[second].strip()
@@ -68,9 +119,9 @@ def _date_order(rule: RecordRule, index: Mapping[str, int]) -> Holds:
     return ok
 
 
-def _date_window(rule: RecordRule, index: Mapping[str, int]) -> Holds:
-    assert rule.field is not None
-    i, days = index[rule.field], dt.timedelta(days=rule.days or 0)
+@compiles(DateWindow)
+def _date_window(p: DateWindow, index: Index) -> Holds:
+    i, days = index[p.field], dt.timedelta(days=p.days)
     limits: dict[dt.date, str] = {}
 
     def ok(f: Fields, today: dt.date) -> bool:
@@ -85,19 +136,9 @@ def _date_window(rule: RecordRule, index: Mapping[str, int]) -> Holds:
     return ok
 
 
-def _current_year(rule: RecordRule, index: Mapping[str, int]) -> Holds:
-    assert rule.field is not None and rule.when is not None
-    i, when, starts = index[rule.field], _condition(rule.when, index), rule.year_starts
-
-    def ok(f: Fields, today: dt.date) -> bool:
-        return not when(f) or f[i].strip() == academic_year(today, starts)
-
-    return ok
-
-
-def _year_window(rule: RecordRule, index: Mapping[str, int]) -> Holds:
-    assert rule.field is not None and rule.years is not None
-    i, years, starts = index[rule.field], rule.years, rule.year_starts
+@compiles(YearWindow)
+def _year_window(p: YearWindow, index: Index) -> Holds:
+    i, years, starts = index[p.field], p.years, p.year_starts
 
     def ok(f: Fields, today: dt.date) -> bool:
         value = f[i].strip()
@@ -108,23 +149,9 @@ def _year_window(rule: RecordRule, index: Mapping[str, int]) -> Holds:
     return ok
 
 
-def _range(rule: RecordRule, index: Mapping[str, int]) -> Holds:
-    assert rule.field is not None and rule.when is not None
-    assert rule.minimum is not None and rule.maximum is not None
-    i, when, low, high = index[rule.field], _condition(rule.when, index), rule.minimum, rule.maximum
-    return lambda f, today: in_range(f[i], low, high) or not when(f)
-
-
-def _excluded(rule: RecordRule, index: Mapping[str, int]) -> Holds:
-    assert rule.field is not None and rule.when is not None
-    i, when = index[rule.field], _condition(rule.when, index)
-    excluded = frozenset(rule.values or ())
-    return lambda f, today: f[i].strip() not in excluded or not when(f)
-
-
-def _different(rule: RecordRule, index: Mapping[str, int]) -> Holds:
-    assert rule.field is not None and rule.other is not None
-    i, j = index[rule.field], index[rule.other]
+@compiles(Different)
+def _different(p: Different, index: Index) -> Holds:
+    i, j = index[p.field], index[p.other]
 
     def ok(f: Fields, today: dt.date) -> bool:
         a, b = f[i].strip(), f[j].strip()
@@ -133,31 +160,93 @@ def _different(rule: RecordRule, index: Mapping[str, int]) -> Holds:
     return ok
 
 
-RECORD_RULE_KINDS: dict[str, Callable[[RecordRule, Mapping[str, int]], Holds]] = {
-    "required-when": _required,
-    "blank-when": _blank,
-    "allowed-when": _allowed,
-    "date-order": _date_order,
-    "date-window": _date_window,
-    "current-year-when": _current_year,
-    "year-window": _year_window,
-    "range-when": _range,
-    "excluded-when": _excluded,
-    "different": _different,
-}
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    """A rule as the engine runs it: ``check`` once ``when`` (if any) holds."""
+
+    reads: frozenset[str]
+    when: Condition | None
+    check: RecordChecker
 
 
 def compile_rule(rule: RecordRule, fields: Mapping[str, FieldSpec],
-                 index: Mapping[str, int]) -> RecordChecker:
-    """One function that applies the rule and builds its issue."""
-    holds = RECORD_RULE_KINDS[rule.kind](rule, index)
-    target = fields[rule.field or rule.later or rule.reads()[0]]
+                 index: Index) -> CompiledRule:
+    """The rule's test and the issue it builds; its condition is left to ``RuleSet``."""
+    holds = COMPILERS[type(rule.params)](rule.params, index)
+    target = fields[rule.about]
+    message = rule.text({name: spec.title for name, spec in fields.items()})
 
     def check(values: Fields, row: int, today: dt.date) -> Issue | None:
         if holds(values, today):
             return None
         return Issue(row=row, field=target.id, field_name=target.title, code=rule.code,
-                     severity=rule.severity, message=rule.message,
+                     severity=rule.severity, message=message,
                      rule_id=rule.spec_rule_id or rule.id)
 
-    return check
+    when = rule.params.when if isinstance(rule.params, Conditional) else None
+    return CompiledRule(frozenset(rule.reads()), when, check)
+
+
+Trigger = Callable[[str], Sequence[int]]
+"""(a condition field's value, not blank-failed) -> positions of the rules it makes apply."""
+
+
+class RuleSet:
+    """Rules of a layout, arranged so a record runs only the rules that apply to it.
+
+    A condition that can hold for a blank value (``populated: false``, ``in`` with "") is tested
+    for every record (``always``); any other is tested by its field's ``trigger`` when the engine
+    reads a value there that passed the field's checks.
+    """
+
+    def __init__(self, rules: Sequence[CompiledRule], names: Sequence[str]) -> None:
+        index = {name: i for i, name in enumerate(names)}
+        self.rules: tuple[tuple[frozenset[str], RecordChecker], ...] = tuple(
+            (r.reads, r.check if r.when is None or not r.when.holds("")
+             else _guarded(condition(r.when, index), r.check)) for r in rules)
+        self.always = tuple(pos for pos, r in enumerate(rules)
+                            if r.when is None or r.when.holds(""))
+        triggered: dict[int, list[tuple[Condition, int]]] = {}
+        for pos, r in enumerate(rules):
+            if r.when is not None and not r.when.holds(""):
+                triggered.setdefault(index[r.when.field], []).append((r.when, pos))
+        self.triggers: tuple[Trigger | None, ...] = tuple(
+            _trigger(triggered[i]) if i in triggered else None for i in range(len(names)))
+
+
+def _guarded(when: Callable[[Fields], bool], check: RecordChecker) -> RecordChecker:
+    return lambda f, row, today: check(f, row, today) if when(f) else None
+
+
+def _trigger(conditions: list[tuple[Condition, int]]) -> Trigger:
+    """The rules a value of one field makes apply, by the conditions on that field."""
+    by_value: dict[str, list[int]] = {}
+    populated, ranges = [], []
+    for when, pos in conditions:
+        if when.in_ is not None:
+            for value in when.in_:
+                by_value.setdefault(value, []).append(pos)
+        elif when.between is not None:
+            ranges.append((*when.between, pos))
+        else:
+            populated.append(pos)  # populated: true (false holds on blank: always tested)
+    values = {value: tuple(p) for value, p in by_value.items()}
+    also = tuple(populated)
+    none: tuple[int, ...] = ()
+    if not ranges:
+        if not values:
+            return lambda v: also if v.strip() else none
+        if not also:
+            return lambda v: values.get(v) or values.get(v.strip(), none)
+
+    def fire(value: str) -> Sequence[int]:
+        stripped = value.strip()
+        found = [*values.get(stripped, none)]
+        if stripped != value:
+            found += values.get(value, none)
+        if stripped:
+            found += also
+            found += [pos for low, high, pos in ranges if in_range(stripped, low, high)]
+        return found
+
+    return fire

@@ -1,0 +1,98 @@
+"""shared/catalog/rule_kinds.py: one registry of record-rule kinds, each compiled, its parameters
+checked by its own model, and its message template naming fields by their titles."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from services.validate.engine import Context, Validator
+from services.validate.rules.record import COMPILERS
+from shared.catalog.loader import default_catalog
+from shared.catalog.rule_kinds import RULE_KINDS, RecordRule
+from tests.unit.senr_rows import LAYOUT, senr_row
+
+CONTEXT = Context(institution_id=None, submitted_on=dt.date(2025, 9, 1))
+
+
+def rule(**changes: Any) -> dict[str, Any]:
+    return {"id": "T-1", "kind": "required-when", "field": "ssid",
+            "when": {"field": "transaction_type_code", "in": ["R"]},
+            "code": "conditional-required", "source": "test", **changes}
+
+
+def validator_with(*rules: dict[str, Any]) -> Validator:
+    layout = LAYOUT.model_copy(update={"record_rules": tuple(
+        RecordRule.model_validate(r) for r in rules)})
+    return Validator(layout, default_catalog())
+
+
+def test_every_kind_has_a_compiler_and_every_compiler_a_kind() -> None:
+    assert set(COMPILERS) == set(RULE_KINDS.values())
+
+
+def test_every_kind_is_documented() -> None:
+    for kind, model in RULE_KINDS.items():
+        assert model.__doc__ and model.__doc__.strip(), kind
+
+
+def test_unknown_kind_is_an_error_naming_the_rule_and_the_kinds() -> None:
+    with pytest.raises(ValidationError, match=r"rule T-1 \(requried-when\).*required-when"):
+        RecordRule.model_validate(rule(kind="requried-when"))
+
+
+def test_a_parameter_of_another_kind_is_an_error() -> None:
+    with pytest.raises(ValidationError, match=r"rule T-1 \(required-when\): days"):
+        RecordRule.model_validate(rule(days=3))
+
+
+def test_a_missing_parameter_is_an_error() -> None:
+    with pytest.raises(ValidationError, match=r"rule T-1 \(allowed-when\): values"):
+        RecordRule.model_validate(rule(kind="allowed-when"))
+
+
+def test_a_kind_without_template_needs_a_message() -> None:
+    with pytest.raises(ValidationError, match="needs a message"):
+        RecordRule.model_validate({"id": "T-2", "kind": "date-window",
+                                   "field": "enrollment_start_date", "days": 30,
+                                   "code": "date-window", "source": "test"})
+
+
+def test_reads_names_every_field_the_rule_reads() -> None:
+    assert RecordRule.model_validate(rule()).reads() == ("ssid", "transaction_type_code")
+    order = RecordRule.model_validate({
+        "id": "T-3", "kind": "date-order", "earlier": "student_birth_date",
+        "later": "enrollment_start_date", "code": "date-order", "message": "m",
+        "source": "test"})
+    assert set(order.reads()) == {"student_birth_date", "enrollment_start_date"}
+
+
+@pytest.mark.parametrize(("changes", "fields", "field_id", "message"), [
+    ({}, {"transaction_type_code": "R", "ssid": ""}, "1.08",
+     "SSID is required when Transaction Type Code is R."),
+    ({"kind": "blank-when", "field": "student_alias_first_name",
+      "when": {"field": "enrollment_status_code", "in": ["10", "20", "30"]},
+      "code": "conditional-blank"},
+     {"student_alias_first_name": "Mia"}, "1.14",
+     "Student Alias First Name must be blank when Enrollment Status Code is 10, 20 or 30."),
+    ({"kind": "allowed-when", "field": "grade_level_code", "values": ["09", "10"],
+      "when": {"field": "student_alias_first_name", "populated": True},
+      "code": "conditional-value"},
+     {"student_alias_first_name": "Mia", "student_alias_last_name": "Lee",
+      "grade_level_code": "KN"}, "1.24",
+     "Grade Level Code must be 09 or 10 when Student Alias First Name is populated."),
+])
+def test_template_fills_a_missing_message(changes: dict[str, Any], fields: dict[str, str],
+                                          field_id: str, message: str) -> None:
+    validator = validator_with(rule(**changes))
+    found = [(i.field, i.message) for i in validator.validate(senr_row(**fields), 3, CONTEXT)]
+    assert found == [(field_id, message)]
+
+
+def test_a_layout_message_wins_over_the_template() -> None:
+    validator = validator_with(rule(message="Give the SSID of the record you replace."))
+    found = validator.validate(senr_row(transaction_type_code="R", ssid=""), 3, CONTEXT)
+    assert [i.message for i in found] == ["Give the SSID of the record you replace."]
