@@ -34,7 +34,7 @@ MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "txt": "text/plain; charset=utf
                "xml": "application/xml; charset=utf-8"}
 _NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
 _RISKY = ("=", "+", "-", "@", "\t", "\r")
-_RISKY_BYTES = tuple(r.encode() for r in _RISKY)
+_RISKY_BYTES = tuple(r.encode() for r in _RISKY if r != "\r")  # no \r in a plain page
 _DECODER = msgspec.json.Decoder()
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
@@ -117,14 +117,14 @@ def _plain_page(page: Sequence[str], delimiter: str) -> str | None:
     body = text[1:-1].translate(None, b'"')
     if spaced:
         body = body.replace(b", ", b",")
-    body = body.replace(b"]\n[", b"\n")
+    body = body.replace(b"]\n[", b"\r\n")
     for risky in _RISKY_BYTES:
         if risky in body and (body.startswith(risky) or b"," + risky in body
                               or b"\n" + risky in body):
             return None
     if delimiter != ",":
         body = body.replace(b",", delimiter.encode())
-    return body.replace(b"\n", b"\r\n").decode() + "\r\n"
+    return body.decode() + "\r\n"
 
 
 def xml_text(value: object) -> str:
