@@ -150,8 +150,8 @@ class Client:
         return self._all(f"/api/v1/submissions/{job_id}/issues")
 
     def export(self, collection: str, institution: str, fmt: str,
-               changed_since: str | None) -> Iterator[str]:
-        """The posted records, streamed."""
+               changed_since: str | None) -> Iterator[bytes]:
+        """The posted records, streamed: the bytes the web app sends (UTF-8), as they come."""
         params = {"institution": institution, "format": fmt}
         if changed_since:
             params["changed_since"] = changed_since
@@ -160,7 +160,7 @@ class Client:
                 if r.status_code != 200:
                     r.read()
                     raise self._problem("export", r)
-                yield from r.iter_text()
+                yield from r.iter_bytes()
         except httpx.TransportError as exc:
             raise self._unreachable(exc) from exc
 

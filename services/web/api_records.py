@@ -20,7 +20,7 @@ from services.web.fixes import layout_of
 from services.web.formats import MEDIA_TYPES, content_disposition
 from services.web.maintenance import edit_record, record_json, record_of
 from services.web.problems import Id, Offset, Problem, QueryId
-from services.web.records import export_lines, history_page, institution_records, key_problem
+from services.web.records import export_lines, history_page, key_problem
 from services.web.scoping import records_within, within
 from services.web.search import Search, criteria
 from services.web.security import api_principal, require, require_institution
@@ -90,8 +90,8 @@ def records_router(web: WebContext) -> APIRouter:  # noqa: C901 - one closure pe
 
         def lines() -> Iterator[str]:
             with web.sessions() as session:
-                yield from export_lines(session, layout, institution_records(
-                    layout, institution), format, since)
+                yield from export_lines(session, layout, institution, format,
+                                        changed_since=since)
 
         name = f"{layout.record_type}-{institution}.{format}"
         return StreamingResponse(lines(), media_type=MEDIA_TYPES[format],

@@ -17,7 +17,7 @@ import secrets
 from dataclasses import asdict
 from pathlib import Path
 
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, and_, select, true
 from sqlalchemy.orm import Session
 
 from services.web.context import WebContext
@@ -59,11 +59,11 @@ def request(session: Session, principal: Principal, layout: Layout, institution:
 
 
 def _where(layout: Layout, wanted: dict[str, object]) -> ColumnElement[bool]:
-    where = institution_records(layout, str(wanted["institution"]))
+    """The records of the download's search (all of the institution's without one)."""
     search = wanted.get("search")
     if isinstance(search, dict):
-        where = and_(where, criteria(layout, Search(**search), dt.date.today()))
-    return where
+        return criteria(layout, Search(**search), dt.date.today())
+    return true()
 
 
 def build(web: WebContext, download_id: int) -> None:
@@ -84,9 +84,12 @@ def build(web: WebContext, download_id: int) -> None:
         where = _where(layout, wanted)
         records = 0
         try:
-            records = count_records(session, layout, and_(where, changed(start, end)))
+            records = count_records(session, layout, and_(
+                institution_records(layout, download.institution_id), where,
+                changed(start, end)))
             with target.open("w", encoding="utf-8", newline="") as out:
-                for chunk in export_lines(session, layout, where, download.fmt, start, end):
+                for chunk in export_lines(session, layout, download.institution_id,
+                                          download.fmt, where, start, end):
                     out.write(chunk)
             error = None
         except Exception as exc:  # noqa: BLE001 - the user is told; the reason has no values

@@ -187,8 +187,11 @@ class OdsRecord(Base):
     """A posted record: the state's current data."""
 
     __tablename__ = "ods_records"
+    # An institution's records in key order (Production Download pages, district-wide
+    # posting methods): by district and by school.
     __table_args__ = (UniqueConstraint("record_type", "op_key"),
-                      Index("ix_ods_records_lea", "record_type", "lea"),
+                      Index("ix_ods_records_lea_key", "record_type", "lea", "op_key"),
+                      Index("ix_ods_records_school_key", "record_type", "school", "op_key"),
                       Index("ix_ods_records_set", "record_type", "set_key"))
     id: Mapped[int] = mapped_column(primary_key=True)
     record_type: Mapped[str] = mapped_column(String(10))
