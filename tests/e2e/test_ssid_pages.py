@@ -76,6 +76,7 @@ def prepared(tmp_path_factory: pytest.TempPathFactory) -> Prepared:
         ours, theirs = rows[:], rows[:]
         ours[7], theirs[7] = ssid(61_000_001), ssid(61_000_002)  # one child, two SSIDs
         theirs[3] = theirs[30] = SECOND_LEA
+        theirs[4] = "6100000"  # a school of that district in the shipped CDS directory
         (folder / "ours.csv").write_text(",".join(ours))
         (folder / "theirs.csv").write_text(",".join(theirs))
         jobs = [stack.upload(first, "ODE-SSID", OREGON),
