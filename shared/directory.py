@@ -19,9 +19,7 @@ code never disappears (a closed school is loaded as ``closed``).
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -31,7 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shared.db.directory import DirectoryEntry
-from shared.reference_file import ReferenceFileError
+from shared.reference_file import ReferenceFileError, read_rows
 
 DEFAULT_FILE = Path(__file__).with_name("reference") / "directory.csv"
 COLUMNS = ("kind", "code", "name", "parent", "status", "starts", "ends")
@@ -69,16 +67,7 @@ def check(text: str, known_leas: Iterable[str] = ()) -> tuple[list[Entry], list[
     """The entries of a directory file's text and every problem of its lines; ``known_leas``:
     LEA codes already loaded (a school's parent may be one of them). A file that is not a
     directory file at all (not CSV, a column missing) raises ReferenceFileError."""
-    try:
-        reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
-        missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise ReferenceFileError(f"the header must name the columns {', '.join(COLUMNS)}; "
-                                     f"missing {', '.join(missing)}")
-        rows = [(line, {c: (row.get(c) or "").strip() for c in COLUMNS})
-                for line, row in enumerate(reader, start=2)]
-    except csv.Error as exc:
-        raise ReferenceFileError(f"the file is not a CSV file edcs can read ({exc})") from None
+    rows = read_rows(text, COLUMNS)
     leas = {v["code"] for _, v in rows if v["kind"].lower() == "lea"} | set(known_leas)
     found: list[Entry] = []
     problems: list[Problem] = []

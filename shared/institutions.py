@@ -9,8 +9,6 @@ schools (the Oregon seed's "equals or is administered by", design.md §6).
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +17,7 @@ from sqlalchemy import literal, select
 from sqlalchemy.orm import Session
 
 from shared.db.models import Institution
-from shared.reference_file import ReferenceFileError
+from shared.reference_file import ReferenceFileError, read_rows
 
 KINDS = ("state", "esd", "district", "school")
 DEFAULT_FILE = Path(__file__).with_name("reference") / "institutions.csv"
@@ -40,18 +38,9 @@ class Row:
 
 def parse(text: str) -> list[Row]:
     """The rows of a reference file's text (problems of the rows are for ``check_rows``)."""
-    try:
-        reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
-        missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise ReferenceFileError(f"the header must name the columns {', '.join(COLUMNS)}; "
-                                     f"missing {', '.join(missing)}")
-        return [Row(id=(r["id"] or "").strip(), name=(r["name"] or "").strip(),
-                    kind=(r["kind"] or "").strip().lower(),
-                    parent_id=(r["parent_id"] or "").strip() or None,
-                    contact_email=(r["contact_email"] or "").strip()) for r in reader]
-    except csv.Error as exc:
-        raise ReferenceFileError(f"the file is not a CSV file edcs can read ({exc})") from None
+    return [Row(id=v["id"], name=v["name"], kind=v["kind"].lower(),
+                parent_id=v["parent_id"] or None, contact_email=v["contact_email"])
+            for _, v in read_rows(text, COLUMNS)]
 
 
 def read_file(path: Path) -> list[Row]:

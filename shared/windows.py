@@ -15,17 +15,15 @@ the same in ``edcs validate`` and in the pipeline (docs/decisions.md).
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import functools
-import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from shared.catalog.models import Layout
-from shared.reference_file import ReferenceFileError
+from shared.reference_file import ReferenceFileError, read_rows
 
 DEFAULT_FILE = Path(__file__).with_name("reference") / "windows.csv"
 COLUMNS = ("collection", "academic_year", "window", "opens", "closes")
@@ -51,24 +49,12 @@ class Window:
 
 def parse(text: str, known: Iterable[str] | None = None) -> list[Window]:
     """The windows of a file's text; ``known``: the collection codes that exist."""
-    try:
-        return _parse(text, known)
-    except csv.Error as exc:
-        raise ReferenceFileError(f"the file is not a CSV file edcs can read ({exc})") from None
-
-
-def _parse(text: str, known: Iterable[str] | None) -> list[Window]:
-    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
-    missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
-    if missing:
-        raise ReferenceFileError(f"the header must name the columns {', '.join(COLUMNS)}; "
-                                 f"missing {', '.join(missing)}")
+    rows = read_rows(text, COLUMNS)
     codes = set(known) if known is not None else None
     found: list[Window] = []
     problems: list[str] = []
     seen: set[tuple[str, str, str]] = set()
-    for line, row in enumerate(reader, start=2):
-        values = {c: (row.get(c) or "").strip() for c in COLUMNS}
+    for line, values in rows:
         wrong = _problems(values, codes)
         key = (values["collection"], values["academic_year"], values["window"])
         if key in seen:
