@@ -15,6 +15,7 @@ from shared.catalog.loader import Catalog
 from shared.catalog.models import Layout, Severity
 from shared.issues import Issue
 from shared.windows import CollectionYear
+from shared.within_file import is_delete
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +78,7 @@ class Validator:
         issues: list[Issue] = []
         failed: set[str] = set()
         checks, rules = self._fields, self._rules
-        if self._op_index is not None and fields[self._op_index].strip().upper() == "D":
+        if self._op_index is not None and is_delete(fields[self._op_index]):
             checks, rules = self._delete_fields, self._delete_rules
         applies: list[int] = []  # rules whose condition holds, from the values read
         for name, check, required, passed, trigger, value in zip(
