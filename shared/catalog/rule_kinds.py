@@ -203,3 +203,43 @@ class RecordRule(Strict):
             else:
                 words[name] = f"{value:g}" if isinstance(value, float) else str(value)
         return str(type(self.params).template).format_map(words)
+
+
+# Kinds added for SINF and SPRG (issue 12). They are registered here, after RecordRule, so
+# kinds other layouts add can sit beside them without touching the lines above.
+
+
+class AgeOn(RuleParams):
+    """The age in whole years on the date ``at``, of someone born on ``born`` (both CCYYMMDD),
+    must be at least ``minimum`` and, when given, at most ``maximum``. A birthday on 29 February
+    comes on 1 March in other years. A blank date is its own field's business."""
+
+    kind = "age-on"
+    about = "at"
+    born: FieldName
+    at: FieldName
+    minimum: int = Field(ge=0)
+    maximum: int | None = None
+
+
+class DateInYear(RuleParams):
+    """``field`` (a CCYYMMDD date) must fall within the academic year CCYY-CCYY that ``year``
+    names; a year starts on ``year_starts`` (MM-DD). Either one blank: not checked."""
+
+    kind = "date-in-year"
+    template = "{field} must be within the academic year given in {year}."
+    field: FieldName
+    year: FieldName
+    year_starts: YearStart = "07-01"
+
+
+class CurrentYearDateWhen(Conditional):
+    """``field`` (a CCYYMMDD date) must fall within the academic year of the submission date
+    when ``when`` holds; a year starts on ``year_starts`` (MM-DD). A blank date is not
+    checked."""
+
+    kind = "current-year-date-when"
+    year_starts: YearStart = "07-01"
+
+
+RULE_KINDS.update({k.kind: k for k in (AgeOn, DateInYear, CurrentYearDateWhen)})

@@ -41,6 +41,35 @@ def test_sela_counts_come_from_its_entries() -> None:
     assert kinds[Reason.NEEDS_POSTED_DATA] == 10
 
 
+def test_sinf_counts_come_from_its_entries() -> None:
+    # Counted by hand from CFS Table 3-2.3: 70 statements; 14 missing, 11 of them on stored
+    # records (the ODS identity check on 2.11, 2.13, 2.18 and 2.19, the SSID registry, the
+    # enrollment's grade and status), 2 on the Valid Code Combinations, 1 (2.37) no rule kind.
+    sinf = default_coverage().coverages["SINF"]
+    assert sinf.counted
+    assert (sinf.implemented, sinf.stated) == (56, 70)
+    assert sinf.stated == len(sinf.validations)
+    kinds = {r: len(v) for r, v in sinf.missing_by_reason().items()}
+    assert kinds == {Reason.NEEDS_POSTED_DATA: 11, Reason.NEEDS_REFERENCE_DATA: 2,
+                     Reason.NO_RULE_KIND: 1}
+
+
+def test_sprg_counts_come_from_its_entries() -> None:
+    # Counted by hand from CFS Table 3-3 and §1.3.1's Replace rule: 33 statements; 9 missing,
+    # 5 on reference data (Title I schools twice, the Participating worksheet, the CPA list,
+    # Schoolwide funding), 3 on stored records, 3.13 #5's date window garbled.
+    sprg = default_coverage().coverages["SPRG"]
+    assert sprg.counted
+    assert (sprg.implemented, sprg.stated) == (24, 33)
+    assert sprg.stated == len(sprg.validations)
+    kinds = {r: len(v) for r, v in sprg.missing_by_reason().items()}
+    assert kinds == {Reason.NEEDS_REFERENCE_DATA: 5, Reason.NEEDS_POSTED_DATA: 3,
+                     Reason.SEED_GARBLED: 1}
+    participating = next(v for v in sprg.validations if v.id == "3.15 #2")
+    assert participating.missing is not None
+    assert participating.missing.reason is Reason.NEEDS_REFERENCE_DATA
+
+
 def _copy(tmp_path: Path) -> Path:
     target = tmp_path / "coverage"
     shutil.copytree(COVERAGE_DIR, target)

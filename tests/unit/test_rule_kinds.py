@@ -96,3 +96,59 @@ def test_a_layout_message_wins_over_the_template() -> None:
     validator = validator_with(rule(message="Give the SSID of the record you replace."))
     found = validator.validate(senr_row(transaction_type_code="R", ssid=""), 3, CONTEXT)
     assert [i.message for i in found] == ["Give the SSID of the record you replace."]
+
+
+AGE = {"id": "T-4", "kind": "age-on", "born": "student_birth_date", "at": "enrollment_start_date",
+       "minimum": 16, "maximum": 17, "code": "age-out-of-range", "message": "m",
+       "source": "test"}
+IN_YEAR = {"id": "T-5", "kind": "date-in-year", "field": "enrollment_start_date",
+           "year": "academic_year_id", "code": "date-outside-year", "source": "test"}
+CURRENT = {"id": "T-6", "kind": "current-year-date-when", "field": "enrollment_start_date",
+           "when": {"field": "transaction_type_code", "in": ["R"]},
+           "code": "date-outside-year", "message": "m", "source": "test"}
+
+
+@pytest.mark.parametrize(("start", "found"), [
+    ("20260102", ["1.22"]),  # born 2010-01-03: 15 the day before the 16th birthday
+    ("20260103", []),  # 16 on the birthday
+    ("20280102", []),  # 17 the day before the 18th birthday
+    ("20280103", ["1.22"]),  # 18: above the maximum
+])
+def test_age_on_counts_whole_years_to_the_date(start: str, found: list[str]) -> None:
+    issues = validator_with(AGE).validate(senr_row(enrollment_start_date=start), 3, CONTEXT)
+    assert [i.field for i in issues] == found
+
+
+@pytest.mark.parametrize(("start", "year", "found"), [
+    ("20250701", "2025-2026", []), ("20260630", "2025-2026", []),
+    ("20250630", "2025-2026", ["1.22"]), ("20260701", "2025-2026", ["1.22"]),
+    ("20250630", "2024-2025", []),
+])
+def test_date_in_year_runs_july_to_june_of_the_named_year(start: str, year: str,
+                                                          found: list[str]) -> None:
+    issues = validator_with(IN_YEAR).validate(
+        senr_row(enrollment_start_date=start, academic_year_id=year), 3, CONTEXT)
+    assert [i.field for i in issues] == found
+    if found:
+        assert issues[0].message == ("Enrollment Start Date must be within the academic year "
+                                     "given in Academic Year ID.")
+
+
+def test_date_in_year_with_another_year_start() -> None:
+    # a year starting on September 1: August 2025 is still in 2024-2025
+    validator = validator_with({**IN_YEAR, "year_starts": "09-01"})
+    assert validator.validate(senr_row(enrollment_start_date="20250815",
+                                       academic_year_id="2025-2026"), 3, CONTEXT) != []
+    assert validator.validate(senr_row(enrollment_start_date="20250815",
+                                       academic_year_id="2024-2025"), 3, CONTEXT) == []
+
+
+@pytest.mark.parametrize(("action", "start", "found"), [
+    ("R", "20250701", []), ("R", "20250630", ["1.22"]), ("R", "20260701", ["1.22"]),
+    ("", "20250630", []),  # the condition does not hold
+])
+def test_current_year_date_when_uses_the_submission_date(action: str, start: str,
+                                                         found: list[str]) -> None:
+    issues = validator_with(CURRENT).validate(
+        senr_row(transaction_type_code=action, enrollment_start_date=start), 3, CONTEXT)
+    assert [i.field for i in issues] == found

@@ -19,10 +19,13 @@ from typing import Any, TypeVar
 from shared.catalog.base import Condition, in_range
 from shared.catalog.models import FieldSpec
 from shared.catalog.rule_kinds import (
+    AgeOn,
     AllowedWhen,
     BlankWhen,
     Conditional,
+    CurrentYearDateWhen,
     CurrentYearWhen,
+    DateInYear,
     DateOrder,
     DateWindow,
     Different,
@@ -250,3 +253,51 @@ def _trigger(conditions: list[tuple[Condition, int]]) -> Trigger:
         return found
 
     return fire
+
+
+# Compilers of the kinds added for SINF and SPRG (issue 12).
+
+
+def _first_year(date: str, starts: str) -> int:
+    """The first calendar year of the academic year a CCYYMMDD date falls in."""
+    return int(date[:4]) - (date[4:8] < starts.replace("-", ""))
+
+
+@compiles(AgeOn)
+def _age_on(p: AgeOn, index: Index) -> Holds:
+    born, at, low, high = index[p.born], index[p.at], p.minimum, p.maximum
+
+    def ok(f: Fields, today: dt.date) -> bool:
+        b, d = f[born].strip(), f[at].strip()
+        if len(b) != 8 or len(d) != 8:
+            return True  # a blank date is its own field's business
+        age = int(d[:4]) - int(b[:4]) - (d[4:] < b[4:])
+        return age >= low and (high is None or age <= high)
+
+    return ok
+
+
+@compiles(DateInYear)
+def _date_in_year(p: DateInYear, index: Index) -> Holds:
+    i, j, starts = index[p.field], index[p.year], p.year_starts
+
+    def ok(f: Fields, today: dt.date) -> bool:
+        date, year = f[i].strip(), f[j].strip()
+        if len(date) != 8 or len(year) != 9:
+            return True  # blank (or malformed) is the fields' own business
+        return str(_first_year(date, starts)) == year[:4]
+
+    return ok
+
+
+@compiles(CurrentYearDateWhen)
+def _current_year_date(p: CurrentYearDateWhen, index: Index) -> Holds:
+    i, starts = index[p.field], p.year_starts
+
+    def ok(f: Fields, today: dt.date) -> bool:
+        date = f[i].strip()
+        if len(date) != 8:
+            return True
+        return str(_first_year(date, starts)) == academic_year(today, starts)[:4]
+
+    return ok
