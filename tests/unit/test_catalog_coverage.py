@@ -41,6 +41,32 @@ def test_sela_counts_come_from_its_entries() -> None:
     assert kinds[Reason.NEEDS_POSTED_DATA] == 10
 
 
+def test_sped_counts_come_from_its_entries() -> None:
+    # Counted by hand from CFS Table 3-14: 105 statements, 50 not implemented (26 of them age
+    # rules and other statements no rule kind says, 12 needing stored records).
+    sped = default_coverage().coverages["SPED"]
+    assert sped.counted
+    assert (sped.implemented, sped.stated) == (55, 105)
+    assert sped.stated == len(sped.validations)
+    kinds = {r: len(v) for r, v in sped.missing_by_reason().items()}
+    assert sum(kinds.values()) == 50
+    assert kinds[Reason.NO_RULE_KIND] == 26
+    assert kinds[Reason.NEEDS_POSTED_DATA] == 12
+
+
+def test_sdem_counts_come_from_its_entries() -> None:
+    # Counted by hand from CFS Table 3-7: 39 statements, 12 not implemented (6 no rule kind
+    # says, 4 the ODS match of name, gender and birth year).
+    sdem = default_coverage().coverages["SDEM"]
+    assert sdem.counted
+    assert (sdem.implemented, sdem.stated) == (27, 39)
+    assert sdem.stated == len(sdem.validations)
+    kinds = {r: len(v) for r, v in sdem.missing_by_reason().items()}
+    assert sum(kinds.values()) == 12
+    assert kinds[Reason.NO_RULE_KIND] == 6
+    assert kinds[Reason.NEEDS_POSTED_DATA] == 4
+
+
 def _copy(tmp_path: Path) -> Path:
     target = tmp_path / "coverage"
     shutil.copytree(COVERAGE_DIR, target)
