@@ -203,3 +203,19 @@ class RecordRule(Strict):
             else:
                 words[name] = f"{value:g}" if isinstance(value, float) else str(value)
         return str(type(self.params).template).format_map(words)
+
+
+# Kinds added for SDEM (issue 12), after RecordRule so kinds other layouts add sit beside them.
+
+
+class AtMost(RuleParams):
+    """``field`` (a number) must not be greater than ``other`` (a number) of the same record.
+    Either one blank or not a number: not checked (its own field's business)."""
+
+    kind = "at-most"
+    template = "{field} must not be greater than {other}."
+    field: FieldName
+    other: FieldName
+
+
+RULE_KINDS.update({k.kind: k for k in (AtMost,)})

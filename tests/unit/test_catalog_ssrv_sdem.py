@@ -150,7 +150,8 @@ def test_ssrv_limits_themselves_pass() -> None:
     ({"staff_race_1_code": "", "staff_race_2_code": "600"}, "7.20", "conditional-required"),
     # 7.30 #3, 7.31 #2: at least 1 year
     ({"staff_service_years_lea": "0"}, "7.30", "conditional-value"),
-    ({"staff_service_years_total": "0"}, "7.31", "conditional-value"),
+    # 7.30 #1: the years in this LEA are at most the years in all LEAs (12 in the record)
+    ({"staff_service_years_lea": "13"}, "7.30", "conditional-value"),
 ])
 def test_sdem_wrong_value_is_located(change: dict[str, str], field: str, code: str) -> None:
     assert check(SDEM, **change) == [(field, code)]
@@ -163,6 +164,14 @@ def test_sdem_missing_indicators_and_first_years_pass() -> None:
     assert check(SDEM, staff_race_1_code="", staff_race_missing_indicator="Y") == []
     # 7.30, 7.31: "If this is the first year of service, enter 1"
     assert check(SDEM, staff_service_years_lea="1", staff_service_years_total="1") == []
+    # 7.30 #1: all of the years in this LEA
+    assert check(SDEM, staff_service_years_lea="12") == []
+
+
+def test_sdem_total_service_years_of_0_is_reported_on_both_service_fields() -> None:
+    # 7.31 #2 at least 1; and the LEA's 10 years are then more than the total (7.30 #1)
+    assert sorted(check(SDEM, staff_service_years_total="0")) == [
+        ("7.30", "conditional-value"), ("7.31", "conditional-value")]
 
 
 def test_deletes_need_only_their_keys() -> None:

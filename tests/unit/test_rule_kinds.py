@@ -96,3 +96,24 @@ def test_a_layout_message_wins_over_the_template() -> None:
     validator = validator_with(rule(message="Give the SSID of the record you replace."))
     found = validator.validate(senr_row(transaction_type_code="R", ssid=""), 3, CONTEXT)
     assert [i.message for i in found] == ["Give the SSID of the record you replace."]
+
+
+def test_at_most_compares_the_numbers_not_the_text() -> None:
+    sdem = default_catalog().layouts["SDEM"]
+    layout = sdem.model_copy(update={"record_rules": (RecordRule.model_validate({
+        "id": "T-4", "kind": "at-most", "field": "staff_service_years_lea",
+        "other": "staff_service_years_total", "code": "conditional-value", "source": "test"}),)})
+    validator = Validator(layout, default_catalog())
+    names = [f.name for f in sdem.fields]
+
+    def issues(lea: str, total: str) -> list[tuple[str | None, str]]:
+        fields = ["" for _ in names]
+        fields[names.index("staff_service_years_lea")] = lea
+        fields[names.index("staff_service_years_total")] = total
+        rule_issues = [i for i in validator.validate(fields, 2, CONTEXT) if i.rule_id == "T-4"]
+        return [(i.field, i.message) for i in rule_issues]
+
+    assert issues("9", "12") == []  # as text "9" > "12"; as numbers it is less
+    assert issues("12", "12") == []
+    assert issues("13", "9") == [
+        ("7.30", "Staff Service Years LEA must not be greater than Staff Service Years Total.")]

@@ -20,6 +20,7 @@ from shared.catalog.base import Condition, in_range
 from shared.catalog.models import FieldSpec
 from shared.catalog.rule_kinds import (
     AllowedWhen,
+    AtMost,
     BlankWhen,
     Conditional,
     CurrentYearWhen,
@@ -250,3 +251,19 @@ def _trigger(conditions: list[tuple[Condition, int]]) -> Trigger:
         return found
 
     return fire
+
+
+# Compilers of the kinds added for SDEM (issue 12).
+
+
+@compiles(AtMost)
+def _at_most(p: AtMost, index: Index) -> Holds:
+    i, j = index[p.field], index[p.other]
+
+    def ok(f: Fields, today: dt.date) -> bool:
+        try:
+            return float(f[i]) <= float(f[j])
+        except ValueError:
+            return True  # blank or not a number: the fields' own business
+
+    return ok
