@@ -218,4 +218,13 @@ class AtMost(RuleParams):
     other: FieldName
 
 
-RULE_KINDS.update({k.kind: k for k in (AtMost,)})
+class RequiredWhenBoth(Conditional):
+    """``field`` must be populated when ``when`` and ``also`` both hold: a condition on two
+    fields (the engine tests ``when``, the rule ``also``)."""
+
+    kind = "required-when-both"
+    template = "{field} is required when {when} and {also}."
+    also: Condition
+
+
+RULE_KINDS.update({k.kind: k for k in (AtMost, RequiredWhenBoth)})

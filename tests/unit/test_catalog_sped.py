@@ -201,6 +201,9 @@ def test_hand_written_valid_records_have_no_issues(validator: Validator,
     # (Residential Facility) or 402 (Correctional Facility)
     ({"special_education_program_setting_code": "301"}, "14.31", "conditional-value"),
     ({"special_education_program_setting_code": "402"}, "14.31", "conditional-value"),
+    # 14.30 Required: If the Education Plan = 150 (IFSP) AND Disability 1 Code = 220, 230, 250,
+    # 270, or 300 Then Y
+    ({**IFSP, "disability_1_code": "270"}, "14.30", "conditional-required"),
     # 14.28 #3 / 14.29 #3: Disability 2 blank when Disability 1 is blank
     ({**PENDING, "disability_2_code": "320"}, "14.29", "conditional-blank"),
     # 14.35: populated only for plan 150, and required for it
@@ -242,6 +245,10 @@ def test_the_limits_of_the_newer_rules_pass(validator: Validator) -> None:
     # 14.26: a residential or correctional setting is fine for another Primary Residence Code
     assert check(validator, row(primary_residence_code="110",
                                 special_education_program_setting_code="301")) == []
+    # 14.30 Required: given for an IFSP with Disability 1 270; not required for an IEP with it
+    assert check(validator, row(**IFSP, disability_1_code="270",
+                                infant_regional_center_services_eligibility_indicator="N")) == []
+    assert check(validator, row(disability_1_code="270")) == []
     # 14.29 #2: two different disabilities
     assert check(validator, row(disability_1_code="281", disability_2_code="320")) == []
 

@@ -31,6 +31,7 @@ from shared.catalog.rule_kinds import (
     RangeWhen,
     RecordRule,
     RequiredWhen,
+    RequiredWhenBoth,
     RuleParams,
     YearWindow,
 )
@@ -267,3 +268,9 @@ def _at_most(p: AtMost, index: Index) -> Holds:
             return True  # blank or not a number: the fields' own business
 
     return ok
+
+
+@compiles(RequiredWhenBoth)
+def _required_both(p: RequiredWhenBoth, index: Index) -> Holds:
+    i, also = index[p.field], condition(p.also, index)
+    return lambda f, today: bool(f[i].strip()) or not also(f)
