@@ -205,7 +205,8 @@ class RecordRule(Strict):
         return str(type(self.params).template).format_map(words)
 
 
-# Kinds added for SDEM (issue 12), after RecordRule so kinds other layouts add sit beside them.
+# Kinds added for SPED and SDEM (issue 12), after RecordRule so kinds other layouts add sit
+# beside them.
 
 
 class AtMost(RuleParams):

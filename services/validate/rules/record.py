@@ -254,7 +254,7 @@ def _trigger(conditions: list[tuple[Condition, int]]) -> Trigger:
     return fire
 
 
-# Compilers of the kinds added for SDEM (issue 12).
+# Compilers of the kinds added for SPED and SDEM (issue 12).
 
 
 @compiles(AtMost)
