@@ -243,3 +243,28 @@ class CurrentYearDateWhen(Conditional):
 
 
 RULE_KINDS.update({k.kind: k for k in (AgeOn, DateInYear, CurrentYearDateWhen)})
+
+# Kinds added for SPED and SDEM (issue 12), after RecordRule so kinds other layouts add sit
+# beside them.
+
+
+class AtMost(RuleParams):
+    """``field`` (a number) must not be greater than ``other`` (a number) of the same record.
+    Either one blank or not a number: not checked (its own field's business)."""
+
+    kind = "at-most"
+    template = "{field} must not be greater than {other}."
+    field: FieldName
+    other: FieldName
+
+
+class RequiredWhenBoth(Conditional):
+    """``field`` must be populated when ``when`` and ``also`` both hold: a condition on two
+    fields (the engine tests ``when``, the rule ``also``)."""
+
+    kind = "required-when-both"
+    template = "{field} is required when {when} and {also}."
+    also: Condition
+
+
+RULE_KINDS.update({k.kind: k for k in (AtMost, RequiredWhenBoth)})

@@ -69,6 +69,31 @@ def test_sprg_counts_come_from_its_entries() -> None:
     assert participating.missing is not None
     assert participating.missing.reason is Reason.NEEDS_REFERENCE_DATA
 
+def test_sped_counts_come_from_its_entries() -> None:
+    # Counted by hand from CFS Table 3-14: 105 statements, 49 not implemented (25 of them age
+    # rules and other statements no rule kind says, 12 needing stored records).
+    sped = default_coverage().coverages["SPED"]
+    assert sped.counted
+    assert (sped.implemented, sped.stated) == (56, 105)
+    assert sped.stated == len(sped.validations)
+    kinds = {r: len(v) for r, v in sped.missing_by_reason().items()}
+    assert sum(kinds.values()) == 49
+    assert kinds[Reason.NO_RULE_KIND] == 25
+    assert kinds[Reason.NEEDS_POSTED_DATA] == 12
+
+
+def test_sdem_counts_come_from_its_entries() -> None:
+    # Counted by hand from CFS Table 3-7: 39 statements, 11 not implemented (5 no rule kind
+    # says, 4 the ODS match of name, gender and birth year).
+    sdem = default_coverage().coverages["SDEM"]
+    assert sdem.counted
+    assert (sdem.implemented, sdem.stated) == (28, 39)
+    assert sdem.stated == len(sdem.validations)
+    kinds = {r: len(v) for r, v in sdem.missing_by_reason().items()}
+    assert sum(kinds.values()) == 11
+    assert kinds[Reason.NO_RULE_KIND] == 5
+    assert kinds[Reason.NEEDS_POSTED_DATA] == 4
+
 
 def _copy(tmp_path: Path) -> Path:
     target = tmp_path / "coverage"

@@ -152,3 +152,43 @@ def test_current_year_date_when_uses_the_submission_date(action: str, start: str
     issues = validator_with(CURRENT).validate(
         senr_row(transaction_type_code=action, enrollment_start_date=start), 3, CONTEXT)
     assert [i.field for i in issues] == found
+
+def test_at_most_compares_the_numbers_not_the_text() -> None:
+    sdem = default_catalog().layouts["SDEM"]
+    layout = sdem.model_copy(update={"record_rules": (RecordRule.model_validate({
+        "id": "T-4", "kind": "at-most", "field": "staff_service_years_lea",
+        "other": "staff_service_years_total", "code": "conditional-value", "source": "test"}),)})
+    validator = Validator(layout, default_catalog())
+    names = [f.name for f in sdem.fields]
+
+    def issues(lea: str, total: str) -> list[tuple[str | None, str]]:
+        fields = ["" for _ in names]
+        fields[names.index("staff_service_years_lea")] = lea
+        fields[names.index("staff_service_years_total")] = total
+        rule_issues = [i for i in validator.validate(fields, 2, CONTEXT) if i.rule_id == "T-4"]
+        return [(i.field, i.message) for i in rule_issues]
+
+    assert issues("9", "12") == []  # as text "9" > "12"; as numbers it is less
+    assert issues("12", "12") == []
+    assert issues("13", "9") == [
+        ("7.30", "Staff Service Years LEA must not be greater than Staff Service Years Total.")]
+
+
+def test_required_when_both_needs_both_conditions_and_reads_both_fields() -> None:
+    both = rule(kind="required-when-both", field="student_alias_first_name",
+                when={"field": "enrollment_status_code", "in": ["10"]},
+                also={"field": "grade_level_code", "in": ["KN"]})
+    assert set(RecordRule.model_validate(both).reads()) == {
+        "student_alias_first_name", "enrollment_status_code", "grade_level_code"}
+    validator = validator_with(both)
+
+    def issues(status: str, grade: str) -> list[tuple[str | None, str]]:
+        fields = senr_row(enrollment_status_code=status, grade_level_code=grade,
+                          student_alias_first_name="")
+        return [(i.field, i.message) for i in validator.validate(fields, 3, CONTEXT)
+                if i.rule_id == "T-1"]
+
+    assert issues("10", "KN") == [("1.14", "Student Alias First Name is required when Enrollment "
+                                           "Status Code is 10 and Grade Level Code is KN.")]
+    assert issues("10", "01") == []
+    assert issues("20", "KN") == []

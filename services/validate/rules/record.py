@@ -21,6 +21,7 @@ from shared.catalog.models import FieldSpec
 from shared.catalog.rule_kinds import (
     AgeOn,
     AllowedWhen,
+    AtMost,
     BlankWhen,
     Conditional,
     CurrentYearDateWhen,
@@ -33,6 +34,7 @@ from shared.catalog.rule_kinds import (
     RangeWhen,
     RecordRule,
     RequiredWhen,
+    RequiredWhenBoth,
     RuleParams,
     YearWindow,
 )
@@ -301,3 +303,25 @@ def _current_year_date(p: CurrentYearDateWhen, index: Index) -> Holds:
         return str(_first_year(date, starts)) == academic_year(today, starts)[:4]
 
     return ok
+
+
+# Compilers of the kinds added for SPED and SDEM (issue 12).
+
+
+@compiles(AtMost)
+def _at_most(p: AtMost, index: Index) -> Holds:
+    i, j = index[p.field], index[p.other]
+
+    def ok(f: Fields, today: dt.date) -> bool:
+        try:
+            return float(f[i]) <= float(f[j])
+        except ValueError:
+            return True  # blank or not a number: the fields' own business
+
+    return ok
+
+
+@compiles(RequiredWhenBoth)
+def _required_both(p: RequiredWhenBoth, index: Index) -> Holds:
+    i, also = index[p.field], condition(p.also, index)
+    return lambda f, today: bool(f[i].strip()) or not also(f)
