@@ -94,6 +94,36 @@ def test_sdem_counts_come_from_its_entries() -> None:
     assert kinds[Reason.NO_RULE_KIND] == 5
     assert kinds[Reason.NEEDS_POSTED_DATA] == 4
 
+def test_ssce_counts_come_from_its_entries() -> None:
+    ssce = default_coverage().coverages["SSCE"]
+    # Step 2: 15 statements, "All data fields are required" six of them.
+    assert (ssce.implemented, ssce.stated) == (21, 21)
+    assert ssce.counted
+    assert ssce.missing_by_reason() == {}
+
+
+def test_ode_ssid_counts_come_from_its_entries() -> None:
+    ode = default_coverage().coverages["ODE-SSID"]
+    assert (ode.implemented, ode.stated) == (17, 22)
+    kinds = {r: len(v) for r, v in ode.missing_by_reason().items()}
+    assert sum(kinds.values()) == 5
+    assert kinds[Reason.UI_ONLY] == 3
+
+
+def test_disc_lea_counts_come_from_its_entries() -> None:
+    lea = default_coverage().coverages["DISC-LEA"]
+    assert (lea.implemented, lea.stated) == (30, 32)
+    kinds = {r: len(v) for r, v in lea.missing_by_reason().items()}
+    assert kinds == {Reason.NEEDS_REFERENCE_DATA: 1, Reason.NEEDS_POSTED_DATA: 1}
+
+
+def test_disc_sch_counts_come_from_its_entries() -> None:
+    sch = default_coverage().coverages["DISC-SCH"]
+    assert (sch.implemented, sch.stated) == (31, 36)
+    kinds = {r: len(v) for r, v in sch.missing_by_reason().items()}
+    assert sum(kinds.values()) == 5
+    assert kinds[Reason.NEEDS_REFERENCE_DATA] == 3
+
 
 def _copy(tmp_path: Path) -> Path:
     target = tmp_path / "coverage"
@@ -113,6 +143,9 @@ def _edit(directory: Path, code: str, index: int, entry: dict[str, object]) -> N
     ({"field": "local_record_id", "check": "required"}, "field local_record_id has no required"),
     ({"field": "no_such_field", "check": "allowed"}, "unknown field no_such_field"),
     ({"unique_in_file": ["ssid"]}, "no unique_in_file group ['ssid']"),
+    ({"format": "no-such-code"}, "unknown issue code no-such-code"),
+    # SELA files have no EDFacts header record, so no reader raises record-count for them.
+    ({"format": "record-count"}, "format check record-count needs framing header_record"),
 ])
 def test_an_implementation_the_layout_lacks_is_a_problem(
         tmp_path: Path, implemented_by: dict[str, object], problem: str) -> None:
@@ -121,6 +154,13 @@ def test_an_implementation_the_layout_lacks_is_a_problem(
                                  "implemented_by": [implemented_by]})
     with pytest.raises(CoverageError, match=problem.replace("[", r"\[").replace("]", r"\]")):
         load_coverage(CATALOG, directory)
+
+
+def test_a_format_check_the_framing_raises_is_accepted(tmp_path: Path) -> None:
+    directory = _copy(tmp_path)
+    _edit(directory, "DISC-LEA", 0, {"id": "1.2", "statement": "x",
+                                     "implemented_by": [{"format": "record-count"}]})
+    assert load_coverage(CATALOG, directory).coverages["DISC-LEA"].validations[0].implemented
 
 
 def test_a_layout_without_coverage_file_is_a_problem(tmp_path: Path) -> None:
