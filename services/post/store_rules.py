@@ -143,6 +143,8 @@ class StoreChecks:
             found.append(entry.parent == STAGED.lea)
         if rule.category is not None:
             found.append(entry.category == rule.category)
+        if rule.not_category is not None:
+            found.append(or_(entry.category.is_(None), entry.category != rule.not_category))
         return self._listed(rule, candidates).where(~exists().where(*found))
 
     def _not_as_itself(self, rule: StoreRule, candidates: Select[Any],

@@ -12,7 +12,8 @@ Kinds, a closed vocabulary like the record rules':
 - ``in-directory``: the code in ``field`` (the layout's school field unless said) is an
   ``entry`` (``school`` or ``lea``) of the CDS directory, active on the day the file was
   received; a school must report to the Reporting LEA unless ``reporting: false`` (an NPS
-  reports to none); with ``category``, the entry must be of it (``charter``, ``nps``). A blank
+  reports to none); with ``category``, the entry must be of it (``charter``, ``nps``), with
+  ``not_category`` it must not (an NPS is no School of Course Delivery). A blank
   code is not checked (the record rules say when it is required). ``exempt``: codes that are
   not entries of the directory (NPS ``0000001``...).
 - ``reports-as-itself``: if the code in ``field`` is an LEA of the directory of ``category``
@@ -60,6 +61,7 @@ class StoreRule(Strict):
     entry: Literal["school", "lea"] = "school"
     reporting: bool = True
     category: Literal["charter", "nps"] | None = None
+    not_category: Literal["charter", "nps"] | None = None
     code: str
     severity: Severity = Severity.FATAL
     message: str  # what the user reads; "Row N: " goes before it

@@ -20,6 +20,7 @@ lea,1964733,Demo USD,,active,,,
 school,2222222,Open School,1964733,active,,,
 school,4444444,School of another LEA,1964734,active,,,
 school,7777777,Demo Charter School,1964733,active,,,charter
+school,9999999,NPS in the Demo USD,1964733,active,,,nps
 lea,1964734,Other USD,,active,,,
 school,8888888,Open NPS,1964734,active,,,nps
 school,8888880,Closed NPS,1964734,closed,1990-07-01,2019-06-30,nps
@@ -117,6 +118,20 @@ def test_the_district_of_accountability_must_be_an_lea_of_the_directory(
                                      (4, "lea-not-in-directory", rule, title)]
     passed = submit(listed, record_type, [accountable("1964734"), accountable("1964735")])
     assert passed.status == "posted", passed.message
+
+
+@pytest.mark.parametrize(("record_type", "field", "title", "rule"), [
+    ("CRSE", "school_of_course_delivery", "School of Course Delivery", "CRSE-S002"),
+    ("CRSC", "school_of_course_delivery", "School of Course Delivery", "CRSC-S002"),
+    ("SASS", "school_of_assignment", "School of Assignment", "SASS-S003")])
+def test_an_nps_is_no_school_of_course_delivery_or_assignment(
+        listed: sessionmaker[Session], record_type: str, field: str, title: str,
+        rule: str) -> None:
+    done = submit(listed, record_type, [record(record_type, **{field: "2222222"}),
+                                        record(record_type, **{field: "9999999"})])
+    assert said(listed, done.id) == [(2, "nps-school-not-allowed", rule, title)]
+    posted = submit(listed, record_type, [record(record_type, **{field: "2222222"})])
+    assert posted.status == "posted", posted.message
 
 
 def test_a_charter_job_classification_needs_a_charter_school(
