@@ -153,6 +153,11 @@ HAND_MADE = [
      b"SENR,A,L1,1964733,1234567,,2026-2027,,LS001,Ana,,Smith,,,,,20100115,F,,,US,20260815,"
      b"10,08,20260801,E230,100,,Y,,,,,\r\n",
      [(1, "date-order", "Enrollment Exit Date")]),
+    # 200,000 elements nested in a field: one issue per element, 13 GB, a stuck worker.
+    ("SENR", "senr-deep.xml",
+     b'<?xml version="1.0"?>\n<CALPADSRecords><Record><Ssid>' + b"<a>" * 200_000
+     + b"</a>" * 200_000 + b"</Ssid></Record></CALPADSRecords>\n",
+     [(2, "xml-structure", "")]),
 ]
 
 
