@@ -119,3 +119,11 @@ def test_a_header_row_with_one_record_is_read(tmp_path: Path) -> None:
     path.write_text(SSCE_HEADER + "2026-2027,19647330130229,1234567890,A100,12,D\r\n")
     report = check(path, "SSCE")
     assert (report.records, located(report)) == (1, [])
+
+
+def test_a_type_a_header_and_a_header_row_with_no_records_is_empty_file(tmp_path: Path) -> None:
+    header = ",".join(f.name for f in default_catalog().layouts["ODE-SSID"].fields)
+    path = tmp_path / "ssid.csv"
+    path.write_text(f"CollectionName=ODE-SSID\nInstID=2180\n~~\n{header}\n")
+    report = check(path, "ODE-SSID", institution_id="2180")
+    assert located(report) == [(None, None, "empty-file")] and not report.accepted
