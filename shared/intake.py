@@ -81,6 +81,9 @@ def check_upload(catalog: Catalog, collection_code: str, stream: BinaryIO | None
     if fmt.kind in ("delimited", "fixed"):
         issues += _head_problems(catalog, layout, fmt, found.head, found.head_row,
                                  found.data_name)
+        if not issues and found.complete and _header_only(layout, fmt, found.head):
+            issues = [file_issue("empty-file", "The file has its header row but no records; "
+                                               "nothing was read.")]
     return Intake(collection, layout, fmt, issues)
 
 
@@ -102,6 +105,17 @@ def _head_problems(catalog: Catalog, layout: Layout, fmt: Format, head: bytes, f
         if bad:
             return [bad]
     return []
+
+
+def _header_only(layout: Layout, fmt: Format, head: bytes) -> bool:
+    """A delimited file of a layout with a header row, holding nothing after it: no records.
+    (A file with no header and no records is already empty; a fixed-width file has no header
+    row.)"""
+    if not layout.framing.header or fmt.kind != "delimited":
+        return False
+    lines = head.splitlines()
+    index = first_line(lines)[0]
+    return not any(line.strip() for line in lines[index + 1:])
 
 
 def _header_problem(layout: Layout, first_line: bytes, delimiter: str,

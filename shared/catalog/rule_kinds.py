@@ -91,13 +91,15 @@ class CurrentYearWhen(Conditional):
 
 
 class DateOrder(RuleParams):
-    """``later`` must be after ``earlier`` (or equal when ``or_equal``)."""
+    """``later`` must be after ``earlier`` (or equal when ``or_equal``), except when ``unless``
+    holds (the seed's "If ... THEN ... ELSE must be greater than": the ELSE branch)."""
 
     kind = "date-order"
     about = "later"
     earlier: FieldName
     later: FieldName
     or_equal: bool = False
+    unless: Condition | None = None
 
 
 class DateWindow(RuleParams):
@@ -268,3 +270,19 @@ class RequiredWhenBoth(Conditional):
 
 
 RULE_KINDS.update({k.kind: k for k in (AtMost, RequiredWhenBoth)})
+
+# Kinds added in the new-user trial (issue 12), after RecordRule as above.
+
+
+class DateNearWhen(Conditional):
+    """``field`` (a CCYYMMDD date) must be from ``days_before`` days before ``other`` to
+    ``days_after`` days after it when ``when`` holds. Either date blank or not a date: not
+    checked (its own field's business)."""
+
+    kind = "date-near-when"
+    other: FieldName
+    days_before: int = Field(default=0, ge=0)
+    days_after: int = Field(default=0, ge=0)
+
+
+RULE_KINDS.update({k.kind: k for k in (DateNearWhen,)})

@@ -84,6 +84,7 @@ class Detected:
     head: bytes = b""
     head_row: int = 1  # the physical row of the first line of ``head``
     data_name: str | None = None  # the file's name, or its member's inside a .zip
+    complete: bool = False  # ``head`` is the whole file (or the whole member of a .zip)
 
 
 def detect(stream: BinaryIO, layout: Layout, collection: Collection, *,
@@ -174,7 +175,7 @@ def _detect_plain(head: bytes, layout: Layout, collection: Collection, filename:
     fmt = Format(kind="fixed" if fixed else "delimited", encoding=encoding,
                  delimiter=None if fixed else _delimiter(layout, first, delimiter),
                  skip_lines=skip)
-    return Detected(fmt, [], text, skip + 1, filename)
+    return Detected(fmt, [], text, skip + 1, filename, complete=len(head) < SNIFF_BYTES)
 
 
 def _is_fixed(layout: Layout, first: str) -> bool:

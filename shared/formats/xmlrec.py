@@ -31,6 +31,10 @@ from shared.issues import Issue
 from shared.reader import RawRecord
 
 CHUNK = 1 << 20
+MAX_VALUE_CHARS = 65_536  # as MAX_ROW_BYTES: far above any field; more is not held
+MAX_DEPTH = 100  # elements nested inside a field before the document is given up
+MAX_UNKNOWN_PER_RECORD = 10  # unknown elements reported per record (a record of a million
+# stray elements is one record, not a million issues)
 _WORD = re.compile(r"[^0-9a-z]")
 
 
@@ -45,6 +49,10 @@ def element_name(field_name: str) -> str:
     if field_name.startswith("filler"):
         return "Filler"
     return "".join(part[:1].upper() + part[1:] for part in field_name.split("_"))
+
+
+class _TooDeepError(Exception):
+    """Elements nested far inside a field: the parser's own stack would grow with them."""
 
 
 def _issue(row: int, code: str, message: str, severity: Severity = Severity.FATAL,
@@ -69,7 +77,8 @@ class _Records(ContentHandler):
                 self.index.setdefault(key_of(spec.name), i)
                 self.index.setdefault(key_of(spec.title), i)
         self.done: list[RawRecord] = []
-        self.path: list[str] = []
+        self.path: list[str] = []  # root, record, field: deeper elements are only counted
+        self.deeper = 0
         self.count = 0
         self.locator: Locator | None = None  # the parser itself (read_xml)
         self._reset(0)
@@ -79,8 +88,12 @@ class _Records(ContentHandler):
         self.values: list[str | None] = [None] * len(self.layout.fields)
         self.issues: list[Issue] = []
         self.text: list[str] = []
+        self.text_chars = 0
         self.filler_seen = 0
         self.current: int | None = None
+        self.nested = False  # an element inside a field was reported (once per record)
+        self.unknown = 0
+        self.too_long = False
 
     def setDocumentLocator(self, locator: Locator) -> None:  # noqa: N802 - SAX's name
         self.locator = locator
@@ -103,16 +116,23 @@ class _Records(ContentHandler):
                 self.issues.append(_issue(self.row, "xml-structure",
                                           f"{self.where()}: expected a <Record> element."))
             return
+        if depth > 2:  # inside a field: counted, not kept (a deep nest costs no memory)
+            self.deeper += 1
+            if self.deeper > MAX_DEPTH:
+                raise _TooDeepError
+            if not self.nested:  # reported once per record
+                self.nested = True
+                self.issues.append(_issue(
+                    self.row, "xml-structure",
+                    f"{self.where()}/{name}: a field element cannot hold elements."))
+            return
         self.path.append(name)
         if depth == 2:
             self._field(name)
-        elif depth > 2:
-            self.issues.append(_issue(self.row, "xml-structure",
-                                      f"{self.where()}: a field element cannot hold elements."))
 
     def _field(self, name: str) -> None:
         key = key_of(name)
-        self.text = []
+        self.text, self.text_chars = [], 0
         if ((key.startswith("filler") and key[6:].isdigit()) or key == "filler") and (
                 self.filler_seen < len(self.fillers)):
             self.current = self.fillers[self.filler_seen]
@@ -120,9 +140,11 @@ class _Records(ContentHandler):
             return
         self.current = self.index.get(key)
         if self.current is None:
-            self.issues.append(_issue(self.row, "xml-unknown-element",
-                                      f"{self.where()}: <{name}> is not a field of a "
-                                      f"{self.layout.record_type} record."))
+            self.unknown += 1
+            if self.unknown <= MAX_UNKNOWN_PER_RECORD:
+                self.issues.append(_issue(self.row, "xml-unknown-element",
+                                          f"{self.where()}: <{name}> is not a field of a "
+                                          f"{self.layout.record_type} record."))
         elif self.values[self.current] is not None:
             spec = self.layout.fields[self.current]
             self.issues.append(_issue(self.row, "xml-repeated-element",
@@ -132,9 +154,23 @@ class _Records(ContentHandler):
 
     def characters(self, content: str) -> None:
         if self.current is not None and len(self.path) == 3:
-            self.text.append(content)
+            self.text_chars += len(content)
+            if self.text_chars <= MAX_VALUE_CHARS:
+                self.text.append(content)
+            elif not self.too_long:
+                self.too_long = True
+                spec = self.layout.fields[self.current]
+                self.issues.append(_issue(
+                    self.row, "row-too-long",
+                    f"{self.where()}: the value of {spec.title} is longer than "
+                    f"{MAX_VALUE_CHARS:,} characters (a {self.layout.record_type} field is far "
+                    "shorter), so the record was not read. Look for a value pasted into a field "
+                    "by mistake.", field=(spec.id, spec.title)))
 
     def endElement(self, name: str) -> None:  # noqa: N802
+        if self.deeper:
+            self.deeper -= 1
+            return
         depth = len(self.path)
         if depth == 3 and self.current is not None:
             self.values[self.current] = "".join(self.text).strip()
@@ -152,7 +188,7 @@ class _Records(ContentHandler):
                     f"no value must be included, as <{element_name(spec.name)}/>); read as "
                     "blank.", Severity.WARNING, (spec.id, spec.title)))
         fields = [v or "" for v in self.values]
-        broken = any(i.code == "xml-structure" for i in self.issues)
+        broken = self.too_long or any(i.code == "xml-structure" for i in self.issues)
         self.done.append(RawRecord(self.row, None if broken else fields, self.issues))
 
 
@@ -176,6 +212,13 @@ def read_xml(stream: BinaryIO, layout: Layout) -> Iterator[RawRecord]:
             handler.line() or 1, "xml-forbidden",
             f"{handler.where()}: the XML declares a DTD or entities, or refers to another "
             f"file ({type(exc).__name__}); edcs reads plain XML only.")])
+        return
+    except _TooDeepError:
+        yield from handler.done
+        yield RawRecord(handler.row or 1, None, [_issue(
+            handler.row or 1, "xml-structure",
+            f"{handler.where()}: elements are nested more than {MAX_DEPTH} deep inside a field; "
+            "nothing after it was read.")])
         return
     except xml.sax.SAXParseException as exc:
         yield from handler.done

@@ -138,3 +138,39 @@ def test_a_clean_sample_posts_whole_and_offline_accepts_it(checked: dict[tuple[s
     report, job = checked[code, "ok"]
     assert report["accepted"] and not report["errors"], report["errors"][:5]
     assert (job["status"], job["posted"]) == ("posted", 25), job["errors"][:5]
+
+
+# Files a new user made by hand (issue 12's trial) on which offline and the pipeline once
+# disagreed: (collection, file name, content, the located errors both must give).
+HAND_MADE = [
+    # Only the header row: the pipeline posted "0 of 0" (for SSCE, a full replacement that
+    # archives the active submission); offline said rejected with no reason.
+    ("SSCE", "ssce-header-only.csv",
+     b"academic_year,cds_code,ssid,local_student_id,grade_level,doc_type\r\n",
+     [(0, "empty-file", "")]),
+    # An exit before the start (CFS 1.25 #2) was accepted by both.
+    ("SENR", "senr-exit-before-start.csv",
+     b"SENR,A,L1,1964733,1234567,,2026-2027,,LS001,Ana,,Smith,,,,,20100115,F,,,US,20260815,"
+     b"10,08,20260801,E230,100,,Y,,,,,\r\n",
+     [(1, "date-order", "Enrollment Exit Date")]),
+    # 200,000 elements nested in a field: one issue per element, 13 GB, a stuck worker.
+    ("SENR", "senr-deep.xml",
+     b'<?xml version="1.0"?>\n<CALPADSRecords><Record><Ssid>' + b"<a>" * 200_000
+     + b"</a>" * 200_000 + b"</Ssid></Record></CALPADSRecords>\n",
+     [(2, "xml-structure", "")]),
+]
+
+
+@pytest.mark.parametrize(("code", "name", "content", "expected"), HAND_MADE,
+                         ids=[c[1] for c in HAND_MADE])
+def test_offline_and_pipeline_agree_on_hand_made_files(
+        sqlite_stack: RunningStack, tmp_path: Path, code: str, name: str, content: bytes,
+        expected: list[tuple[int, str, str]]) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    report = offline(path, code)
+    job = sqlite_stack.submit(path, code, SUBMITTER.get(code, "1964733"))
+    shown = json.loads(sqlite_stack.edcs("job", str(job["id"]), "--format", "json").stdout)
+    assert located(report["errors"]) == expected
+    assert located(shown["errors"]) == expected
+    assert job["status"] == "rejected" and not report["accepted"]

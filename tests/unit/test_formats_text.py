@@ -97,3 +97,33 @@ def test_every_new_code_is_registered() -> None:
     codes = set(default_catalog().issue_types)
     assert {"control-character", "record-length", "header-record", "record-count", "file-name",
             "archive-too-large", "xml-forbidden", "type-a-institution"} <= codes
+
+
+SSCE_HEADER = "academic_year,cds_code,ssid,local_student_id,grade_level,doc_type\r\n"
+
+
+@pytest.mark.parametrize("after", ["", "\r\n\r\n", "  \n"])
+def test_a_header_row_with_no_records_is_empty_file(tmp_path: Path, after: str) -> None:
+    """SSCE replaces the district's whole submission: a header with nothing under it must not
+    post as an empty replacement (it was accepted by the pipeline and 'rejected' offline with
+    no reason)."""
+    path = tmp_path / "ssce.csv"
+    path.write_text(SSCE_HEADER + after)
+    report = check(path, "SSCE")
+    assert located(report) == [(None, None, "empty-file")]
+    assert not report.accepted and "header row but no records" in report.issues[0].message
+
+
+def test_a_header_row_with_one_record_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "ssce.csv"
+    path.write_text(SSCE_HEADER + "2026-2027,19647330130229,1234567890,A100,12,D\r\n")
+    report = check(path, "SSCE")
+    assert (report.records, located(report)) == (1, [])
+
+
+def test_a_type_a_header_and_a_header_row_with_no_records_is_empty_file(tmp_path: Path) -> None:
+    header = ",".join(f.name for f in default_catalog().layouts["ODE-SSID"].fields)
+    path = tmp_path / "ssid.csv"
+    path.write_text(f"CollectionName=ODE-SSID\nInstID=2180\n~~\n{header}\n")
+    report = check(path, "ODE-SSID", institution_id="2180")
+    assert located(report) == [(None, None, "empty-file")] and not report.accepted

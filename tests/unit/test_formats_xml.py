@@ -125,3 +125,40 @@ def test_an_xml_export_reads_back_as_an_upload(tmp_path: Path) -> None:
     path.write_text("".join(xml_document("records", "record", names, rows)))
     report = check(path, "SENR")
     assert (report.records, located(report)) == (2, [])
+
+
+def test_a_deep_nest_inside_a_field_is_one_error_in_bounded_memory(tmp_path: Path) -> None:
+    """Found in the new-user trial: 200,000 nested elements (a 1.4 MB file) made one issue per
+    element, each naming the whole path, and used 13 GB. Now the document stops at a depth."""
+    path = tmp_path / "senr.xml"
+    nest = "<a>" * 200_000 + "</a>" * 200_000
+    path.write_bytes(document(record(senr_row()),
+                              record(senr_row(local_record_id="2")).replace(
+                                  "<Ssid>", f"<Ssid>{nest}")))
+    report = check(path, "SENR")
+    assert located(report) == [(4, None, "xml-structure")]  # the second record, line 4
+    assert "nested more than" in report.issues[0].message and len(report.issues[0].message) < 300
+
+
+def test_a_shallow_nest_inside_a_field_is_reported_once_and_the_file_read_on(
+        tmp_path: Path) -> None:
+    path = tmp_path / "senr.xml"
+    path.write_bytes(document(record(senr_row()).replace("<Ssid>", "<Ssid><b><c/><c/></b>"),
+                              record(senr_row(local_record_id="2", ssid="1234567899"))))
+    assert located(check(path, "SENR")) == [(3, None, "xml-structure"),
+                                            (4, "SSID", "ssid-check-digit")]
+
+
+def test_many_unknown_elements_in_a_record_are_reported_ten_times(tmp_path: Path) -> None:
+    path = tmp_path / "senr.xml"
+    path.write_bytes(document(record(senr_row(), extra="<Stray/>" * 50_000)))
+    assert [c for _, _, c in located(check(path, "SENR"))] == ["xml-unknown-element"] * 10
+
+
+def test_an_enormous_value_is_row_too_long_at_its_field_and_not_held(tmp_path: Path) -> None:
+    path = tmp_path / "senr.xml"
+    path.write_bytes(document(record(senr_row(student_birth_city="x" * 5_000_000)),
+                              record(senr_row(local_record_id="2"))))
+    report = check(path, "SENR")
+    assert located(report) == [(3, "Student Birth City", "row-too-long")]
+    assert report.records == 2 and "xxxx" not in report.issues[0].message

@@ -27,6 +27,7 @@ from shared.catalog.rule_kinds import (
     CurrentYearDateWhen,
     CurrentYearWhen,
     DateInYear,
+    DateNearWhen,
     DateOrder,
     DateWindow,
     Different,
@@ -114,11 +115,14 @@ def _current_year(p: CurrentYearWhen, index: Index) -> Holds:
 @compiles(DateOrder)
 def _date_order(p: DateOrder, index: Index) -> Holds:
     first, second, or_equal = index[p.earlier], index[p.later], p.or_equal
+    unless = condition(p.unless, index) if p.unless is not None else None
 
     def ok(f: Fields, today: dt.date) -> bool:
         a, b = f[first].strip(), f[second].strip()
         if len(a) != 8 or len(b) != 8:
             return True  # a blank date is its own field's business
+        if unless is not None and unless(f):
+            return True
         return b >= a if or_equal else b > a
 
     return ok
@@ -325,3 +329,30 @@ def _at_most(p: AtMost, index: Index) -> Holds:
 def _required_both(p: RequiredWhenBoth, index: Index) -> Holds:
     i, also = index[p.field], condition(p.also, index)
     return lambda f, today: bool(f[i].strip()) or not also(f)
+
+
+# Compilers of the kinds added in the new-user trial (issue 12).
+
+
+def _day(value: str) -> dt.date | None:
+    try:
+        return dt.date(int(value[:4]), int(value[4:6]), int(value[6:8]))
+    except ValueError:
+        return None
+
+
+@compiles(DateNearWhen)
+def _date_near(p: DateNearWhen, index: Index) -> Holds:
+    i, j = index[p.field], index[p.other]
+    before, after = dt.timedelta(days=p.days_before), dt.timedelta(days=p.days_after)
+
+    def ok(f: Fields, today: dt.date) -> bool:
+        a, b = f[i].strip(), f[j].strip()
+        if len(a) != 8 or len(b) != 8:
+            return True
+        date, other = _day(a), _day(b)
+        if date is None or other is None:
+            return True
+        return other - before <= date <= other + after
+
+    return ok
