@@ -55,7 +55,7 @@ FieldCheckName = Literal["required", "allowed", "codeset", "pattern", "charset",
 # Layout settings the engine or posting enforces on every record.
 LayoutSetting = Literal["lea_field", "operation_field", "operational_key", "framing",
                         "effective_start_field", "record_rules", "effects",
-                        "key_unique_in_file", "window_year_field"]
+                        "key_unique_in_file", "window_year_field", "required_when_repeated"]
 
 
 class ImplementedBy(Strict):
