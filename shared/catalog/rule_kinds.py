@@ -177,7 +177,7 @@ class RecordRule(Strict):
             value = getattr(self.params, name)
             if isinstance(value, Condition):
                 names.append(value.field)
-            elif READS in info.metadata:
+            elif READS in info.metadata and value is not None:
                 names.append(value)
         return tuple(names)
 
@@ -197,9 +197,38 @@ class RecordRule(Strict):
             if isinstance(value, Condition):
                 words[name] = value.said(titles[value.field])
             elif READS in info.metadata:
-                words[name] = titles[value]
+                words[name] = titles[value] if value is not None else ""
             elif isinstance(value, tuple):
                 words[name] = either(value)
             else:
                 words[name] = f"{value:g}" if isinstance(value, float) else str(value)
         return str(type(self.params).template).format_map(words)
+
+
+# Kinds added for STAS (issue 12), registered after RecordRule so that kinds other layouts add
+# can sit beside them without touching the lines above.
+
+
+class NumberAtMost(RuleParams):
+    """``field`` (a number) must not be greater than the number in ``limit``, less the number
+    in ``less`` when given ("must be < or = Expected Attendance Days less Days Attended"). A
+    blank in any of them is not checked (required rules say whether one must be there)."""
+
+    kind = "number-at-most"
+    field: FieldName
+    limit: FieldName
+    less: Annotated[str | None, READS] = None
+
+
+class OpenRange(RuleParams):
+    """``field`` (a number) must be greater than ``above`` and less than ``below`` (neither
+    bound allowed: "must be > 0 and < 256"). A blank is not checked."""
+
+    kind = "open-range"
+    template = "{field} must be greater than {above} and less than {below}."
+    field: FieldName
+    above: float
+    below: float
+
+
+RULE_KINDS.update({k.kind: k for k in (NumberAtMost, OpenRange)})

@@ -96,3 +96,60 @@ def test_a_layout_message_wins_over_the_template() -> None:
     validator = validator_with(rule(message="Give the SSID of the record you replace."))
     found = validator.validate(senr_row(transaction_type_code="R", ssid=""), 3, CONTEXT)
     assert [i.message for i in found] == ["Give the SSID of the record you replace."]
+
+
+# The kinds added for STAS (issue 12), on the STAS layout's day counts.
+STAS = default_catalog().layouts["STAS"]
+STAS_ROW = {f.name: "" for f in STAS.fields} | {
+    "record_type_code": "STAS", "reporting_lea": "1964733", "school_of_attendance": "6000202",
+    "academic_year_id": "2024-2025", "ssid": "1234567890", "local_student_id": "100001"}
+
+
+def stas_issues(rule: dict[str, Any], **values: str) -> list[tuple[str | None, str]]:
+    layout = STAS.model_copy(update={"record_rules": (RecordRule.model_validate(rule),)})
+    fields = list((STAS_ROW | values).values())
+    return [(i.field, i.message) for i in
+            Validator(layout, default_catalog()).validate(fields, 3, CONTEXT)]
+
+
+AT_MOST = {"id": "T-4", "kind": "number-at-most", "field": "days_absent_out_of_school_suspension",
+           "limit": "expected_attendance_days", "less": "days_attended_in_person",
+           "code": "conditional-value", "message": "Too many days.", "source": "test"}
+
+
+def test_number_at_most_reads_its_three_fields_or_two_without_less() -> None:
+    assert set(RecordRule.model_validate(AT_MOST).reads()) == {
+        "days_absent_out_of_school_suspension", "expected_attendance_days",
+        "days_attended_in_person"}
+    two = RecordRule.model_validate({**AT_MOST, "less": None})
+    assert set(two.reads()) == {"days_absent_out_of_school_suspension",
+                                "expected_attendance_days"}
+
+
+@pytest.mark.parametrize(("days", "found"), [
+    # exactly the difference (0.3 - 0.1 in binary floating point is less than 0.2)
+    ({"expected_attendance_days": "0.3", "days_attended_in_person": "0.1",
+      "days_absent_out_of_school_suspension": "0.2"}, []),
+    ({"expected_attendance_days": "10.3", "days_attended_in_person": "10.1",
+      "days_absent_out_of_school_suspension": "0.25"}, [("13.17", "Too many days.")]),
+    ({"expected_attendance_days": "150", "days_attended_in_person": "",
+      "days_absent_out_of_school_suspension": "200"}, []),  # a blank is not compared
+])
+def test_number_at_most_compares_with_the_difference(days: dict[str, str],
+                                                    found: list[tuple[str, str]]) -> None:
+    assert stas_issues(AT_MOST, **days) == found
+
+
+def test_number_at_most_needs_a_message() -> None:
+    with pytest.raises(ValidationError, match="needs a message"):
+        RecordRule.model_validate({k: v for k, v in AT_MOST.items() if k != "message"})
+
+
+@pytest.mark.parametrize(("value", "fails"), [("0", True), ("0.01", False), ("255.99", False),
+                                             ("256", True), ("", False)])
+def test_open_range_leaves_out_both_bounds(value: str, fails: bool) -> None:
+    rule = {"id": "T-5", "kind": "open-range", "field": "expected_attendance_days",
+            "above": 0, "below": 256, "code": "conditional-value", "source": "test"}
+    message = "Expected Attendance Days must be greater than 0 and less than 256."
+    assert stas_issues(rule, expected_attendance_days=value) == (
+        [("13.15", message)] if fails else [])

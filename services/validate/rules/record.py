@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 from shared.catalog.base import Condition, in_range
@@ -27,6 +28,8 @@ from shared.catalog.rule_kinds import (
     DateWindow,
     Different,
     ExcludedWhen,
+    NumberAtMost,
+    OpenRange,
     RangeWhen,
     RecordRule,
     RequiredWhen,
@@ -250,3 +253,42 @@ def _trigger(conditions: list[tuple[Condition, int]]) -> Trigger:
         return found
 
     return fire
+
+
+# Compilers of the kinds added for STAS (issue 12).
+
+
+def _number(value: str) -> Decimal | None:
+    """The number in a field (digits with a decimal point, as the NU type check allows), or
+    None when it is blank or not a number; decimals, so 10.3 - 10.1 is 0.2 exactly."""
+    try:
+        number = Decimal(value.strip())
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+@compiles(NumberAtMost)
+def _number_at_most(p: NumberAtMost, index: Index) -> Holds:
+    i, limit = index[p.field], index[p.limit]
+    less = index[p.less] if p.less is not None else None
+
+    def ok(f: Fields, today: dt.date) -> bool:
+        value, most = _number(f[i]), _number(f[limit])
+        minus = _number(f[less]) if less is not None else Decimal(0)
+        if value is None or most is None or minus is None:
+            return True  # a blank is the required rules' business
+        return value <= most - minus
+
+    return ok
+
+
+@compiles(OpenRange)
+def _open_range(p: OpenRange, index: Index) -> Holds:
+    i, above, below = index[p.field], Decimal(str(p.above)), Decimal(str(p.below))
+
+    def ok(f: Fields, today: dt.date) -> bool:
+        value = _number(f[i])
+        return value is None or above < value < below
+
+    return ok

@@ -1,0 +1,44 @@
+"""SENR layout rules counted from CFS Table 3-1 (issue 12) that earlier tests do not cover, each
+with a failing and a passing example."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from services.validate.engine import Context, Validator, validator_for
+from shared.catalog.loader import default_catalog
+from tests.unit.senr_rows import LAYOUT, LEA, senr_row
+
+CONTEXT = Context(institution_id=LEA, submitted_on=dt.date(2025, 9, 1))
+
+
+@pytest.fixture(scope="module")
+def validator() -> Validator:
+    return validator_for(LAYOUT, default_catalog())
+
+
+def graduate(exit_date: str, completion: str) -> list[str]:
+    """A student of the 2008-09 year who completed school (E230) on ``exit_date``."""
+    return senr_row(academic_year_id="2008-2009", student_birth_date="19900505",
+                    enrollment_start_date="20080827", grade_level_code="12",
+                    enrollment_exit_date=exit_date, student_exit_reason_code="E230",
+                    student_school_completion_status=completion,
+                    student_met_all_uc_csu_requirements_indicator="N")
+
+
+@pytest.mark.parametrize("exit_date", ["20070701", "20090612", "20090630"])
+def test_cahsee_exempt_graduation_in_2007_08_or_2008_09_is_rejected(
+        validator: Validator, exit_date: str) -> None:
+    # 1.25 validation 3 and 1.27 validation 2: 108 not within AY 2007-2008 or 2008-2009.
+    found = validator.validate(graduate(exit_date, "108"), 4, CONTEXT)
+    assert [(i.field, i.code) for i in found] == [("1.27", "conditional-value")]
+    assert "108" in found[0].message and "2008-2009" in found[0].message
+
+
+@pytest.mark.parametrize(("exit_date", "completion"), [
+    ("20070629", "108"), ("20090701", "108"), ("20090612", "100"), ("20090612", "106")])
+def test_cahsee_exempt_graduation_outside_those_years_or_another_status_passes(
+        validator: Validator, exit_date: str, completion: str) -> None:
+    assert validator.validate(graduate(exit_date, completion), 4, CONTEXT) == []
