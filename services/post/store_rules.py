@@ -1,8 +1,9 @@
 """Rules that need what is already in the store, decided at the barrier over the staged rows.
 
 ``store_rules.yaml`` says them (``shared.catalog.store_rules``): the student has an enrollment
-posted (SPRG, STAS at the school; SINF for the LEA on the record's date), the School of
-Attendance is in the CDS directory under the Reporting LEA. Each is one read-only statement
+posted (SPRG, STAS at the school; SINF for the LEA on the record's date), an SENR enrollment
+does not overlap another posted at the school, the School of Attendance is in the CDS
+directory under the Reporting LEA. Each is one read-only statement
 against the store; a record that fails becomes fatal like any other (``fail_rows``), and a
 record that already failed is not checked again, so a row gets the first rule it fails.
 """
@@ -15,7 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, exists, false, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from services.post.planner import DELETE
+from services.post.planner import DELETE, REPLACE
 from services.post.prechecks import fail_rows
 from services.post.tables import ODS, STAGED
 from shared.catalog.base import Condition
@@ -65,6 +66,8 @@ class StoreChecks:
         includes, or else the student (the SSID field, never its value)."""
         if rule.kind == "in-directory" and self.layout.school_field is not None:
             return self.spec[self.layout.school_field]
+        if rule.kind == "no-overlap" and self.source is not None:
+            return self.spec[self.source.starts]
         return self.spec[rule.covers or rule.ssid]
 
     def _holds(self, when: Condition) -> ColumnElement[bool]:
@@ -77,6 +80,8 @@ class StoreChecks:
                  received: dt.date) -> Select[Any]:
         if rule.kind == "in-directory":
             return self._not_in_directory(rule, candidates, received)
+        if rule.kind == "no-overlap":
+            return self._overlapping(rule, candidates, submission_id)
         return self._not_enrolled(rule, candidates, submission_id)
 
     def _not_enrolled(self, rule: StoreRule, candidates: Select[Any], submission_id: int
@@ -116,3 +121,40 @@ class StoreChecks:
         if rule.exempt:
             candidates = candidates.where(STAGED.school.not_in(rule.exempt))
         return candidates.where(listed, ~reports)
+
+    def _overlapping(self, rule: StoreRule, candidates: Select[Any], submission_id: int
+                     ) -> Select[Any]:
+        """Records whose enrollment overlaps another posted at the school (strictly: sharing
+        one boundary day is not an overlap; a blank exit date is open)."""
+        if self.source is None:
+            return candidates.where(false())
+        ods, at, removing = aliased(ODS), self.source_position, aliased(STAGED)
+        leas = select(STAGED.lea).where(STAGED.submission_id == submission_id).distinct()
+        posted = select(
+            ods.lea, ods.school, ods.op_key, ods.set_key,
+            _value(ods.fields, at[self.source.ssid]).label("ssid"),
+            _value(ods.fields, at[self.source.starts]).label("starts"),
+            _open(_value(ods.fields, at[self.source.ends])).label("ends"),
+        ).where(ods.record_type == self.source.record_type, ods.lea.in_(leas)).cte(
+            f"posted_{rule.id.replace('-', '_').lower()}").prefix_with("MATERIALIZED")
+        deleted = select(removing.op_key).where(removing.submission_id == submission_id,
+                                                removing.action == DELETE)
+        replaced = select(removing.set_key).where(removing.submission_id == submission_id,
+                                                  removing.action == REPLACE,
+                                                  removing.set_key.is_not(None))
+        starts = _value(STAGED.fields, self.position[self.source.starts])
+        ends = _open(_value(STAGED.fields, self.position[self.source.ends]))
+        return candidates.where(exists().where(
+            posted.c.lea == STAGED.lea, posted.c.school == STAGED.school,
+            posted.c.ssid == _value(STAGED.fields, self.position[rule.ssid]),
+            posted.c.ssid != "", posted.c.op_key != STAGED.op_key,
+            posted.c.starts < ends, starts < posted.c.ends,
+            posted.c.op_key.not_in(deleted),
+            or_(posted.c.set_key.is_(None), posted.c.set_key.not_in(replaced))))
+
+
+OPEN_END = "99999999"  # a blank exit date: the enrollment is open (CCYYMMDD compares as text)
+
+
+def _open(value: ColumnElement[str]) -> ColumnElement[str]:
+    return func.coalesce(func.nullif(value, ""), OPEN_END)
