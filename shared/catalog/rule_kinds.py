@@ -231,4 +231,15 @@ class OpenRange(RuleParams):
     below: float
 
 
-RULE_KINDS.update({k.kind: k for k in (NumberAtMost, OpenRange)})
+class MonthDayWhen(Conditional):
+    """``field`` (a CCYYMMDD date) must fall from ``starts`` to ``ends`` (MM-DD, both days
+    included) of its own year when ``when`` holds ("Enrollment Exit Date must be between March
+    31st and August 15"); a window with ``starts`` after ``ends`` runs over the new year. A
+    blank date is not checked."""
+
+    kind = "month-day-when"
+    starts: YearStart
+    ends: YearStart
+
+
+RULE_KINDS.update({k.kind: k for k in (NumberAtMost, OpenRange, MonthDayWhen)})

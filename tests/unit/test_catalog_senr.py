@@ -42,3 +42,26 @@ def test_cahsee_exempt_graduation_in_2007_08_or_2008_09_is_rejected(
 def test_cahsee_exempt_graduation_outside_those_years_or_another_status_passes(
         validator: Validator, exit_date: str, completion: str) -> None:
     assert validator.validate(graduate(exit_date, completion), 4, CONTEXT) == []
+
+
+def year_end_exit(exit_date: str, reason: str = "E155") -> list[str]:
+    """A student exited at the end of the 2024-25 year, to return to the school (1.26)."""
+    return senr_row(academic_year_id="2024-2025", enrollment_start_date="20240820",
+                    enrollment_exit_date=exit_date, student_exit_reason_code=reason)
+
+
+@pytest.mark.parametrize(("exit_date", "reason"), [
+    ("20250330", "E155"), ("20250816", "E155"), ("20250110", "E156")])
+def test_a_year_end_exit_outside_march_31_to_august_15_is_rejected(
+        validator: Validator, exit_date: str, reason: str) -> None:
+    # 1.26 validation 5: "If Exit Code equals E155 or E156, then Enrollment Exit Date must be
+    # between March 31st and August 15".
+    found = validator.validate(year_end_exit(exit_date, reason), 4, CONTEXT)
+    assert [(i.field, i.code) for i in found] == [("1.25", "conditional-value")]
+
+
+@pytest.mark.parametrize(("exit_date", "reason"), [
+    ("20250331", "E155"), ("20250612", "E156"), ("20250815", "E155"), ("20250110", "T160")])
+def test_a_year_end_exit_in_the_window_or_another_exit_passes(
+        validator: Validator, exit_date: str, reason: str) -> None:
+    assert validator.validate(year_end_exit(exit_date, reason), 4, CONTEXT) == []

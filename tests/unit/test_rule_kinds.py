@@ -153,3 +153,19 @@ def test_open_range_leaves_out_both_bounds(value: str, fails: bool) -> None:
     message = "Expected Attendance Days must be greater than 0 and less than 256."
     assert stas_issues(rule, expected_attendance_days=value) == (
         [("13.15", message)] if fails else [])
+
+
+@pytest.mark.parametrize(("start", "fails"), [("20251130", True), ("20251201", False),
+                                             ("20260115", False), ("20260131", False),
+                                             ("20260201", True)])
+def test_month_day_when_a_window_over_the_new_year(start: str, fails: bool) -> None:
+    # December 1 to January 31, of any year, when the student is in grade 10.
+    validator = validator_with({
+        "id": "T-6", "kind": "month-day-when", "field": "enrollment_start_date",
+        "when": {"field": "grade_level_code", "in": ["10"]}, "starts": "12-01",
+        "ends": "01-31", "code": "conditional-value", "message": "Winter only.",
+        "source": "test"})
+    found = validator.validate(senr_row(enrollment_start_date=start), 3, CONTEXT)
+    assert [i.message for i in found] == (["Winter only."] if fails else [])
+    assert validator.validate(senr_row(enrollment_start_date=start, grade_level_code="11"), 3,
+                              CONTEXT) == []

@@ -28,6 +28,7 @@ from shared.catalog.rule_kinds import (
     DateWindow,
     Different,
     ExcludedWhen,
+    MonthDayWhen,
     NumberAtMost,
     OpenRange,
     RangeWhen,
@@ -255,7 +256,7 @@ def _trigger(conditions: list[tuple[Condition, int]]) -> Trigger:
     return fire
 
 
-# Compilers of the kinds added for STAS (issue 12).
+# Compilers of the kinds added for STAS and SENR (issue 12).
 
 
 def _number(value: str) -> Decimal | None:
@@ -290,5 +291,20 @@ def _open_range(p: OpenRange, index: Index) -> Holds:
     def ok(f: Fields, today: dt.date) -> bool:
         value = _number(f[i])
         return value is None or above < value < below
+
+    return ok
+
+
+@compiles(MonthDayWhen)
+def _month_day(p: MonthDayWhen, index: Index) -> Holds:
+    i = index[p.field]
+    starts, ends = p.starts.replace("-", ""), p.ends.replace("-", "")
+
+    def ok(f: Fields, today: dt.date) -> bool:
+        value = f[i].strip()
+        if len(value) != 8:
+            return True  # a blank date is its own field's business
+        day = value[4:]
+        return starts <= day <= ends if starts <= ends else (day >= starts or day <= ends)
 
     return ok
