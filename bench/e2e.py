@@ -102,7 +102,16 @@ def stage_rates(stack: Stack) -> str:
         records = metric(url, "edcs_stage_records_in_total", worker)
         busy = metric(url, "edcs_stage_handle_duration_seconds_sum", worker)
         rates.append(f"{worker} {records / busy:,.0f}/s ({busy:.1f} s busy)" if busy else worker)
-    return ", ".join(rates)
+    posting = 0.0
+    for _ in range(100):  # observed after the job is final, once its staged rows are cleared
+        with urllib.request.urlopen(stack.endpoints["post metrics"], timeout=5) as response:  # noqa: S310
+            text = response.read().decode()
+        posting = sum(float(v) for v in re.findall(
+            r"^edcs_post_transaction_duration_seconds_sum\{[^}]*\} (\S+)$", text, re.M))
+        if posting:
+            break
+        time.sleep(0.1)
+    return ", ".join(rates) + f"; posting after the barrier opened {posting:.1f} s"
 
 
 SCHOOL = 4  # school of attendance, the fifth field of SENR

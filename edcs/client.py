@@ -276,8 +276,8 @@ class Client:
         return self._upload("/api/v1/institutions", "institutions", path)
 
     def load_reference(self, path: Path) -> dict[str, Any]:
-        """Load a reference file (the CDS directory or the institutions); a refused file
-        raises ApiError listing every problem the answer gives."""
+        """Load a reference file (the CDS directory, the institutions or the collection
+        windows); a refused file raises ApiError listing every problem the answer gives."""
         return self._upload("/api/v1/reference", "reference", path, every_problem=True)
 
     def _upload(self, url: str, name: str, path: Path, every_problem: bool = False

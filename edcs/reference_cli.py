@@ -1,6 +1,7 @@
 """``edcs reference load FILE``: load reference data the seeds do not give (state operator),
-through the web API: the CDS directory (``kind,code,name,parent,status,starts,ends``) or the
-institution hierarchy (``id,name,kind,parent_id,contact_email``), told apart by the header."""
+through the web API: the CDS directory (``kind,code,name,parent,status,starts,ends``), the
+institution hierarchy (``id,name,kind,parent_id,contact_email``) or the collection windows
+(``collection,academic_year,window,opens,closes``), told apart by the header."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from edcs.options import API, DATA_DIR, FORMAT, TOKEN, api_errors, connect
 
 @click.group()
 def reference() -> None:
-    """Reference data: the CDS directory and the institutions (an operator's work)."""
+    """Reference data: the CDS directory, the institutions and the collection windows (an
+    operator's work)."""
 
 
 @reference.command("load")

@@ -21,7 +21,7 @@ from services.validate.engine import Context, Validator
 from shared import institutions
 from shared.catalog.loader import Catalog
 from shared.catalog.models import FieldCheck, FieldSpec, FieldType, Layout
-from shared.catalog.rule_kinds import AllowedWhen, NumberAtMost, OpenRange, RangeWhen
+from shared.catalog.rule_kinds import AllowedWhen, AtMost, AtMostDifference, OpenRange, RangeWhen
 from shared.matching.ssid import new_ssid
 from shared.windows import Window, academic_year, required_year
 
@@ -176,8 +176,11 @@ class Sampler:
             if spec.pattern and not re.fullmatch(spec.pattern, value):
                 value = value.zfill(spec.max_length)
             fields[index] = value
-        elif isinstance(params, NumberAtMost):
-            fields[index] = "0"  # at most any count the others leave ("may be 0")
+        elif isinstance(params, AtMost):  # the largest number the rule allows
+            fields[index] = next(fields[i] for i, f in enumerate(self.layout.fields)
+                                 if f.name == params.other)
+        elif isinstance(params, AtMostDifference):
+            fields[index] = "0"  # at most any difference the others leave ("may be 0")
         elif isinstance(params, OpenRange):
             fields[index] = f"{(params.above + params.below) / 2:g}"
         elif code == "conditional-blank" or (not spec.required and code not in (

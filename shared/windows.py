@@ -4,9 +4,12 @@ Fall 2, End of Year 1-4; Oregon's collections have their own dates).
 Reference data, like the institutions: a CSV file with the columns ``collection,
 academic_year, window, opens, closes`` (dates ``YYYY-MM-DD``, both days included;
 ``academic_year`` ``YYYY-YYYY``). ``shared/reference/windows.csv`` is a fictional set for the
-embedded default; ``Settings.windows_file`` (``EDCS_WINDOWS_FILE``) names another. A file with
-any problem is refused whole, with every problem listed. The windows are shown; uploads outside
-a window are not refused (the state operator opens and closes windows by editing the file).
+embedded default; ``Settings.windows_file`` (``EDCS_WINDOWS_FILE``) names another. A state
+operator may also load a windows file into the running stack (``edcs reference load``,
+``shared.db.windows``): a loaded window replaces the file's window of the same collection, year
+and name (``overlay``). A file with any problem is refused whole, with every problem listed. The
+windows are shown; uploads outside a window are not refused (the state operator opens and closes
+windows by editing the file or loading new dates).
 
 A collection's academic year on a day (``collection_year``) is its window's: a file whose year
 field is the collection's (SSCE's ``academic_year``, ``Layout.window_year_field``) must carry it,
@@ -28,6 +31,7 @@ from shared.reference_file import ReferenceFileError, read_rows
 DEFAULT_FILE = Path(__file__).with_name("reference") / "windows.csv"
 COLUMNS = ("collection", "academic_year", "window", "opens", "closes")
 _YEAR = re.compile(r"^(\d{4})-(\d{4})$")
+NAME_LENGTH = 100  # a window's name, as the store keeps it (shared.db.windows)
 
 
 @dataclass(frozen=True)
@@ -47,12 +51,15 @@ class Window:
         return "open" if today <= self.closes else "closed"
 
 
-def parse(text: str, known: Iterable[str] | None = None) -> list[Window]:
-    """The windows of a file's text; ``known``: the collection codes that exist."""
+def check(text: str, known: Iterable[str] | None = None
+          ) -> tuple[list[Window], list[tuple[int, str]]]:
+    """The windows of a file's text and every problem of its rows, each with its line (the
+    header is line 1); ``known``: the collection codes that exist. A file that is not CSV or
+    lacks a column raises ReferenceFileError."""
     rows = read_rows(text, COLUMNS)
     codes = set(known) if known is not None else None
     found: list[Window] = []
-    problems: list[str] = []
+    problems: list[tuple[int, str]] = []
     seen: set[tuple[str, str, str]] = set()
     for line, values in rows:
         wrong = _problems(values, codes)
@@ -61,14 +68,29 @@ def parse(text: str, known: Iterable[str] | None = None) -> list[Window]:
             wrong.append("the same window of the collection twice")
         seen.add(key)
         if wrong:
-            problems.extend(f"line {line}: {w}" for w in wrong)
+            problems.extend((line, w) for w in wrong)
             continue
         found.append(Window(values["collection"], values["academic_year"], values["window"],
                             dt.date.fromisoformat(values["opens"]),
                             dt.date.fromisoformat(values["closes"])))
+    return found, problems
+
+
+def parse(text: str, known: Iterable[str] | None = None) -> list[Window]:
+    """The windows of a file's text; ``known``: the collection codes that exist. Raises
+    ReferenceFileError listing every problem."""
+    found, problems = check(text, known)
     if problems:
-        raise ReferenceFileError("; ".join(problems))
+        raise ReferenceFileError("; ".join(f"line {line}: {w}" for line, w in problems))
     return found
+
+
+def overlay(base: Iterable[Window], loaded: Iterable[Window]) -> list[Window]:
+    """The windows of ``base`` (the configured file) with ``loaded`` ones over them: a loaded
+    window replaces the base's window of the same collection, academic year and name."""
+    found = {(w.collection, w.academic_year, w.name): w for w in base}
+    found.update({(w.collection, w.academic_year, w.name): w for w in loaded})
+    return list(found.values())
 
 
 def _problems(values: dict[str, str], codes: set[str] | None) -> list[str]:
@@ -80,6 +102,8 @@ def _problems(values: dict[str, str], codes: set[str] | None) -> list[str]:
         wrong.append("academic_year is not of the form YYYY-YYYY (consecutive years)")
     if not values["window"]:
         wrong.append("window (its name) is blank")
+    elif len(values["window"]) > NAME_LENGTH:
+        wrong.append(f"window (its name) is longer than {NAME_LENGTH} characters")
     dates = []
     for column in ("opens", "closes"):
         try:

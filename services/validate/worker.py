@@ -15,6 +15,8 @@ import msgspec
 
 from services.validate.engine import Context, validator_for
 from shared.catalog.loader import Catalog, default_catalog
+from shared.db.session import make_engine, make_session_factory
+from shared.db.windows import CurrentWindows
 from shared.errors import PermanentError
 from shared.events.models import (
     EndOfFile,
@@ -80,7 +82,10 @@ def build_worker(settings: Settings) -> Worker[RecordStreamEvent]:
     """The validate stage wired to its topics and catalog."""
     catalog = default_catalog()
     ssn = hasher(settings)
-    windows = configured(settings.windows_file)
+    # The configured file's windows with those loaded by `edcs reference load` over them, read
+    # from the store when a batch needs its collection's year (SSCE), so a load applies at once.
+    windows = CurrentWindows(make_session_factory(make_engine(settings.database.url)),
+                             configured(settings.windows_file))
 
     def handle(events: Sequence[RecordStreamEvent]) -> Iterator[Outgoing]:
         for event in events:

@@ -1,11 +1,13 @@
 """``/api/v1/reference``: a state operator loads reference data the seeds do not give (``edcs
-reference load FILE``): the CDS directory (``shared.directory``) or the institution hierarchy
-(``shared.institutions``), told apart by the file's header row."""
+reference load FILE``): the CDS directory (``shared.directory``), the institution hierarchy
+(``shared.institutions``) or the collection windows (``shared.windows``, stored by
+``shared.db.windows``), told apart by the file's header row."""
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, UploadFile
@@ -17,6 +19,7 @@ from services.web.problems import Problem
 from services.web.security import api_principal, require
 from shared import directory, institutions, windows
 from shared.accounts import Principal
+from shared.db import windows as stored_windows
 from shared.db.models import Institution
 from shared.reference_file import ReferenceFileError
 
@@ -40,8 +43,8 @@ def directory_router(web: WebContext) -> APIRouter:
     """The routes."""
     router = APIRouter(prefix="/api/v1", tags=["reference"])
 
-    @router.post("/reference", summary="Load a reference file: the CDS directory or the "
-                                       "institutions (operator)")
+    @router.post("/reference", summary="Load a reference file: the CDS directory, the "
+                                       "institutions or the collection windows (operator)")
     def load_reference(principal: Caller, file: Annotated[UploadFile, File()]
                        ) -> dict[str, Any]:
         require(principal, "operate")
@@ -54,16 +57,16 @@ def directory_router(web: WebContext) -> APIRouter:
             raise Problem(422, f"The reference file is not UTF-8 text (byte {exc.start + 1})."
                           ) from None
         kind = kind_of(text)
-        if kind == "windows":
-            raise Problem(422, "Collection windows are read from the file EDCS_WINDOWS_FILE "
-                               "names when edcs starts; they cannot be loaded while it runs.")
         if kind is None:
             raise Problem(422, "The header row names neither a directory file ("
-                               f"{','.join(directory.COLUMNS)}) nor an institutions file ("
-                               f"{','.join(institutions.COLUMNS)}).")
+                               f"{','.join(directory.COLUMNS)}), an institutions file ("
+                               f"{','.join(institutions.COLUMNS)}) nor a windows file ("
+                               f"{','.join(windows.COLUMNS)}).")
         with web.sessions.begin() as session:
             if kind == "directory":
                 added, updated = load_directory_text(session, text)
+            elif kind == "windows":
+                added, updated = load_windows_text(session, text, web.catalog.collections)
             else:
                 added, updated = load_institutions_text(session, text)
         return {"kind": kind, "added": added, "updated": updated}
@@ -100,3 +103,15 @@ def load_institutions_text(session: Session, text: str) -> tuple[int, int]:
     if problems:
         raise _refused([{"message": p} for p in problems])
     return institutions.load(session, rows)
+
+
+def load_windows_text(session: Session, text: str, known: Iterable[str]) -> tuple[int, int]:
+    """Load a windows file's windows (all or none); returns (added, updated)."""
+    try:
+        found, problems = windows.check(text, known)
+    except ReferenceFileError as exc:
+        raise Problem(422, f"The windows file cannot be read: {exc}.") from None
+    if problems:
+        raise _refused([{"line": line, "message": f"line {line}: {message}"}
+                        for line, message in problems])
+    return stored_windows.load(session, found)

@@ -18,6 +18,7 @@ from services.web.submissions import issues_of, job_json
 from services.web.uploads import refuse_oversized, submit
 from shared.accounts import Principal
 from shared.db.models import Email, Institution, Submission
+from shared.db.windows import CurrentWindows
 from shared.formats.detect import allowed_extensions, framing_words
 from shared.windows import DEFAULT_FILE as WINDOWS_FILE
 from shared.windows import by_collection
@@ -50,8 +51,10 @@ def work_router(web: WebContext) -> APIRouter:
     layouts = {c.code: web.catalog.layout_of(c) for c in collections}
     accepts = {code: (framing_words(layout), ",".join(allowed_extensions(layout)))
                for code, layout in layouts.items()}
-    windows = by_collection(read_windows(web.settings.windows_file or WINDOWS_FILE,
-                                         web.catalog.collections))
+    # The configured file (checked against the catalog when the app starts), with the windows
+    # loaded by `edcs reference load` over it, read on each visit.
+    windows = CurrentWindows(web.sessions, read_windows(web.settings.windows_file or WINDOWS_FILE,
+                                                        web.catalog.collections))
 
     def upload_page(request: Request, principal: Principal, status: int = 200,
                     **context: Any) -> Response:
@@ -64,7 +67,7 @@ def work_router(web: WebContext) -> APIRouter:
     @router.get("/")
     def home(request: Request, user: User) -> Response:
         return render(request, "home.html", collections=collections,
-                      institutions=institutions_of(web, user), windows=windows,
+                      institutions=institutions_of(web, user), windows=by_collection(windows),
                       today=dt.date.today())
 
     @router.get("/upload")

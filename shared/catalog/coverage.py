@@ -4,8 +4,10 @@ A coverage file lists, for one layout, every validation its seed states (counted
 docs/decisions.md "Coverage of the seeds' validations" says), each either ``implemented_by``
 something of the layout (record rules or rules on the store, a field's check, a
 ``unique_in_file`` group, a layout setting the engine enforces) or ``missing`` with a reason
-from the closed list ``Reason``. The files are data the ``edcs catalog coverage`` command
-reads; ``check_coverage`` keeps them honest against the layouts.
+from the closed list ``Reason``. A framing or whole-file rule the format readers check (header
+row, EDFacts header record, record count, file name) is implemented by ``format``: the stable
+issue code (``issues.yaml``) the reader raises. The files are data the ``edcs catalog
+coverage`` command reads; ``check_coverage`` keeps them honest against the layouts.
 """
 
 from __future__ import annotations
@@ -55,26 +57,37 @@ FieldCheckName = Literal["required", "allowed", "codeset", "pattern", "charset",
 # Layout settings the engine or posting enforces on every record.
 LayoutSetting = Literal["lea_field", "operation_field", "operational_key", "framing",
                         "effective_start_field", "record_rules", "effects",
-                        "key_unique_in_file", "window_year_field", "required_when_repeated"]
+                        "key_unique_in_file", "window_year_field", "matching",
+                        "required_when_repeated"]
+
+# Issue codes a format reader raises only when the layout's framing asks for it: the framing
+# attribute that must be set for ``format: <code>`` to be honest.
+FORMAT_NEEDS: dict[str, str] = {
+    "header": "header", "header-record": "header_record", "record-count": "header_record",
+    "file-name": "file_name", "record-length": "fixed_width", "type-a-header": "type_a",
+    "type-a-collection": "type_a", "type-a-institution": "type_a",
+}
 
 
 class ImplementedBy(Strict):
     """What implements a stated validation: exactly one of rules, a field check, a
-    ``unique_in_file`` group or a layout setting."""
+    ``unique_in_file`` group, a layout setting or a format check (the issue code a format
+    reader raises: ``header``, ``header-record``, ``record-count``, ``file-name``...)."""
 
     rules: tuple[str, ...] = ()
     field: str | None = None
     check: FieldCheckName | None = None
     unique_in_file: tuple[str, ...] = ()
     layout: LayoutSetting | None = None
+    format: str | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> ImplementedBy:
         given = [bool(self.rules), self.field is not None, bool(self.unique_in_file),
-                 self.layout is not None]
+                 self.layout is not None, self.format is not None]
         if sum(given) != 1:
             raise ValueError("implemented_by needs exactly one of rules, field, unique_in_file, "
-                             "layout")
+                             "layout, format")
         if (self.field is None) != (self.check is None):
             raise ValueError("implemented_by: field and check go together")
         return self
@@ -158,8 +171,17 @@ def _field_has(spec: FieldSpec, check: str) -> bool:
     return any(c.value == check for c in spec.checks)
 
 
-def _check_implementation(layout: Layout, item: ImplementedBy,
-                          store_rule_ids: frozenset[str]) -> list[str]:
+def _check_format(layout: Layout, code: str, issue_codes: frozenset[str]) -> list[str]:
+    if code not in issue_codes:
+        return [f"unknown issue code {code}"]
+    needs = FORMAT_NEEDS.get(code)
+    if needs is not None and not getattr(layout.framing, needs):
+        return [f"format check {code} needs framing {needs}, which is not set"]
+    return []
+
+
+def _check_implementation(layout: Layout, item: ImplementedBy, store_rule_ids: frozenset[str],
+                          issue_codes: frozenset[str]) -> list[str]:
     rule_ids = {r.id for r in layout.record_rules} | store_rule_ids
     fields = {f.name: f for f in layout.fields}
     problems = [f"unknown rule {r}" for r in item.rules if r not in rule_ids]
@@ -173,14 +195,18 @@ def _check_implementation(layout: Layout, item: ImplementedBy,
         problems.append(f"no unique_in_file group {list(item.unique_in_file)}")
     if item.layout is not None and not getattr(layout, item.layout):
         problems.append(f"layout setting {item.layout} is not set")
+    if item.format is not None:
+        problems += _check_format(layout, item.format, issue_codes)
     return problems
 
 
 def check_coverage(coverage: Coverage, layout: Layout,
-                   store_rule_ids: frozenset[str] = frozenset()) -> list[str]:
+                   store_rule_ids: frozenset[str] = frozenset(),
+                   issue_codes: frozenset[str] = frozenset()) -> list[str]:
     """Every problem of ``coverage`` against its layout (and the ids of its rules on the store,
-    ``store_rules.yaml``): unknown rules, fields without the named check, unknown
-    ``unique_in_file`` groups, repeated ids."""
+    ``store_rules.yaml``, and the catalog's issue codes, ``issues.yaml``): unknown rules, fields
+    without the named check, unknown ``unique_in_file`` groups, format checks naming an unknown
+    issue code or one the layout's framing never raises, repeated ids."""
     where = f"coverage {coverage.record_type}"
     problems: list[str] = []
     ids = [v.id for v in coverage.validations]
@@ -189,7 +215,8 @@ def check_coverage(coverage: Coverage, layout: Layout,
     for validation in coverage.validations:
         for item in validation.implemented_by:
             problems += [f"{where} {validation.id}: {p}"
-                         for p in _check_implementation(layout, item, store_rule_ids)]
+                         for p in _check_implementation(layout, item, store_rule_ids,
+                                                        issue_codes)]
     return problems
 
 
@@ -218,7 +245,7 @@ def load_coverage(catalog: Catalog, directory: Path = COVERAGE_DIR) -> CoverageR
             problems.append(f"{path.name}: no layout {coverage.record_type}")
             continue
         problems += check_coverage(coverage, layout, frozenset(
-            r.id for r in catalog.store_rules(layout.record_type)))
+            r.id for r in catalog.store_rules(layout.record_type)), frozenset(catalog.issue_types))
         coverages[coverage.record_type] = coverage
     problems += [f"layout {code} has no coverage file" for code in sorted(catalog.layouts)
                  if code not in coverages and not any(p.startswith(f"{code}.yaml")

@@ -177,7 +177,7 @@ class RecordRule(Strict):
             value = getattr(self.params, name)
             if isinstance(value, Condition):
                 names.append(value.field)
-            elif READS in info.metadata and value is not None:
+            elif READS in info.metadata:
                 names.append(value)
         return tuple(names)
 
@@ -197,7 +197,7 @@ class RecordRule(Strict):
             if isinstance(value, Condition):
                 words[name] = value.said(titles[value.field])
             elif READS in info.metadata:
-                words[name] = titles[value] if value is not None else ""
+                words[name] = titles[value]
             elif isinstance(value, tuple):
                 words[name] = either(value)
             else:
@@ -205,19 +205,85 @@ class RecordRule(Strict):
         return str(type(self.params).template).format_map(words)
 
 
-# Kinds added for STAS (issue 12), registered after RecordRule so that kinds other layouts add
-# can sit beside them without touching the lines above.
+# Kinds added for SINF and SPRG (issue 12). They are registered here, after RecordRule, so
+# kinds other layouts add can sit beside them without touching the lines above.
 
 
-class NumberAtMost(RuleParams):
-    """``field`` (a number) must not be greater than the number in ``limit``, less the number
-    in ``less`` when given ("must be < or = Expected Attendance Days less Days Attended"). A
-    blank in any of them is not checked (required rules say whether one must be there)."""
+class AgeOn(RuleParams):
+    """The age in whole years on the date ``at``, of someone born on ``born`` (both CCYYMMDD),
+    must be at least ``minimum`` and, when given, at most ``maximum``. A birthday on 29 February
+    comes on 1 March in other years. A blank date is its own field's business."""
 
-    kind = "number-at-most"
+    kind = "age-on"
+    about = "at"
+    born: FieldName
+    at: FieldName
+    minimum: int = Field(ge=0)
+    maximum: int | None = None
+
+
+class DateInYear(RuleParams):
+    """``field`` (a CCYYMMDD date) must fall within the academic year CCYY-CCYY that ``year``
+    names; a year starts on ``year_starts`` (MM-DD). Either one blank: not checked."""
+
+    kind = "date-in-year"
+    template = "{field} must be within the academic year given in {year}."
     field: FieldName
-    limit: FieldName
-    less: Annotated[str | None, READS] = None
+    year: FieldName
+    year_starts: YearStart = "07-01"
+
+
+class CurrentYearDateWhen(Conditional):
+    """``field`` (a CCYYMMDD date) must fall within the academic year of the submission date
+    when ``when`` holds; a year starts on ``year_starts`` (MM-DD). A blank date is not
+    checked."""
+
+    kind = "current-year-date-when"
+    year_starts: YearStart = "07-01"
+
+
+RULE_KINDS.update({k.kind: k for k in (AgeOn, DateInYear, CurrentYearDateWhen)})
+
+# Kinds added for SPED and SDEM (issue 12), after RecordRule so kinds other layouts add sit
+# beside them.
+
+
+class AtMost(RuleParams):
+    """``field`` (a number) must not be greater than ``other`` (a number) of the same record.
+    Either one blank or not a number: not checked (its own field's business)."""
+
+    kind = "at-most"
+    template = "{field} must not be greater than {other}."
+    field: FieldName
+    other: FieldName
+
+
+class RequiredWhenBoth(Conditional):
+    """``field`` must be populated when ``when`` and ``also`` both hold: a condition on two
+    fields (the engine tests ``when``, the rule ``also``)."""
+
+    kind = "required-when-both"
+    template = "{field} is required when {when} and {also}."
+    also: Condition
+
+
+RULE_KINDS.update({k.kind: k for k in (AtMost, RequiredWhenBoth)})
+
+# Kinds added for STAS and SENR (issue 12), after RecordRule so kinds other layouts add sit
+# beside them.
+
+
+class AtMostDifference(RuleParams):
+    """``field`` (a number) must not be greater than ``other`` less ``less`` (numbers of the
+    same record: "must be < or = Expected Attendance Days less Days Attended"), compared as
+    decimals. Any of them blank or not a number: not checked (required rules say whether one
+    must be there)."""
+
+    kind = "at-most-difference"
+    template = "{field} must not be greater than {other} less {less}."
+    field: FieldName
+    other: FieldName
+    less: FieldName
 
 
 class OpenRange(RuleParams):
@@ -242,4 +308,4 @@ class MonthDayWhen(Conditional):
     ends: YearStart
 
 
-RULE_KINDS.update({k.kind: k for k in (NumberAtMost, OpenRange, MonthDayWhen)})
+RULE_KINDS.update({k.kind: k for k in (AtMostDifference, OpenRange, MonthDayWhen)})

@@ -2,7 +2,8 @@
 
 The header record is the first record of every file: file type, the number of data records
 ("the header record is NOT included in this count"), the file name (which "should be the same
-as the external file name"), a file identifier and the reporting period. Its fields are in the
+as the external file name"), a file identifier, the reporting period and a filler ("Leave
+filler field blank"). Its fields are in the
 layout (``framing.header_record``). Intake checks the header record and the file name before
 anything is read; the reader checks the count when the file has been read, and reports a
 difference at the header row, on the field Total Records In File.
@@ -68,6 +69,11 @@ def check_header(layout: Layout, row: int, line: str, delimiter: str | None,
         if spec.required and not value:
             problems.append(_issue(row, spec, "header-record",
                                    f"{spec.title} in the header record (row {row}) is blank."))
+        elif spec.allowed is not None and value not in spec.allowed:
+            problems.append(_issue(row, spec, "header-record",
+                                   f"{spec.title} in the header record (row {row}) must be "
+                                   + ("blank." if spec.allowed == ("",) else
+                                      "one of " + ", ".join(spec.allowed) + ".")))
     index, spec = roles[header.count_field]
     if values[index] and not values[index].isdigit():
         problems.append(_issue(row, spec, "header-record",

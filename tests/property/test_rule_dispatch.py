@@ -17,6 +17,7 @@ from edcs.sample import Sampler
 from services.validate.engine import Context, Validator
 from services.validate.rules.field import compile_field
 from services.validate.rules.record import COMPILERS, condition
+from shared.catalog.base import Condition
 from shared.catalog.loader import default_catalog
 from shared.catalog.models import Layout
 from shared.catalog.rule_kinds import Conditional
@@ -35,10 +36,10 @@ def _pool(layout: Layout) -> list[list[str]]:
     named: dict[str, set[str]] = {f.name: {"", " ", "X", "9", "20250101", "2025-2026"}
                                   for f in layout.fields}
     for rule in layout.record_rules:
-        if isinstance(rule.params, Conditional):
-            when = rule.params.when
-            named[when.field] |= set(when.in_ or ())
-            named[when.field] |= {f"{b:g}" for b in when.between or ()}
+        for when in vars(rule.params).values():  # when, and any further condition (also)
+            if isinstance(when, Condition):
+                named[when.field] |= set(when.in_ or ())
+                named[when.field] |= {f"{b:g}" for b in when.between or ()}
         field = getattr(rule.params, "field", None)
         if field is not None:
             named[field] |= set(getattr(rule.params, "values", ()))

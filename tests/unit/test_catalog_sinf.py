@@ -108,7 +108,12 @@ def test_delete_with_only_its_keys_passes_and_still_needs_them() -> None:
       "student_hispanic_ethnicity_indicator": ""}, ("2.23", "conditional-required")),
     ({"guardian_1_first_name": ""}, ("2.39", "conditional-required")),
     ({"student_preferred_last_name": "Lopez"}, ("2.43", "conditional-required")),
-    ({"student_initial_us_school_enrollment_date_k12": "20091231"}, ("2.36", "date-order")),
+    # 2.36: "student age as of that date must be at least 4 years" (born 2010-01-03)
+    ({"student_initial_us_school_enrollment_date_k12": "20091231"}, ("2.36", "age-out-of-range")),
+    ({"student_initial_us_school_enrollment_date_k12": "20140102"}, ("2.36", "age-out-of-range")),
+    # 2.04 #2: "Must be within Academic Year specified" (2025-2026: July 1 to June 30)
+    ({"effective_start_date": "20250630"}, ("2.04", "date-outside-year")),
+    ({"effective_start_date": "20260701"}, ("2.04", "date-outside-year")),
 ])
 def test_one_wrong_value_gives_one_located_issue(changes: dict[str, str],
                                                  expected: tuple[str, str]) -> None:
@@ -127,3 +132,45 @@ def test_partial_addresses_need_every_part() -> None:
     found = check(row(mailing_address_line_2="Apt 4"))
     assert sorted(found) == [(f, "conditional-required") for f in ("2.45", "2.47", "2.48",
                                                                      "2.49")]
+
+
+def test_age_and_year_limits_themselves_pass() -> None:
+    # 4th birthday (born 2010-01-03); the academic year's first and last day
+    assert check(row(student_initial_us_school_enrollment_date_k12="20140103")) == []
+    assert check(row(effective_start_date="20250701")) == []
+    assert check(row(effective_start_date="20260630")) == []
+
+
+def test_a_leap_day_birthday_comes_on_march_1() -> None:
+    leap = {"student_birth_date": "20120229"}
+    assert check(row(**leap, student_initial_us_school_enrollment_date_k12="20160228")) == [
+        ("2.36", "age-out-of-range")]
+    assert check(row(**leap, student_initial_us_school_enrollment_date_k12="20160229")) == []
+    assert check(row(**leap, student_initial_us_school_enrollment_date_k12="20170228")) == []
+
+
+def test_blank_indicators_need_their_values() -> None:
+    # 2.23 Required "If Student Ethnicity Missing Indicator is null or N Then Y" and 2.24
+    # Required "If Student Hispanic Ethnicity Indicator is null Then Y": both blank fail both.
+    assert check(row(student_hispanic_ethnicity_indicator="",
+                     student_ethnicity_missing_indicator="")) == [
+        ("2.23", "conditional-required"), ("2.24", "conditional-required")]
+    assert check(row(student_hispanic_ethnicity_indicator="",
+                     student_ethnicity_missing_indicator="Y")) == []
+    assert check(row(student_hispanic_ethnicity_indicator="N",
+                     student_ethnicity_missing_indicator="")) == []
+    # 2.25 Required "If Student Race Missing Indicator is null Then Y" and 2.30 Required "If all
+    # of the Student Race Codes are null Then Y"
+    assert check(row(student_race_1_code="", student_race_missing_indicator="")) == [
+        ("2.25", "conditional-required"), ("2.30", "conditional-required")]
+    assert check(row(student_race_1_code="", student_race_missing_indicator="Y")) == []
+    assert check(row(student_race_1_code="600", student_race_missing_indicator="")) == []
+    # the indicator is N: no race code is required by 2.25, none populated is allowed by 2.30
+    assert check(row(student_race_1_code="", student_race_2_code="700",
+                     student_race_missing_indicator="N")) == []
+
+
+def test_a_delete_needs_no_indicator() -> None:
+    # The blank-condition rules read fields a Delete leaves blank (CFS §1.3.1 Scenario 2).
+    assert check(delete(student_hispanic_ethnicity_indicator="",
+                        student_race_missing_indicator="")) == []

@@ -152,6 +152,8 @@ def test_hand_written_valid_records_have_no_issues(validator: Validator,
     # 14.05 #2: NPS populated -> School of Attendance 0000001
     ({"school_of_attendance_nps": "1891011"}, "14.05", "conditional-value"),
     ({"academic_year_id": "2025/2026"}, "14.07", "invalid-academic-year"),
+    # 14.07: "no more than one year in the future" (submitted in 2025-2026)
+    ({"academic_year_id": "2027-2028"}, "14.07", "date-window"),
     ({"ssid": "1234567891"}, "14.08", "ssid-check-digit"),  # the XML sample's SSID
     ({"local_special_education_student_id": ""}, "14.10", "required"),
     ({"local_special_education_student_id": "SE#1"}, "14.10", "invalid-characters"),
@@ -161,6 +163,9 @@ def test_hand_written_valid_records_have_no_issues(validator: Validator,
     # 14.17 #1 cannot be a future date; #2 on or after Student Birth Date
     ({"special_education_referral_date": "20250902"}, "14.17", "date-window"),
     ({"special_education_referral_date": "20100220"}, "14.17", "date-order"),
+    # 14.17 Required: If Initial Entry Start Date is on or after 07/01/2006 Then Y
+    ({"special_education_referral_date": "", "referring_party_code": ""}, "14.17",
+     "conditional-required"),
     # 14.18 Required: If Special Education Referral Date is populated Then Y
     ({"referring_party_code": ""}, "14.18", "conditional-required"),
     # 14.19 Required for Meeting Types 10 and 15; #1 on or after the Referral Date
@@ -190,6 +195,15 @@ def test_hand_written_valid_records_have_no_issues(validator: Validator,
     # 14.28 #2 cannot = 200 (None); 14.29 #4 cannot = 310 (MD)
     ({"disability_1_code": "200"}, "14.28", "invalid-format"),
     ({"disability_2_code": "310"}, "14.29", "invalid-format"),
+    # 14.29 #2: Disability 2 Code cannot = Disability 1 Code
+    ({"disability_2_code": "320"}, "14.29", "conditional-value"),
+    # 14.26: Primary Residence 140 (parent or guardian, or homeless) -> Program Setting not 301
+    # (Residential Facility) or 402 (Correctional Facility)
+    ({"special_education_program_setting_code": "301"}, "14.31", "conditional-value"),
+    ({"special_education_program_setting_code": "402"}, "14.31", "conditional-value"),
+    # 14.30 Required: If the Education Plan = 150 (IFSP) AND Disability 1 Code = 220, 230, 250,
+    # 270, or 300 Then Y
+    ({**IFSP, "disability_1_code": "270"}, "14.30", "conditional-required"),
     # 14.28 #3 / 14.29 #3: Disability 2 blank when Disability 1 is blank
     ({**PENDING, "disability_2_code": "320"}, "14.29", "conditional-blank"),
     # 14.35: populated only for plan 150, and required for it
@@ -214,6 +228,29 @@ def test_hand_written_valid_records_have_no_issues(validator: Validator,
 def test_one_wrong_value_gives_one_located_issue(validator: Validator, changes: dict[str, str],
                                                  field: str, code: str) -> None:
     assert check(validator, row(**changes)) == [(field, code)]
+
+
+def test_the_limits_of_the_newer_rules_pass(validator: Validator) -> None:
+    # 14.07: one year ahead is allowed
+    assert check(validator, row(academic_year_id="2026-2027")) == []
+    # 14.17 Required holds from 07/01/2006 on: an earlier entry needs no referral date
+    assert check(validator, row(student_birth_date="20000115",
+                                special_education_initial_entry_start_date="20060630",
+                                special_education_referral_date="",
+                                referring_party_code="")) == []
+    assert check(validator, row(student_birth_date="20000115",
+                                special_education_initial_entry_start_date="20060701",
+                                special_education_referral_date="",
+                                referring_party_code="")) == [("14.17", "conditional-required")]
+    # 14.26: a residential or correctional setting is fine for another Primary Residence Code
+    assert check(validator, row(primary_residence_code="110",
+                                special_education_program_setting_code="301")) == []
+    # 14.30 Required: given for an IFSP with Disability 1 270; not required for an IEP with it
+    assert check(validator, row(**IFSP, disability_1_code="270",
+                                infant_regional_center_services_eligibility_indicator="N")) == []
+    assert check(validator, row(disability_1_code="270")) == []
+    # 14.29 #2: two different disabilities
+    assert check(validator, row(disability_1_code="281", disability_2_code="320")) == []
 
 
 def test_delete_needs_only_its_key_fields(validator: Validator) -> None:

@@ -122,6 +122,12 @@ def test_hand_written_valid_records_have_no_issues(validator: Validator,
      "3.13", "conditional-value"),
     ({**NO_SERVICE, "education_program_code": "191", "homeless_dwelling_type_code": "100"},
      "3.24", "conditional-required"),
+    # 3.15 #6: an R record's start date within the current academic year (2025-2026 on the
+    # submission date 2025-09-01)
+    ({"transaction_type_code": "R", "education_program_membership_start_date": "20250630"},
+     "3.15", "date-outside-year"),
+    # 3.16 #3: the end date within the Academic Year ID's year (July 1 to June 30)
+    ({"education_program_membership_end_date": "20260701"}, "3.16", "date-outside-year"),
 ])
 def test_one_wrong_value_gives_one_located_issue(validator: Validator, changes: dict[str, str],
                                                  field: str, code: str) -> None:
@@ -140,3 +146,15 @@ def test_pii_values_stay_out_of_messages(validator: Validator) -> None:
     found = validator.validate(row(migrant_student_id="99999999999"), 5, CONTEXT)
     assert [(i.field, i.code) for i in found] == [("3.20", "invalid-format")]
     assert "99999999999" not in found[0].message
+
+
+def test_year_limits_themselves_pass(validator: Validator) -> None:
+    # 3.15 #6 on the current year's first day; 3.16 #3 on the last day of Academic Year ID's year
+    assert check(validator, row(transaction_type_code="R",
+                                education_program_membership_start_date="20250701")) == []
+    assert check(validator, row(education_program_membership_end_date="20260630")) == []
+    # not an R record: a start date of an earlier year is allowed (an eligibility's first date)
+    assert check(validator, row(education_program_membership_start_date="20200115")) == []
+    # Academic Year ID is not required in SPRG; without it 3.16 #3 names no year
+    assert check(validator, row(academic_year_id="",
+                                education_program_membership_end_date="20270115")) == []

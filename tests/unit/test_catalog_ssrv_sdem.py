@@ -141,13 +141,43 @@ def test_ssrv_limits_themselves_pass() -> None:
     ({"staff_race_missing_indicator": "Y"}, "7.20", "conditional-blank"),
     ({"staff_employment_end_date": "20070731"}, "7.29", "date-order"),
     ({"staff_employment_start_date": "20260401"}, "7.28", "date-window"),
+    # 7.18 and 7.19 Required: with the Ethnicity Missing Indicator blank, the Hispanic Ethnicity
+    # Indicator is required
+    ({"staff_hispanic_ethnicity_indicator": ""}, "7.18", "conditional-required"),
+    # 7.20 Required: with the Race Missing Indicator blank, Race 1 is required (7.25 Required: no
+    # race code at all)
+    ({"staff_race_1_code": ""}, "7.20", "conditional-required"),
+    ({"staff_race_1_code": "", "staff_race_2_code": "600"}, "7.20", "conditional-required"),
+    # 7.30 #3, 7.31 #2: at least 1 year
+    ({"staff_service_years_lea": "0"}, "7.30", "conditional-value"),
+    # 7.30 #1: the years in this LEA are at most the years in all LEAs (12 in the record)
+    ({"staff_service_years_lea": "13"}, "7.30", "conditional-value"),
 ])
 def test_sdem_wrong_value_is_located(change: dict[str, str], field: str, code: str) -> None:
     assert check(SDEM, **change) == [(field, code)]
 
 
+def test_sdem_missing_indicators_and_first_years_pass() -> None:
+    # 7.18-7.25: an ethnicity or race intentionally left blank is said by its Missing Indicator
+    assert check(SDEM, staff_hispanic_ethnicity_indicator="",
+                 staff_ethnicity_missing_indicator="Y") == []
+    assert check(SDEM, staff_race_1_code="", staff_race_missing_indicator="Y") == []
+    # 7.30, 7.31: "If this is the first year of service, enter 1"
+    assert check(SDEM, staff_service_years_lea="1", staff_service_years_total="1") == []
+    # 7.30 #1: all of the years in this LEA
+    assert check(SDEM, staff_service_years_lea="12") == []
+
+
+def test_sdem_total_service_years_of_0_is_reported_on_both_service_fields() -> None:
+    # 7.31 #2 at least 1; and the LEA's 10 years are then more than the total (7.30 #1)
+    assert sorted(check(SDEM, staff_service_years_total="0")) == [
+        ("7.30", "conditional-value"), ("7.31", "conditional-value")]
+
+
 def test_deletes_need_only_their_keys() -> None:
     assert check(SSRV, **delete_only(SSRV)) == []
+    # the Required columns conditioned on a blank Missing Indicator do not apply to a Delete
+    assert check(SDEM, **delete_only(SDEM)) == []
     assert check(SDEM, **delete_only(SDEM)) == []
     assert check(SDEM, **delete_only(SDEM, seid="")) == [("7.08", "required")]
 

@@ -17,9 +17,9 @@ LEA = [["1", "80", "01", "00606EUPHORIA", "", "50", "YESWOREP", "Explanation goe
 
 def write(path: Path, rows: list[list[str]], sep: str | None, count: int | None = None,
           file_type: str = "LEA DISCIPLINE DATA", period: str = "2010-2011",
-          header_name: str | None = None, trailing: str = "") -> Path:
+          header_name: str | None = None, trailing: str = "", filler: str = "") -> Path:
     head = [file_type, str(len(rows) if count is None else count), header_name or path.name,
-            "LEA Discipline Data File", period, ""]
+            "LEA Discipline Data File", period, filler]
     if sep is None:
         lines = ["".join(v.ljust(w) for v, w in zip(head, HW, strict=True))]
         lines += ["".join(v.ljust(w) for v, w in zip(r, W, strict=True)) for r in rows]
@@ -90,6 +90,16 @@ def test_header_record_fields(tmp_path: Path, changes: dict[str, str],
                               expected: tuple[int, str, str] | None) -> None:
     path = write(tmp_path / "EULEADISCDATAV1.csv", LEA, ",", **changes)  # type: ignore[arg-type]
     assert located(check(path, "DISC-LEA")) == ([expected] if expected else [])
+
+
+@pytest.mark.parametrize("sep", [None, ","])
+def test_the_header_filler_must_be_left_blank(tmp_path: Path, sep: str | None) -> None:
+    ext = "txt" if sep is None else "csv"
+    path = write(tmp_path / f"EULEADISCDATAV1.{ext}", LEA, sep, filler="x")
+    report = check(path, "DISC-LEA")
+    assert located(report) == [(1, "Filler", "header-record")]
+    assert "Filler in the header record (row 1) must be blank." in report.issues[0].message
+    assert not report.accepted
 
 
 @pytest.mark.parametrize(("level", "truants", "code"), [

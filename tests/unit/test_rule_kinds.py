@@ -98,6 +98,102 @@ def test_a_layout_message_wins_over_the_template() -> None:
     assert [i.message for i in found] == ["Give the SSID of the record you replace."]
 
 
+AGE = {"id": "T-4", "kind": "age-on", "born": "student_birth_date", "at": "enrollment_start_date",
+       "minimum": 16, "maximum": 17, "code": "age-out-of-range", "message": "m",
+       "source": "test"}
+IN_YEAR = {"id": "T-5", "kind": "date-in-year", "field": "enrollment_start_date",
+           "year": "academic_year_id", "code": "date-outside-year", "source": "test"}
+CURRENT = {"id": "T-6", "kind": "current-year-date-when", "field": "enrollment_start_date",
+           "when": {"field": "transaction_type_code", "in": ["R"]},
+           "code": "date-outside-year", "message": "m", "source": "test"}
+
+
+@pytest.mark.parametrize(("start", "found"), [
+    ("20260102", ["1.22"]),  # born 2010-01-03: 15 the day before the 16th birthday
+    ("20260103", []),  # 16 on the birthday
+    ("20280102", []),  # 17 the day before the 18th birthday
+    ("20280103", ["1.22"]),  # 18: above the maximum
+])
+def test_age_on_counts_whole_years_to_the_date(start: str, found: list[str]) -> None:
+    issues = validator_with(AGE).validate(senr_row(enrollment_start_date=start), 3, CONTEXT)
+    assert [i.field for i in issues] == found
+
+
+@pytest.mark.parametrize(("start", "year", "found"), [
+    ("20250701", "2025-2026", []), ("20260630", "2025-2026", []),
+    ("20250630", "2025-2026", ["1.22"]), ("20260701", "2025-2026", ["1.22"]),
+    ("20250630", "2024-2025", []),
+])
+def test_date_in_year_runs_july_to_june_of_the_named_year(start: str, year: str,
+                                                          found: list[str]) -> None:
+    issues = validator_with(IN_YEAR).validate(
+        senr_row(enrollment_start_date=start, academic_year_id=year), 3, CONTEXT)
+    assert [i.field for i in issues] == found
+    if found:
+        assert issues[0].message == ("Enrollment Start Date must be within the academic year "
+                                     "given in Academic Year ID.")
+
+
+def test_date_in_year_with_another_year_start() -> None:
+    # a year starting on September 1: August 2025 is still in 2024-2025
+    validator = validator_with({**IN_YEAR, "year_starts": "09-01"})
+    assert validator.validate(senr_row(enrollment_start_date="20250815",
+                                       academic_year_id="2025-2026"), 3, CONTEXT) != []
+    assert validator.validate(senr_row(enrollment_start_date="20250815",
+                                       academic_year_id="2024-2025"), 3, CONTEXT) == []
+
+
+@pytest.mark.parametrize(("action", "start", "found"), [
+    ("R", "20250701", []), ("R", "20250630", ["1.22"]), ("R", "20260701", ["1.22"]),
+    ("", "20250630", []),  # the condition does not hold
+])
+def test_current_year_date_when_uses_the_submission_date(action: str, start: str,
+                                                         found: list[str]) -> None:
+    issues = validator_with(CURRENT).validate(
+        senr_row(transaction_type_code=action, enrollment_start_date=start), 3, CONTEXT)
+    assert [i.field for i in issues] == found
+
+def test_at_most_compares_the_numbers_not_the_text() -> None:
+    sdem = default_catalog().layouts["SDEM"]
+    layout = sdem.model_copy(update={"record_rules": (RecordRule.model_validate({
+        "id": "T-4", "kind": "at-most", "field": "staff_service_years_lea",
+        "other": "staff_service_years_total", "code": "conditional-value", "source": "test"}),)})
+    validator = Validator(layout, default_catalog())
+    names = [f.name for f in sdem.fields]
+
+    def issues(lea: str, total: str) -> list[tuple[str | None, str]]:
+        fields = ["" for _ in names]
+        fields[names.index("staff_service_years_lea")] = lea
+        fields[names.index("staff_service_years_total")] = total
+        rule_issues = [i for i in validator.validate(fields, 2, CONTEXT) if i.rule_id == "T-4"]
+        return [(i.field, i.message) for i in rule_issues]
+
+    assert issues("9", "12") == []  # as text "9" > "12"; as numbers it is less
+    assert issues("12", "12") == []
+    assert issues("13", "9") == [
+        ("7.30", "Staff Service Years LEA must not be greater than Staff Service Years Total.")]
+
+
+def test_required_when_both_needs_both_conditions_and_reads_both_fields() -> None:
+    both = rule(kind="required-when-both", field="student_alias_first_name",
+                when={"field": "enrollment_status_code", "in": ["10"]},
+                also={"field": "grade_level_code", "in": ["KN"]})
+    assert set(RecordRule.model_validate(both).reads()) == {
+        "student_alias_first_name", "enrollment_status_code", "grade_level_code"}
+    validator = validator_with(both)
+
+    def issues(status: str, grade: str) -> list[tuple[str | None, str]]:
+        fields = senr_row(enrollment_status_code=status, grade_level_code=grade,
+                          student_alias_first_name="")
+        return [(i.field, i.message) for i in validator.validate(fields, 3, CONTEXT)
+                if i.rule_id == "T-1"]
+
+    assert issues("10", "KN") == [("1.14", "Student Alias First Name is required when Enrollment "
+                                           "Status Code is 10 and Grade Level Code is KN.")]
+    assert issues("10", "01") == []
+    assert issues("20", "KN") == []
+
+
 # The kinds added for STAS (issue 12), on the STAS layout's day counts.
 STAS = default_catalog().layouts["STAS"]
 STAS_ROW = {f.name: "" for f in STAS.fields} | {
@@ -112,18 +208,18 @@ def stas_issues(rule: dict[str, Any], **values: str) -> list[tuple[str | None, s
             Validator(layout, default_catalog()).validate(fields, 3, CONTEXT)]
 
 
-AT_MOST = {"id": "T-4", "kind": "number-at-most", "field": "days_absent_out_of_school_suspension",
-           "limit": "expected_attendance_days", "less": "days_attended_in_person",
-           "code": "conditional-value", "message": "Too many days.", "source": "test"}
+DIFFERENCE = {"id": "T-7", "kind": "at-most-difference",
+              "field": "days_absent_out_of_school_suspension",
+              "other": "expected_attendance_days", "less": "days_attended_in_person",
+              "code": "conditional-value", "source": "test"}
+TOO_MANY = ("13.17", "Days Absent Out-of-School Suspension must not be greater than Expected "
+                     "Attendance Days less Days Attended In-Person.")
 
 
-def test_number_at_most_reads_its_three_fields_or_two_without_less() -> None:
-    assert set(RecordRule.model_validate(AT_MOST).reads()) == {
+def test_at_most_difference_reads_its_three_fields() -> None:
+    assert set(RecordRule.model_validate(DIFFERENCE).reads()) == {
         "days_absent_out_of_school_suspension", "expected_attendance_days",
         "days_attended_in_person"}
-    two = RecordRule.model_validate({**AT_MOST, "less": None})
-    assert set(two.reads()) == {"days_absent_out_of_school_suspension",
-                                "expected_attendance_days"}
 
 
 @pytest.mark.parametrize(("days", "found"), [
@@ -131,24 +227,19 @@ def test_number_at_most_reads_its_three_fields_or_two_without_less() -> None:
     ({"expected_attendance_days": "0.3", "days_attended_in_person": "0.1",
       "days_absent_out_of_school_suspension": "0.2"}, []),
     ({"expected_attendance_days": "10.3", "days_attended_in_person": "10.1",
-      "days_absent_out_of_school_suspension": "0.25"}, [("13.17", "Too many days.")]),
+      "days_absent_out_of_school_suspension": "0.25"}, [TOO_MANY]),
     ({"expected_attendance_days": "150", "days_attended_in_person": "",
       "days_absent_out_of_school_suspension": "200"}, []),  # a blank is not compared
 ])
-def test_number_at_most_compares_with_the_difference(days: dict[str, str],
-                                                    found: list[tuple[str, str]]) -> None:
-    assert stas_issues(AT_MOST, **days) == found
-
-
-def test_number_at_most_needs_a_message() -> None:
-    with pytest.raises(ValidationError, match="needs a message"):
-        RecordRule.model_validate({k: v for k, v in AT_MOST.items() if k != "message"})
+def test_at_most_difference_compares_with_the_difference(days: dict[str, str],
+                                                         found: list[tuple[str, str]]) -> None:
+    assert stas_issues(DIFFERENCE, **days) == found
 
 
 @pytest.mark.parametrize(("value", "fails"), [("0", True), ("0.01", False), ("255.99", False),
                                              ("256", True), ("", False)])
 def test_open_range_leaves_out_both_bounds(value: str, fails: bool) -> None:
-    rule = {"id": "T-5", "kind": "open-range", "field": "expected_attendance_days",
+    rule = {"id": "T-8", "kind": "open-range", "field": "expected_attendance_days",
             "above": 0, "below": 256, "code": "conditional-value", "source": "test"}
     message = "Expected Attendance Days must be greater than 0 and less than 256."
     assert stas_issues(rule, expected_attendance_days=value) == (
@@ -161,7 +252,7 @@ def test_open_range_leaves_out_both_bounds(value: str, fails: bool) -> None:
 def test_month_day_when_a_window_over_the_new_year(start: str, fails: bool) -> None:
     # December 1 to January 31, of any year, when the student is in grade 10.
     validator = validator_with({
-        "id": "T-6", "kind": "month-day-when", "field": "enrollment_start_date",
+        "id": "T-9", "kind": "month-day-when", "field": "enrollment_start_date",
         "when": {"field": "grade_level_code", "in": ["10"]}, "starts": "12-01",
         "ends": "01-31", "code": "conditional-value", "message": "Winter only.",
         "source": "test"})

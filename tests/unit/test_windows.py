@@ -8,7 +8,15 @@ import pytest
 
 from shared.catalog.loader import default_catalog
 from shared.reference_file import ReferenceFileError
-from shared.windows import DEFAULT_FILE, Window, by_collection, parse, read_file
+from shared.windows import (
+    DEFAULT_FILE,
+    Window,
+    by_collection,
+    collection_year,
+    overlay,
+    parse,
+    read_file,
+)
 
 HEADER = "collection,academic_year,window,opens,closes\n"
 
@@ -55,3 +63,23 @@ def test_windows_are_listed_by_year_and_opening_day() -> None:
                                          "SENR,2026-2027,Fall 1,2026-10-07,2026-12-18\n"))
     assert [(w.academic_year, w.name) for w in found["SENR"]] == [
         ("2025-2026", "Fall 1"), ("2026-2027", "Fall 1"), ("2026-2027", "Fall 2")]
+
+
+def test_a_window_name_longer_than_the_store_keeps_is_a_problem() -> None:
+    with pytest.raises(ReferenceFileError, match=r"line 2: window \(its name\) is longer than 100"):
+        parse(HEADER + f"SENR,2026-2027,{'x' * 101},2026-10-07,2026-12-18\n")
+    assert parse(HEADER + f"SENR,2026-2027,{'x' * 100},2026-10-07,2026-12-18\n")
+
+
+def test_a_loaded_window_replaces_the_files_window_of_the_same_name_and_year() -> None:
+    shipped = parse(HEADER + "SSCE,2026-2027,Seal,2027-01-11,2027-06-11\n"
+                             "SENR,2026-2027,Fall 1,2026-10-07,2026-12-18\n")
+    loaded = parse(HEADER + "SSCE,2026-2027,Seal,2026-11-02,2027-06-11\n"  # opened earlier
+                            "SSCE,2027-2028,Seal,2027-11-01,2028-06-09\n")
+    found = by_collection(overlay(shipped, loaded))
+    assert [(w.academic_year, str(w.opens)) for w in found["SSCE"]] == [
+        ("2026-2027", "2026-11-02"), ("2027-2028", "2027-11-01")]
+    assert [w.name for w in found["SENR"]] == ["Fall 1"]  # the file's other windows stay
+    on = dt.date(2026, 12, 1)
+    assert collection_year(shipped, "SSCE", on).said.endswith("opens 2027-01-11")
+    assert collection_year(found["SSCE"], "SSCE", on).said.endswith("open until 2027-06-11")

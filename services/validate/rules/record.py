@@ -20,20 +20,25 @@ from typing import Any, TypeVar
 from shared.catalog.base import Condition, in_range
 from shared.catalog.models import FieldSpec
 from shared.catalog.rule_kinds import (
+    AgeOn,
     AllowedWhen,
+    AtMost,
+    AtMostDifference,
     BlankWhen,
     Conditional,
+    CurrentYearDateWhen,
     CurrentYearWhen,
+    DateInYear,
     DateOrder,
     DateWindow,
     Different,
     ExcludedWhen,
     MonthDayWhen,
-    NumberAtMost,
     OpenRange,
     RangeWhen,
     RecordRule,
     RequiredWhen,
+    RequiredWhenBoth,
     RuleParams,
     YearWindow,
 )
@@ -256,6 +261,76 @@ def _trigger(conditions: list[tuple[Condition, int]]) -> Trigger:
     return fire
 
 
+# Compilers of the kinds added for SINF and SPRG (issue 12).
+
+
+def _first_year(date: str, starts: str) -> int:
+    """The first calendar year of the academic year a CCYYMMDD date falls in."""
+    return int(date[:4]) - (date[4:8] < starts.replace("-", ""))
+
+
+@compiles(AgeOn)
+def _age_on(p: AgeOn, index: Index) -> Holds:
+    born, at, low, high = index[p.born], index[p.at], p.minimum, p.maximum
+
+    def ok(f: Fields, today: dt.date) -> bool:
+        b, d = f[born].strip(), f[at].strip()
+        if len(b) != 8 or len(d) != 8:
+            return True  # a blank date is its own field's business
+        age = int(d[:4]) - int(b[:4]) - (d[4:] < b[4:])
+        return age >= low and (high is None or age <= high)
+
+    return ok
+
+
+@compiles(DateInYear)
+def _date_in_year(p: DateInYear, index: Index) -> Holds:
+    i, j, starts = index[p.field], index[p.year], p.year_starts
+
+    def ok(f: Fields, today: dt.date) -> bool:
+        date, year = f[i].strip(), f[j].strip()
+        if len(date) != 8 or len(year) != 9:
+            return True  # blank (or malformed) is the fields' own business
+        return str(_first_year(date, starts)) == year[:4]
+
+    return ok
+
+
+@compiles(CurrentYearDateWhen)
+def _current_year_date(p: CurrentYearDateWhen, index: Index) -> Holds:
+    i, starts = index[p.field], p.year_starts
+
+    def ok(f: Fields, today: dt.date) -> bool:
+        date = f[i].strip()
+        if len(date) != 8:
+            return True
+        return str(_first_year(date, starts)) == academic_year(today, starts)[:4]
+
+    return ok
+
+
+# Compilers of the kinds added for SPED and SDEM (issue 12).
+
+
+@compiles(AtMost)
+def _at_most(p: AtMost, index: Index) -> Holds:
+    i, j = index[p.field], index[p.other]
+
+    def ok(f: Fields, today: dt.date) -> bool:
+        try:
+            return float(f[i]) <= float(f[j])
+        except ValueError:
+            return True  # blank or not a number: the fields' own business
+
+    return ok
+
+
+@compiles(RequiredWhenBoth)
+def _required_both(p: RequiredWhenBoth, index: Index) -> Holds:
+    i, also = index[p.field], condition(p.also, index)
+    return lambda f, today: bool(f[i].strip()) or not also(f)
+
+
 # Compilers of the kinds added for STAS and SENR (issue 12).
 
 
@@ -269,17 +344,15 @@ def _number(value: str) -> Decimal | None:
     return number if number.is_finite() else None
 
 
-@compiles(NumberAtMost)
-def _number_at_most(p: NumberAtMost, index: Index) -> Holds:
-    i, limit = index[p.field], index[p.limit]
-    less = index[p.less] if p.less is not None else None
+@compiles(AtMostDifference)
+def _at_most_difference(p: AtMostDifference, index: Index) -> Holds:
+    i, j, k = index[p.field], index[p.other], index[p.less]
 
     def ok(f: Fields, today: dt.date) -> bool:
-        value, most = _number(f[i]), _number(f[limit])
-        minus = _number(f[less]) if less is not None else Decimal(0)
-        if value is None or most is None or minus is None:
+        value, most, less = _number(f[i]), _number(f[j]), _number(f[k])
+        if value is None or most is None or less is None:
             return True  # a blank is the required rules' business
-        return value <= most - minus
+        return value <= most - less
 
     return ok
 
