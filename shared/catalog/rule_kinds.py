@@ -308,4 +308,15 @@ class MonthDayWhen(Conditional):
     ends: YearStart
 
 
-RULE_KINDS.update({k.kind: k for k in (AtMostDifference, OpenRange, MonthDayWhen)})
+class AgeOnWhen(Conditional):
+    """``age-on`` under a condition: the age in whole years on the date ``field``, of someone
+    born on ``born``, must be at least ``minimum`` and at most ``maximum`` (each when given)
+    when ``when`` holds. A blank date is its own field's business."""
+
+    kind = "age-on-when"
+    born: FieldName
+    minimum: int | None = Field(default=None, ge=0)
+    maximum: int | None = None
+
+
+RULE_KINDS.update({k.kind: k for k in (AtMostDifference, OpenRange, MonthDayWhen, AgeOnWhen)})

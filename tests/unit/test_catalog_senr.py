@@ -65,3 +65,36 @@ def test_a_year_end_exit_outside_march_31_to_august_15_is_rejected(
 def test_a_year_end_exit_in_the_window_or_another_exit_passes(
         validator: Validator, exit_date: str, reason: str) -> None:
     assert validator.validate(year_end_exit(exit_date, reason), 4, CONTEXT) == []
+
+
+def test_a_student_in_transition_must_be_17_on_the_enrollment_start_date(
+        validator: Validator) -> None:
+    # 1.34 validation 1: "Student age on Enrollment Start Date must be greater than or equal
+    # to 17" (with Grade Level 12, SENR-R023).
+    transition = {"adult_age_students_with_disabilities_in_transition_status": "Y",
+                  "grade_level_code": "12", "enrollment_start_date": "20250827"}
+    young = validator.validate(senr_row(**transition, student_birth_date="20080828"), 4, CONTEXT)
+    assert [(i.field, i.code, i.fatal) for i in young] == [("1.22", "age-out-of-range", True)]
+    assert validator.validate(senr_row(**transition, student_birth_date="20080827"), 4,
+                              CONTEXT) == []
+
+
+@pytest.mark.parametrize(("grade", "born", "warned"), [
+    ("AD", "20100103", True),  # 15: an adult student should be at least 16
+    ("AD", "20090827", False),  # 16 on the start date
+    ("AD", "19450828", False),  # 79
+    ("AD", "19450827", True),  # 80: "less than 80"
+    ("10", "20020828", False),  # 22
+    ("10", "20020827", True),  # 23: other grades at most 22
+    ("KN", "20210827", False),  # 4
+    ("KN", "20210828", True),  # 3
+    ("KN", "20170828", False),  # 7
+    ("KN", "20170827", True),  # 8
+])
+def test_an_age_unusual_for_the_grade_is_a_warning(validator: Validator, grade: str, born: str,
+                                                   warned: bool) -> None:
+    # 1.17 validations 1 and 2 ("should"), ages on the Enrollment Start Date 2025-08-27.
+    found = validator.validate(senr_row(grade_level_code=grade, student_birth_date=born), 4,
+                               CONTEXT)
+    assert [(i.field, i.code, i.fatal) for i in found] == (
+        [("1.22", "age-unexpected", False)] if warned else [])

@@ -21,6 +21,7 @@ from shared.catalog.base import Condition, in_range
 from shared.catalog.models import FieldSpec
 from shared.catalog.rule_kinds import (
     AgeOn,
+    AgeOnWhen,
     AllowedWhen,
     AtMost,
     AtMostDifference,
@@ -271,14 +272,19 @@ def _first_year(date: str, starts: str) -> int:
 
 @compiles(AgeOn)
 def _age_on(p: AgeOn, index: Index) -> Holds:
-    born, at, low, high = index[p.born], index[p.at], p.minimum, p.maximum
+    return _age_between(index[p.born], index[p.at], p.minimum, p.maximum)
+
+
+def _age_between(born: int, at: int, low: int | None, high: int | None) -> Holds:
+    """The age test of ``age-on`` and ``age-on-when``: whole years from the date at ``born``
+    to the date at ``at``."""
 
     def ok(f: Fields, today: dt.date) -> bool:
         b, d = f[born].strip(), f[at].strip()
         if len(b) != 8 or len(d) != 8:
             return True  # a blank date is its own field's business
         age = int(d[:4]) - int(b[:4]) - (d[4:] < b[4:])
-        return age >= low and (high is None or age <= high)
+        return (low is None or age >= low) and (high is None or age <= high)
 
     return ok
 
@@ -381,3 +387,8 @@ def _month_day(p: MonthDayWhen, index: Index) -> Holds:
         return starts <= day <= ends if starts <= ends else (day >= starts or day <= ends)
 
     return ok
+
+
+@compiles(AgeOnWhen)
+def _age_on_when(p: AgeOnWhen, index: Index) -> Holds:
+    return _age_between(index[p.born], index[p.field], p.minimum, p.maximum)
