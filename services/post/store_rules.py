@@ -2,8 +2,9 @@
 
 ``store_rules.yaml`` says them (``shared.catalog.store_rules``): the student has an enrollment
 posted (SPRG, STAS at the school; SINF for the LEA on the record's date), an SENR enrollment
-does not overlap another posted at the school, the School of Attendance is in the CDS
-directory under the Reporting LEA. Each is one read-only statement
+does not overlap another posted at the school, a code is in the CDS directory (a school under
+the Reporting LEA, an NPS, a charter, an LEA), an independently reporting charter reports as
+itself. Each is one read-only statement
 against the store; a record that fails becomes fatal like any other (``fail_rows``), and a
 record that already failed is not checked again, so a row gets the first rule it fails.
 """
@@ -62,12 +63,12 @@ class StoreChecks:
         return failed
 
     def _field_of(self, rule: StoreRule) -> FieldSpec:
-        """The field an issue names: the school not in the directory; the date no enrollment
+        """The field an issue names: the code not in the directory; the date no enrollment
         includes, or else the student (the SSID field, never its value)."""
-        if rule.kind == "in-directory" and self.layout.school_field is not None:
-            return self.spec[self.layout.school_field]
         if rule.kind == "no-overlap" and self.source is not None:
             return self.spec[self.source.starts]
+        if rule.kind != "enrollment":
+            return self.spec[self._code_field(rule)]
         return self.spec[rule.covers or rule.ssid]
 
     def _holds(self, when: Condition) -> ColumnElement[bool]:
@@ -82,6 +83,8 @@ class StoreChecks:
             return self._not_in_directory(rule, candidates, received)
         if rule.kind == "no-overlap":
             return self._overlapping(rule, candidates, submission_id)
+        if rule.kind == "reports-as-itself":
+            return self._not_as_itself(rule, candidates, received)
         return self._not_enrolled(rule, candidates, submission_id)
 
     def _not_enrolled(self, rule: StoreRule, candidates: Select[Any], submission_id: int
@@ -109,18 +112,52 @@ class StoreChecks:
                      or_(enrollment.c.ends == "", enrollment.c.ends >= day)]
         return candidates.where(~exists().where(*same))
 
+    def _code_field(self, rule: StoreRule) -> str:
+        name = rule.field or self.layout.school_field
+        assert name is not None  # check_store_rules: the layout has a school field
+        return name
+
+    def _code(self, rule: StoreRule) -> ColumnElement[Any]:
+        """The code a directory rule looks up: the staged school, or the named field."""
+        if rule.field is None:
+            return STAGED.school.expression
+        return _value(STAGED.fields, self.position[rule.field])
+
+    @staticmethod
+    def _active(entry: type[DirectoryEntry], received: dt.date) -> list[ColumnElement[bool]]:
+        return [entry.status == "active",
+                or_(entry.starts.is_(None), entry.starts <= received),
+                or_(entry.ends.is_(None), entry.ends >= received)]
+
+    def _listed(self, rule: StoreRule, candidates: Select[Any]) -> Select[Any]:
+        """The records of a Reporting LEA the directory lists, with a code to look up."""
+        lea = aliased(DirectoryEntry)
+        code = self._code(rule)
+        candidates = candidates.where(exists().where(lea.kind == "lea", lea.code == STAGED.lea),
+                                      code != "")
+        if rule.exempt:
+            candidates = candidates.where(code.not_in(rule.exempt))
+        return candidates
+
     def _not_in_directory(self, rule: StoreRule, candidates: Select[Any],
                           received: dt.date) -> Select[Any]:
-        lea, school = aliased(DirectoryEntry), aliased(DirectoryEntry)
-        listed = exists().where(lea.kind == "lea", lea.code == STAGED.lea)
-        reports = exists().where(
-            school.kind == "school", school.code == STAGED.school,
-            school.parent == STAGED.lea, school.status == "active",
-            or_(school.starts.is_(None), school.starts <= received),
-            or_(school.ends.is_(None), school.ends >= received))
-        if rule.exempt:
-            candidates = candidates.where(STAGED.school.not_in(rule.exempt))
-        return candidates.where(listed, ~reports)
+        entry = aliased(DirectoryEntry)
+        found = [entry.kind == rule.entry, entry.code == self._code(rule),
+                 *self._active(entry, received)]
+        if rule.reporting and rule.entry == "school":
+            found.append(entry.parent == STAGED.lea)
+        if rule.category is not None:
+            found.append(entry.category == rule.category)
+        if rule.not_category is not None:
+            found.append(or_(entry.category.is_(None), entry.category != rule.not_category))
+        return self._listed(rule, candidates).where(~exists().where(*found))
+
+    def _not_as_itself(self, rule: StoreRule, candidates: Select[Any],
+                       received: dt.date) -> Select[Any]:
+        entry, code = aliased(DirectoryEntry), self._code(rule)
+        itself = exists().where(entry.kind == "lea", entry.code == code,
+                                entry.category == rule.category, *self._active(entry, received))
+        return self._listed(rule, candidates).where(itself, STAGED.lea != code)
 
     def _overlapping(self, rule: StoreRule, candidates: Select[Any], submission_id: int
                      ) -> Select[Any]:

@@ -15,10 +15,18 @@ Kinds, a closed vocabulary like the record rules':
   (one's exit date is the other's start date) do not overlap. Not compared: the record's own
   stored enrollment (the same operational key: an update), and what the file removes (its
   Deletes, and the replace sets of its Replaces). A blank SSID (to be matched) is not checked.
-- ``in-directory``: the School of Attendance is a school of the CDS directory reporting to the
-  Reporting LEA, active on the day the file was received; it applies only to a Reporting LEA
-  the directory lists (a directory that does not list an LEA says nothing about it).
-  ``exempt``: codes that are not schools of the directory (NPS ``0000001``...).
+- ``in-directory``: the code in ``field`` (the layout's school field unless said) is an
+  ``entry`` (``school`` or ``lea``) of the CDS directory, active on the day the file was
+  received; a school must report to the Reporting LEA unless ``reporting: false`` (an NPS
+  reports to none); with ``category``, the entry must be of it (``charter``, ``nps``), with
+  ``not_category`` it must not (an NPS is no School of Course Delivery). A blank
+  code is not checked (the record rules say when it is required). ``exempt``: codes that are
+  not entries of the directory (NPS ``0000001``...).
+- ``reports-as-itself``: if the code in ``field`` is an LEA of the directory of ``category``
+  (an independently reporting charter: ``charter``), the Reporting LEA is that code.
+
+The directory kinds apply only to a Reporting LEA the directory lists (a directory that does
+not list an LEA says nothing about its records).
 
 Delete records are not checked (a Delete removes what the store has).
 """
@@ -49,12 +57,17 @@ class StoreRule(Strict):
     id: str  # our id, e.g. "SPRG-S001"
     spec_rule_id: str | None = None
     record_type: str
-    kind: Literal["enrollment", "in-directory", "no-overlap"]
+    kind: Literal["enrollment", "in-directory", "reports-as-itself", "no-overlap"]
     scope: Literal["school", "lea"] = "school"
     ssid: str = "ssid"  # the record's field that names the student
     covers: str | None = None
     when: Condition | None = None
     exempt: tuple[str, ...] = ()
+    field: str | None = None  # the directory kinds: the code's field (default: the school)
+    entry: Literal["school", "lea"] = "school"
+    reporting: bool = True
+    category: Literal["charter", "nps"] | None = None
+    not_category: Literal["charter", "nps"] | None = None
     code: str
     severity: Severity = Severity.FATAL
     message: str  # what the user reads; "Row N: " goes before it
@@ -64,12 +77,16 @@ class StoreRule(Strict):
     def _condition_in_sql(self) -> StoreRule:
         if self.when is not None and self.when.between is not None:
             raise ValueError(f"rule {self.id}: 'when' may test 'in' or 'populated' only")
+        if self.kind == "reports-as-itself" and self.category is None:
+            raise ValueError(f"rule {self.id}: reports-as-itself needs a category")
+        if self.kind == "enrollment" and self.field is not None:
+            raise ValueError(f"rule {self.id}: an enrollment rule has no field")
         return self
 
     def reads(self) -> tuple[str, ...]:
         """Names of the record's fields the rule reads."""
-        names = (self.ssid if self.kind != "in-directory" else None, self.covers,
-                 self.when.field if self.when else None)
+        names = (self.ssid if self.kind in ("enrollment", "no-overlap") else None, self.covers,
+                 self.when.field if self.when else None, self.field)
         return tuple(n for n in names if n is not None)
 
 

@@ -13,7 +13,8 @@ from shared.db.models import Base, utcnow
 
 class DirectoryEntry(Base):
     """One code of the directory: an LEA, or a school with the LEA it reports to;
-    ``starts``/``ends`` bound its reporting relationship (None: open)."""
+    ``starts``/``ends`` bound its reporting relationship (None: open); ``category`` what
+    else the code is (``charter``, ``nps``; None: a district, county office or school)."""
 
     __tablename__ = "directory_entries"
     __table_args__ = (Index("ix_directory_entries_parent", "parent", "kind"),)
@@ -24,4 +25,5 @@ class DirectoryEntry(Base):
     status: Mapped[str] = mapped_column(String(10))  # active, closed
     starts: Mapped[dt.date | None]
     ends: Mapped[dt.date | None]
+    category: Mapped[str | None] = mapped_column(String(10))  # migration 0012
     loaded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

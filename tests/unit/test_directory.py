@@ -83,3 +83,17 @@ def test_offline_lists_the_store_rules_of_the_layout_as_skipped(tmp_path: Path) 
     path.write_text("STAS,,1,1964733\r\n")
     skipped = validate_file(path, "STAS", default_catalog()).skipped
     assert [s.split(" ")[0] for s in skipped[:2]] == ["STAS-S001", "STAS-S002"]
+
+
+def test_a_category_says_a_charter_or_an_nps_and_older_files_have_none() -> None:
+    found, problems = directory.check(HEADER.replace("ends", "ends,category") + (
+        "lea,1970001,An LEA,,active,,,\n"
+        "school,1970003,An NPS,1970001,active,,,NPS\n"
+        "lea,1970004,A charter LEA,,active,,,charter\n"
+        "lea,1970005,Not an NPS,,active,,,nps\n"
+        "school,1970006,A magnet,1970001,active,,,magnet\n"))
+    assert [(p.line, p.column) for p in problems] == [(5, "category"), (6, "category")]
+    assert [(e.code, e.category) for e in found] == [
+        ("1970001", None), ("1970003", "nps"), ("1970004", "charter")]
+    old = directory.parse(HEADER + "lea,1970001,An LEA,,active,,\n")
+    assert old[0].category is None
