@@ -311,12 +311,14 @@ class MonthDayWhen(Conditional):
 class AgeOnWhen(Conditional):
     """``age-on`` under a condition: the age in whole years on the date ``field``, of someone
     born on ``born``, must be at least ``minimum`` and at most ``maximum`` (each when given)
-    when ``when`` holds. A blank date is its own field's business."""
+    when ``when`` holds, and ``also`` when given (a condition on a second field: the engine
+    tests ``when``, the rule ``also``). A blank date is its own field's business."""
 
     kind = "age-on-when"
     born: FieldName
     minimum: int | None = Field(default=None, ge=0)
     maximum: int | None = None
+    also: Condition | None = None
 
 
 RULE_KINDS.update({k.kind: k for k in (AtMostDifference, OpenRange, MonthDayWhen, AgeOnWhen)})

@@ -98,3 +98,21 @@ def test_an_age_unusual_for_the_grade_is_a_warning(validator: Validator, grade: 
                                CONTEXT)
     assert [(i.field, i.code, i.fatal) for i in found] == (
         [("1.22", "age-unexpected", False)] if warned else [])
+
+
+@pytest.mark.parametrize(("born", "completion", "fails"), [
+    ("20090613", "320", True),  # 15 on the exit date 2025-06-12
+    ("20090612", "320", False),  # 16 that day
+    ("20090613", "330", False),  # another completion status: not this rule
+])
+def test_an_e230_exit_with_320_needs_16_on_the_exit_date(
+        validator: Validator, born: str, completion: str, fails: bool) -> None:
+    # 1.17 validation 3, 1.25 validation 5, 1.27 validation 3: "If Student Exit Category equals
+    # E230 and School Completion Status Code equals 320; then Student Age must be greater than
+    # or equal to 16 on the Exit Date".
+    fields = senr_row(academic_year_id="2024-2025", student_birth_date=born,
+                      enrollment_start_date="20240820", enrollment_exit_date="20250612",
+                      student_exit_reason_code="E230",
+                      student_school_completion_status=completion)
+    found = validator.validate(fields, 4, CONTEXT)
+    assert [(i.field, i.code) for i in found] == ([("1.25", "age-out-of-range")] if fails else [])

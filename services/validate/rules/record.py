@@ -391,4 +391,8 @@ def _month_day(p: MonthDayWhen, index: Index) -> Holds:
 
 @compiles(AgeOnWhen)
 def _age_on_when(p: AgeOnWhen, index: Index) -> Holds:
-    return _age_between(index[p.born], index[p.field], p.minimum, p.maximum)
+    age = _age_between(index[p.born], index[p.field], p.minimum, p.maximum)
+    if p.also is None:
+        return age
+    also = condition(p.also, index)
+    return lambda f, today: not also(f) or age(f, today)
