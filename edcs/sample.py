@@ -25,6 +25,7 @@ from shared.catalog.rule_kinds import (
     AgeOn,
     AgeOnWhen,
     AllowedWhen,
+    AllowedWhenBoth,
     AtMost,
     AtMostDifference,
     OpenRange,
@@ -178,7 +179,7 @@ class Sampler:
         spec = self.layout.fields[index]
         rule = next((r for r in self.layout.record_rules if r.id == rule_id), None)
         params = rule.params if rule is not None else None
-        if code == "conditional-value" and isinstance(params, AllowedWhen):
+        if code == "conditional-value" and isinstance(params, AllowedWhen | AllowedWhenBoth):
             fields[index] = self.rng.choice(params.values)
         elif isinstance(params, RangeWhen):
             value = f"{params.minimum:g}"  # the lowest number the rule allows, in the field's form

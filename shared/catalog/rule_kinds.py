@@ -321,4 +321,15 @@ class AgeOnWhen(Conditional):
     also: Condition | None = None
 
 
-RULE_KINDS.update({k.kind: k for k in (AtMostDifference, OpenRange, MonthDayWhen, AgeOnWhen)})
+class AllowedWhenBoth(Conditional):
+    """``field`` must be one of ``values`` when ``when`` and ``also`` both hold: an
+    ``allowed-when`` on two fields (the engine tests ``when``, the rule ``also``)."""
+
+    kind = "allowed-when-both"
+    template = "{field} must be {values} when {when} and {also}."
+    values: tuple[str, ...] = Field(min_length=1)
+    also: Condition
+
+
+RULE_KINDS.update({k.kind: k for k in (AtMostDifference, OpenRange, MonthDayWhen, AgeOnWhen,
+                                       AllowedWhenBoth)})

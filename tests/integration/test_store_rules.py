@@ -130,7 +130,7 @@ def test_the_school_must_report_to_the_lea_in_the_directory(
         sessions: sessionmaker[Session]) -> None:
     assert load_directory(sessions, DIRECTORY) == (6, 0)
     done = submit(sessions, "SENR", [senr(s, "20250815") for s in (
-        "2222222", "3333333", "4444444", "5555555", "6666666", "0000001")])
+        "2222222", "3333333", "4444444", "5555555", "6666666", "0000001", "0000002")])
     assert issues(sessions, done.id) == [(r, "school-not-in-directory") for r in (2, 3, 4, 5)]
     assert done.status == "rejected"
     # the relationship is restored: loading again updates the row, and the school posts

@@ -116,3 +116,18 @@ def test_an_e230_exit_with_320_needs_16_on_the_exit_date(
                       student_school_completion_status=completion)
     found = validator.validate(fields, 4, CONTEXT)
     assert [(i.field, i.code) for i in found] == ([("1.25", "age-out-of-range")] if fails else [])
+
+
+@pytest.mark.parametrize(("school", "grade", "fails"), [
+    ("6000202", "05", True),  # a non-ADA student of grade 5 at a public school
+    ("0000002", "05", False),  # at the Private School Group
+    ("6000202", "PS", False),  # preschool: not KN-12
+])
+def test_a_non_ada_student_of_kn_to_12_is_at_the_private_school_group(
+        validator: Validator, school: str, grade: str, fails: bool) -> None:
+    # 1.23 validation 4: "If Enrollment Status Code equal to 50 AND Student Grade Level Code =
+    # KN, 01, ... 12 Then Student must be enrolled in Private School-00000002".
+    found = validator.validate(senr_row(enrollment_status_code="50", grade_level_code=grade,
+                                        school_of_attendance=school), 4, CONTEXT)
+    assert [(i.field, i.code) for i in found] == ([("1.05", "conditional-value")] if fails
+                                                  else [])

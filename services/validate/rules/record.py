@@ -23,6 +23,7 @@ from shared.catalog.rule_kinds import (
     AgeOn,
     AgeOnWhen,
     AllowedWhen,
+    AllowedWhenBoth,
     AtMost,
     AtMostDifference,
     BlankWhen,
@@ -396,3 +397,9 @@ def _age_on_when(p: AgeOnWhen, index: Index) -> Holds:
         return age
     also = condition(p.also, index)
     return lambda f, today: not also(f) or age(f, today)
+
+
+@compiles(AllowedWhenBoth)
+def _allowed_both(p: AllowedWhenBoth, index: Index) -> Holds:
+    i, allowed, also = index[p.field], frozenset(p.values), condition(p.also, index)
+    return lambda f, today: f[i].strip() in allowed or not also(f)
