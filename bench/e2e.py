@@ -101,7 +101,9 @@ def stage_rates(stack: Stack) -> str:
         url = stack.endpoints[f"{worker} metrics"]
         records = metric(url, "edcs_stage_records_in_total", worker)
         busy = metric(url, "edcs_stage_handle_duration_seconds_sum", worker)
-        rates.append(f"{worker} {records / busy:,.0f}/s ({busy:.1f} s busy)" if busy else worker)
+        calls = metric(url, "edcs_stage_handle_duration_seconds_count", worker)
+        rates.append(f"{worker} {records / busy:,.0f}/s ({busy:.1f} s busy in {calls:.0f} "
+                     "fetches)" if busy else worker)
     posting = 0.0
     for _ in range(100):  # observed after the job is final, once its staged rows are cleared
         with urllib.request.urlopen(stack.endpoints["post metrics"], timeout=5) as response:  # noqa: S310

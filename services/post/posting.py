@@ -190,8 +190,12 @@ class Poster:
         Two records with the same key in one file: the later row wins (the earlier ones are
         marked superseded first, so each key is written once).
         """
+        # School by school, the school is part of every key (``can_post_by_school``):
+        # grouping by it too lets SQLite read the part's schools from their index instead of
+        # every record of the file (2,000,000 records: one scan of the file per part).
+        keys = (STAGED.op_key,) if self.schools is None else (STAGED.school, STAGED.op_key)
         duplicated = (select(STAGED.op_key).where(self._staged(action))
-                      .group_by(STAGED.op_key).having(func.count() > 1).limit(1))
+                      .group_by(*keys).having(func.count() > 1).limit(1))
         if self.session.scalar(duplicated) is not None:
             ranked = (select(STAGED.row, func.row_number().over(
                 partition_by=STAGED.op_key, order_by=STAGED.row.desc()).label("rank"))
