@@ -21,7 +21,16 @@ from services.validate.engine import Context, Validator
 from shared import institutions
 from shared.catalog.loader import Catalog
 from shared.catalog.models import FieldCheck, FieldSpec, FieldType, Layout
-from shared.catalog.rule_kinds import AllowedWhen, AtMost, RangeWhen
+from shared.catalog.rule_kinds import (
+    AgeOn,
+    AgeOnWhen,
+    AllowedWhen,
+    AllowedWhenBoth,
+    AtMost,
+    AtMostDifference,
+    OpenRange,
+    RangeWhen,
+)
 from shared.matching.ssid import new_ssid
 from shared.windows import Window, academic_year, required_year
 
@@ -154,7 +163,8 @@ class Sampler:
         """Record number ``n`` (1-based), valid against the layout's rules."""
         fields = [self.value(spec, n) for spec in self.layout.fields]
         for _ in range(ATTEMPTS):
-            issues = [i for i in self.validator.validate(fields, n, self.context) if i.fatal]
+            # warnings too: a sample says nothing a district would be asked about
+            issues = self.validator.validate(fields, n, self.context)
             if not issues:
                 return fields
             for issue in issues:
@@ -169,7 +179,7 @@ class Sampler:
         spec = self.layout.fields[index]
         rule = next((r for r in self.layout.record_rules if r.id == rule_id), None)
         params = rule.params if rule is not None else None
-        if code == "conditional-value" and isinstance(params, AllowedWhen):
+        if code == "conditional-value" and isinstance(params, AllowedWhen | AllowedWhenBoth):
             fields[index] = self.rng.choice(params.values)
         elif isinstance(params, RangeWhen):
             value = f"{params.minimum:g}"  # the lowest number the rule allows, in the field's form
@@ -179,11 +189,27 @@ class Sampler:
         elif isinstance(params, AtMost):  # the largest number the rule allows
             fields[index] = next(fields[i] for i, f in enumerate(self.layout.fields)
                                  if f.name == params.other)
+        elif isinstance(params, AtMostDifference):
+            fields[index] = "0"  # at most any difference the others leave ("may be 0")
+        elif isinstance(params, OpenRange):
+            fields[index] = f"{(params.above + params.below) / 2:g}"
+        elif isinstance(params, AgeOn | AgeOnWhen):
+            self._born_for(fields, params)
         elif code == "conditional-blank" or (not spec.required and code not in (
                 "required", "conditional-required")):
             fields[index] = ""
         else:
             fields[index] = self._required_value(spec, n)
+
+    def _born_for(self, fields: list[str], params: AgeOn | AgeOnWhen) -> None:
+        """A birth date that makes the age on the rule's date its lowest allowed (or highest,
+        when the rule gives only a maximum)."""
+        names = [f.name for f in self.layout.fields]
+        at = fields[names.index(params.at if isinstance(params, AgeOn) else params.field)]
+        age = params.minimum if params.minimum is not None else params.maximum or 0
+        if len(at) == 8:
+            day = "0228" if at[4:] == "0229" else at[4:]
+            fields[names.index(params.born)] = f"{int(at[:4]) - age:04d}{day}"
 
     def broken(self, fields: list[str]) -> list[str]:
         """The record with one deliberate error: a required field blanked, or one too long."""

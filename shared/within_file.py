@@ -1,5 +1,5 @@
-"""Rules across the records of one file (``unique_in_file``, ``key_unique_in_file``): the one
-home of what they say.
+"""Rules across the records of one file (``unique_in_file``, ``key_unique_in_file``,
+``required_when_repeated``): the one home of what they say.
 
 The pipeline decides them at the post barrier over the staged rows (records of one file are
 validated on several workers; ``services/post/prechecks.py``); ``edcs validate`` decides them
@@ -16,6 +16,7 @@ from shared.issues import Issue
 
 DUPLICATE_IN_FILE = "duplicate-in-file"
 DUPLICATE_KEY_IN_FILE = "duplicate-key-in-file"
+REQUIRED_WHEN_REPEATED = "required-when-repeated"
 
 
 def _titles(group: tuple[FieldSpec, ...]) -> str:
@@ -40,6 +41,17 @@ def key_issue(row: int, other: int, key: tuple[FieldSpec, ...]) -> dict[str, str
                        f"{_titles(key)} (the operational key): the file may hold one record "
                        "of each key (and a Delete of it). Keep the one that is right and "
                        "submit the file again."}
+
+
+def required_issue(row: int, other: int, group: tuple[FieldSpec, ...], field: FieldSpec
+                   ) -> dict[str, str]:
+    """The issue of a row whose ``field`` is blank while another row of the file has the same
+    values of ``group`` (``required_when_repeated``): each such row is reported, naming another
+    row of the group (the first row names the second, the others the first)."""
+    return {"field": field.id, "field_name": field.title, "code": REQUIRED_WHEN_REPEATED,
+            "message": f"Row {row} has the same {_titles(group)} as row {other} and a blank "
+                       f"{field.title}: records that share the {_titles(group)} must each give "
+                       f"the {field.title}. Fill it in, or keep one of the records."}
 
 
 def key_groups(layout: Layout) -> list[tuple[tuple[str, ...], bool]]:
@@ -68,6 +80,18 @@ class _Group:
     seen: dict[bytes, int]
 
 
+@dataclass
+class _Required:
+    """A ``required_when_repeated`` rule as a file streams: per group value, the first row and
+    whether its field is blank and not yet reported."""
+
+    positions: tuple[int, ...]
+    specs: tuple[FieldSpec, ...]
+    field: int
+    spec: FieldSpec
+    first: dict[bytes, tuple[int, bool]]
+
+
 class Repeats:
     """Finds, while a file streams, the rows repeating an earlier row's group (a blank value
     never repeats). Keeps a 16-byte digest and a row number per distinct value, not the values
@@ -82,6 +106,10 @@ class Repeats:
         self._reported: set[tuple[int, int]] = set()  # (group, earlier row) already reported
         operation = by_name.get(layout.operation_field or "")
         self._operation = operation[0] if operation else None
+        self._required = [_Required(tuple(by_name[n][0] for n in r.group),
+                                    tuple(by_name[n][1] for n in r.group),
+                                    by_name[r.field][0], by_name[r.field][1], {})
+                          for r in layout.required_when_repeated]
 
     def check(self, row: int, fields: list[str]) -> list[Issue]:
         """The issues this record (valid on its own) makes against the records read before it:
@@ -104,7 +132,29 @@ class Repeats:
                 self._reported.add((number, earlier))
                 found.append(_issue(earlier, key_issue(earlier, row, group.specs)))
             found.append(_issue(row, key_issue(row, earlier, group.specs)))
+        for rule in self._required:
+            found += _blank_in_repeat(rule, row, fields)
         return found
+
+
+def _blank_in_repeat(rule: _Required, row: int, fields: list[str]) -> list[Issue]:
+    """This row's issue when its field is blank in a repeated group, and the first row's when
+    this is the first repeat of a group whose first row's field is blank."""
+    values = [fields[p].strip() if p < len(fields) else "" for p in rule.positions]
+    if not all(values):
+        return []
+    blank = not (fields[rule.field].strip() if rule.field < len(fields) else "")
+    digest = hashlib.blake2b("\x1f".join(values).encode(), digest_size=16).digest()
+    first, first_blank = rule.first.setdefault(digest, (row, blank))
+    if first == row:
+        return []
+    found = []
+    if first_blank:  # reported once, at the group's first repeat
+        rule.first[digest] = (first, False)
+        found.append(_issue(first, required_issue(first, row, rule.specs, rule.spec)))
+    if blank:
+        found.append(_issue(row, required_issue(row, first, rule.specs, rule.spec)))
+    return found
 
 
 def _issue(row: int, said: dict[str, str]) -> Issue:

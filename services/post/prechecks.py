@@ -13,11 +13,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, exists, func, select, update
 from sqlalchemy.orm import Session, aliased
 
-from services.post.planner import ADD, DELETE
-from services.post.tables import ODS, STAGED
+from services.post.planner import ADD, DELETE, MATCH
+from services.post.tables import ODS, STAGED, marked
 from shared.catalog.models import Layout, Method
 from shared.db.issue_counts import keep_issues
-from shared.within_file import key_groups, key_issue, repeat_issue
+from shared.within_file import key_groups, key_issue, repeat_issue, required_issue
 
 
 def fail_rows(session: Session, submission_id: int, failures: list[tuple[int, dict[str, str]]],
@@ -35,9 +35,10 @@ def fail_rows(session: Session, submission_id: int, failures: list[tuple[int, di
 
 
 def duplicates_in_file(session: Session, submission_id: int, layout: Layout, cap: int) -> int:
-    """Rows repeating an earlier row's values of a ``unique_in_file`` group, and both rows of a
-    repeated operational key (``key_unique_in_file``; blank values never repeat;
-    ``shared.within_file`` is the same rule offline); returns how many rows failed."""
+    """Rows repeating an earlier row's values of a ``unique_in_file`` group, both rows of a
+    repeated operational key (``key_unique_in_file``), and the rows of a repeated group whose
+    field is blank (``required_when_repeated``); blank values never repeat;
+    ``shared.within_file`` is the same rule offline. Returns how many rows failed."""
     by_name = {f.name: (i, f) for i, f in enumerate(layout.fields)}
     failures: list[tuple[int, dict[str, str]]] = []
     for group, both in key_groups(layout):
@@ -67,6 +68,7 @@ def duplicates_in_file(session: Session, submission_id: int, layout: Layout, cap
                 failures.append((row, repeat_issue(row, earlier, specs)))
             else:
                 failures.append((row, key_issue(row, later if rank == 1 else earlier, specs)))
+    failures += _blank_in_repeats(session, submission_id, layout)
     fail_rows(session, submission_id, failures, cap)
     return len(failures)
 
@@ -90,6 +92,45 @@ def _repeated_keys(session: Session, submission_id: int, layout: Layout,
     if session.execute(select(exists(repeated.subquery().select()) | unkeyed)).scalar():
         return [STAGED.op_key.in_(repeated) | STAGED.op_key.is_(None)]
     return None
+
+
+def _blank_in_repeats(session: Session, submission_id: int, layout: Layout
+                      ) -> list[tuple[int, dict[str, str]]]:
+    """``required_when_repeated``: the rows whose field is blank among two or more rows with
+    the same group values; the first row names the second, the others the first."""
+    by_name = {f.name: (i, f) for i, f in enumerate(layout.fields)}
+    failures: list[tuple[int, dict[str, str]]] = []
+    for rule in layout.required_when_repeated:
+        values = [func.trim(STAGED.fields[by_name[n][0]].as_string()) for n in rule.group]
+        field = func.coalesce(func.trim(STAGED.fields[by_name[rule.field][0]].as_string()), "")
+        if not _any_blank(session, submission_id, layout, rule.field, field):
+            continue  # the common case (every record gives it): no window over the file
+        ranked = (select(STAGED.row, (field == "").label("blank"),
+                         func.count().over(partition_by=values).label("rows"),
+                         func.min(STAGED.row).over(partition_by=values).label("first"),
+                         func.lead(STAGED.row).over(partition_by=values, order_by=STAGED.row)
+                         .label("next"))
+                  .where(STAGED.submission_id == submission_id, STAGED.fatal.is_(False),
+                         *[func.coalesce(v, "") != "" for v in values]).subquery())
+        specs = tuple(by_name[n][1] for n in rule.group)
+        spec = by_name[rule.field][1]
+        for row, first, later in session.execute(
+                select(ranked.c.row, ranked.c.first, ranked.c.next)
+                .where(ranked.c.blank, ranked.c.rows > 1).order_by(ranked.c.row)):
+            failures.append((row, required_issue(row, later if row == first else first,
+                                                 specs, spec)))
+    return failures
+
+
+def _any_blank(session: Session, submission_id: int, layout: Layout, name: str,
+               value: ColumnElement[str]) -> bool:
+    """Whether a record of the file leaves the field blank; for the field SSID matching reads,
+    the planner's ``MATCH`` mark says it without reading the records' fields."""
+    blank = value == ""
+    if name == layout.match_field and layout.matching and not layout.matching.every_record:
+        blank = marked(MATCH, blank)
+    return bool(session.execute(select(exists().where(
+        STAGED.submission_id == submission_id, STAGED.fatal.is_(False), blank))).scalar())
 
 
 def emptying_deletes(session: Session, submission_id: int, layout: Layout, cap: int) -> int:
@@ -116,4 +157,3 @@ def emptying_deletes(session: Session, submission_id: int, layout: Layout, cap: 
                    "at least one record (CFS §1.3.2). Submit the new record in the same file, "
                    "or leave this one."}) for row in rows], cap)
     return len(rows)
-

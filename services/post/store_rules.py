@@ -1,9 +1,10 @@
 """Rules that need what is already in the store, decided at the barrier over the staged rows.
 
 ``store_rules.yaml`` says them (``shared.catalog.store_rules``): the student has an enrollment
-posted (SPRG, STAS at the school; SINF for the LEA on the record's date), a code is in the CDS
-directory (a school under the Reporting LEA, an NPS, a charter, an LEA), an independently
-reporting charter reports as itself. Each is one read-only statement
+posted (SPRG, STAS at the school; SINF for the LEA on the record's date), an SENR enrollment
+does not overlap another posted at the school, a code is in the CDS directory (a school under
+the Reporting LEA, an NPS, a charter, an LEA), an independently reporting charter reports as
+itself. Each is one read-only statement
 against the store; a record that fails becomes fatal like any other (``fail_rows``), and a
 record that already failed is not checked again, so a row gets the first rule it fails.
 """
@@ -16,7 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, exists, false, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from services.post.planner import DELETE
+from services.post.planner import DELETE, REPLACE
 from services.post.prechecks import fail_rows
 from services.post.tables import ODS, STAGED
 from shared.catalog.base import Condition
@@ -64,6 +65,8 @@ class StoreChecks:
     def _field_of(self, rule: StoreRule) -> FieldSpec:
         """The field an issue names: the code not in the directory; the date no enrollment
         includes, or else the student (the SSID field, never its value)."""
+        if rule.kind == "no-overlap" and self.source is not None:
+            return self.spec[self.source.starts]
         if rule.kind != "enrollment":
             return self.spec[self._code_field(rule)]
         return self.spec[rule.covers or rule.ssid]
@@ -78,6 +81,8 @@ class StoreChecks:
                  received: dt.date) -> Select[Any]:
         if rule.kind == "in-directory":
             return self._not_in_directory(rule, candidates, received)
+        if rule.kind == "no-overlap":
+            return self._overlapping(rule, candidates, submission_id)
         if rule.kind == "reports-as-itself":
             return self._not_as_itself(rule, candidates, received)
         return self._not_enrolled(rule, candidates, submission_id)
@@ -153,3 +158,40 @@ class StoreChecks:
         itself = exists().where(entry.kind == "lea", entry.code == code,
                                 entry.category == rule.category, *self._active(entry, received))
         return self._listed(rule, candidates).where(itself, STAGED.lea != code)
+
+    def _overlapping(self, rule: StoreRule, candidates: Select[Any], submission_id: int
+                     ) -> Select[Any]:
+        """Records whose enrollment overlaps another posted at the school (strictly: sharing
+        one boundary day is not an overlap; a blank exit date is open)."""
+        if self.source is None:
+            return candidates.where(false())
+        ods, at, removing = aliased(ODS), self.source_position, aliased(STAGED)
+        leas = select(STAGED.lea).where(STAGED.submission_id == submission_id).distinct()
+        posted = select(
+            ods.lea, ods.school, ods.op_key, ods.set_key,
+            _value(ods.fields, at[self.source.ssid]).label("ssid"),
+            _value(ods.fields, at[self.source.starts]).label("starts"),
+            _open(_value(ods.fields, at[self.source.ends])).label("ends"),
+        ).where(ods.record_type == self.source.record_type, ods.lea.in_(leas)).cte(
+            f"posted_{rule.id.replace('-', '_').lower()}").prefix_with("MATERIALIZED")
+        deleted = select(removing.op_key).where(removing.submission_id == submission_id,
+                                                removing.action == DELETE)
+        replaced = select(removing.set_key).where(removing.submission_id == submission_id,
+                                                  removing.action == REPLACE,
+                                                  removing.set_key.is_not(None))
+        starts = _value(STAGED.fields, self.position[self.source.starts])
+        ends = _open(_value(STAGED.fields, self.position[self.source.ends]))
+        return candidates.where(exists().where(
+            posted.c.lea == STAGED.lea, posted.c.school == STAGED.school,
+            posted.c.ssid == _value(STAGED.fields, self.position[rule.ssid]),
+            posted.c.ssid != "", posted.c.op_key != STAGED.op_key,
+            posted.c.starts < ends, starts < posted.c.ends,
+            posted.c.op_key.not_in(deleted),
+            or_(posted.c.set_key.is_(None), posted.c.set_key.not_in(replaced))))
+
+
+OPEN_END = "99999999"  # a blank exit date: the enrollment is open (CCYYMMDD compares as text)
+
+
+def _open(value: ColumnElement[str]) -> ColumnElement[str]:
+    return func.coalesce(func.nullif(value, ""), OPEN_END)

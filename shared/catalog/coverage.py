@@ -57,7 +57,8 @@ FieldCheckName = Literal["required", "allowed", "codeset", "pattern", "charset",
 # Layout settings the engine or posting enforces on every record.
 LayoutSetting = Literal["lea_field", "operation_field", "operational_key", "framing",
                         "effective_start_field", "record_rules", "effects",
-                        "key_unique_in_file", "window_year_field", "matching"]
+                        "key_unique_in_file", "window_year_field", "matching",
+                        "required_when_repeated"]
 
 # Issue codes a format reader raises only when the layout's framing asks for it: the framing
 # attribute that must be set for ``format: <code>`` to be honest.

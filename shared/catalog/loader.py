@@ -77,6 +77,7 @@ def _check_layout(layout: Layout, codesets: dict[str, CodeSet], codes: set[str])
     known = set(names)
     refs = [*layout.operational_key, *layout.primary_key, *layout.replace_set,
             *layout.timeline_key, *(n for group in layout.unique_in_file for n in group),
+            *(n for r in layout.required_when_repeated for n in (r.field, *r.group)),
             layout.school_field, layout.lea_field, layout.window_year_field,
             layout.operation_field,
             layout.effective_start_field, layout.effective_end_field, layout.match_field]

@@ -156,6 +156,16 @@ class Framing(Strict):
     type_a: bool = False
 
 
+class RequiredWhenRepeated(Strict):
+    """``field`` must be populated on every record of a file whose ``group`` values another
+    record of the file repeats (a blank group value never repeats): CFS 1.09, two SENR records
+    with one Local Student ID must each carry the SSID (``shared.within_file``)."""
+
+    field: str
+    group: tuple[str, ...] = Field(min_length=1)
+    source: str  # where in the seed, e.g. "CFS Table 3-1, 1.09"
+
+
 class Layout(Strict):
     """One record layout (one record type, one transcription revision).
 
@@ -196,6 +206,8 @@ class Layout(Strict):
     # No two records of one file may have the same operational key (a blank part never
     # repeats); both rows are reported (shared.within_file).
     key_unique_in_file: bool = False
+    # Fields that must be populated on the records whose group another record repeats.
+    required_when_repeated: tuple[RequiredWhenRepeated, ...] = ()
     framing: Framing = Framing()
     fields: tuple[FieldSpec, ...]
     record_rules: tuple[RecordRule, ...] = ()

@@ -286,3 +286,68 @@ class DateNearWhen(Conditional):
 
 
 RULE_KINDS.update({k.kind: k for k in (DateNearWhen,)})
+
+# Kinds added for STAS and SENR (issue 12), after RecordRule so kinds other layouts add sit
+# beside them.
+
+
+class AtMostDifference(RuleParams):
+    """``field`` (a number) must not be greater than ``other`` less ``less`` (numbers of the
+    same record: "must be < or = Expected Attendance Days less Days Attended"), compared as
+    decimals. Any of them blank or not a number: not checked (required rules say whether one
+    must be there)."""
+
+    kind = "at-most-difference"
+    template = "{field} must not be greater than {other} less {less}."
+    field: FieldName
+    other: FieldName
+    less: FieldName
+
+
+class OpenRange(RuleParams):
+    """``field`` (a number) must be greater than ``above`` and less than ``below`` (neither
+    bound allowed: "must be > 0 and < 256"). A blank is not checked."""
+
+    kind = "open-range"
+    template = "{field} must be greater than {above} and less than {below}."
+    field: FieldName
+    above: float
+    below: float
+
+
+class MonthDayWhen(Conditional):
+    """``field`` (a CCYYMMDD date) must fall from ``starts`` to ``ends`` (MM-DD, both days
+    included) of its own year when ``when`` holds ("Enrollment Exit Date must be between March
+    31st and August 15"); a window with ``starts`` after ``ends`` runs over the new year. A
+    blank date is not checked."""
+
+    kind = "month-day-when"
+    starts: YearStart
+    ends: YearStart
+
+
+class AgeOnWhen(Conditional):
+    """``age-on`` under a condition: the age in whole years on the date ``field``, of someone
+    born on ``born``, must be at least ``minimum`` and at most ``maximum`` (each when given)
+    when ``when`` holds, and ``also`` when given (a condition on a second field: the engine
+    tests ``when``, the rule ``also``). A blank date is its own field's business."""
+
+    kind = "age-on-when"
+    born: FieldName
+    minimum: int | None = Field(default=None, ge=0)
+    maximum: int | None = None
+    also: Condition | None = None
+
+
+class AllowedWhenBoth(Conditional):
+    """``field`` must be one of ``values`` when ``when`` and ``also`` both hold: an
+    ``allowed-when`` on two fields (the engine tests ``when``, the rule ``also``)."""
+
+    kind = "allowed-when-both"
+    template = "{field} must be {values} when {when} and {also}."
+    values: tuple[str, ...] = Field(min_length=1)
+    also: Condition
+
+
+RULE_KINDS.update({k.kind: k for k in (AtMostDifference, OpenRange, MonthDayWhen, AgeOnWhen,
+                                       AllowedWhenBoth)})

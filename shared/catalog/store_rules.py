@@ -9,6 +9,12 @@ Kinds, a closed vocabulary like the record rules':
   ``scope`` (``school``: the School of Attendance and Reporting LEA; ``lea``: the Reporting LEA);
   with ``covers``, one whose start date is on or before the record's date field ``covers`` and
   whose exit date is blank or on or after it. ``when`` limits the rule to some records.
+- ``no-overlap`` (the enrollments' own record type): the record's enrollment (from its start
+  date to its exit date, open when blank) must not overlap another enrollment of the student
+  posted at the same School of Attendance and Reporting LEA. Enrollments that touch on one day
+  (one's exit date is the other's start date) do not overlap. Not compared: the record's own
+  stored enrollment (the same operational key: an update), and what the file removes (its
+  Deletes, and the replace sets of its Replaces). A blank SSID (to be matched) is not checked.
 - ``in-directory``: the code in ``field`` (the layout's school field unless said) is an
   ``entry`` (``school`` or ``lea``) of the CDS directory, active on the day the file was
   received; a school must report to the Reporting LEA unless ``reporting: false`` (an NPS
@@ -51,7 +57,7 @@ class StoreRule(Strict):
     id: str  # our id, e.g. "SPRG-S001"
     spec_rule_id: str | None = None
     record_type: str
-    kind: Literal["enrollment", "in-directory", "reports-as-itself"]
+    kind: Literal["enrollment", "in-directory", "reports-as-itself", "no-overlap"]
     scope: Literal["school", "lea"] = "school"
     ssid: str = "ssid"  # the record's field that names the student
     covers: str | None = None
@@ -79,7 +85,7 @@ class StoreRule(Strict):
 
     def reads(self) -> tuple[str, ...]:
         """Names of the record's fields the rule reads."""
-        names = (self.ssid if self.kind == "enrollment" else None, self.covers,
+        names = (self.ssid if self.kind in ("enrollment", "no-overlap") else None, self.covers,
                  self.when.field if self.when else None, self.field)
         return tuple(n for n in names if n is not None)
 
@@ -121,6 +127,9 @@ def check_store_rules(store: StoreRules, layouts: dict[str, Layout], codes: set[
             problems.append(f"{where}: layout {rule.record_type} has no school or LEA field")
         if rule.code not in codes:
             problems.append(f"{where}: unregistered issue code {rule.code}")
+        if rule.kind == "no-overlap" and rule.record_type != said.record_type:
+            problems.append(f"{where}: no-overlap compares enrollments, records of "
+                            f"{said.record_type}")
     return problems
 
 

@@ -76,6 +76,8 @@ def enrollments_for(path: Path, code: str, folder: Path) -> Path:
     for (at_school, ssid), fields in zip(places, enrollments, strict=True):
         fields[to["school_of_attendance"]], fields[to["ssid"]] = at_school, ssid
         fields[to["enrollment_start_date"]], fields[to["enrollment_exit_date"]] = start, ""
+        if fields[to["enrollment_status_code"]] == "50":  # a non-ADA KN-12 student is at the
+            fields[to["grade_level_code"]] = "PS"  # Private School Group (SENR-R031), not here
     with source.open("w", newline="") as fh:
         csv.writer(fh, lineterminator="\r\n").writerows(enrollments)
     return source

@@ -153,3 +153,29 @@ def test_an_lea_the_directory_does_not_list_is_not_looked_up(
     rows = [record("SPED", school_of_attendance="0000001", school_of_attendance_nps="6666666",
                    district_of_special_education_accountability="1999999")]
     assert submit(sessions, "SPED", rows).status == "posted"
+
+
+def test_an_senr_nps_and_district_of_residence_are_looked_up(
+        listed: sessionmaker[Session]) -> None:
+    """CFS 1.06 "Must be a valid NPS code in CDS" (9999999 is the generic code of a
+    non-certified NPS, not a directory entry) and 1.31 "a valid 7-digit County District (CD)
+    code representing an active, open district that is not a charter school"."""
+    def senr(ssid: str, **values: str) -> list[str]:
+        return record("SENR", academic_year_id="2025-2026", ssid=ssid,
+                      enrollment_start_date="20250815", **values)
+
+    nps = {"school_of_attendance": "0000001"}
+    done = submit(listed, "SENR", [
+        senr("1234567890", **nps, school_of_attendance_nps="8888888"),
+        senr("1000000001", **nps, school_of_attendance_nps="8888880"),  # closed
+        senr("2000000002", **nps, school_of_attendance_nps="9999999"),
+        senr("3000000003", school_of_attendance="2222222",
+             district_of_geographic_residence_code="1964734"),
+        senr("4000000004", school_of_attendance="2222222",
+             district_of_geographic_residence_code="1964735"),  # a charter LEA
+        senr("5000000005", school_of_attendance="2222222",
+             district_of_geographic_residence_code="1999999")])
+    assert said(listed, done.id) == [
+        (2, "nps-not-in-directory", "SENR-S003", "School of Attendance NPS"),
+        (5, "lea-not-in-directory", "SENR-S004", "District of Geographic Residence Code"),
+        (6, "lea-not-in-directory", "SENR-S004", "District of Geographic Residence Code")]

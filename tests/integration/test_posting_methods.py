@@ -183,6 +183,30 @@ def test_a_delete_and_an_add_of_one_enrollment_in_one_file_are_a_pair_not_a_repe
     assert issues(sessions, twice.id) == [(1, "duplicate-key-in-file"),
                                           (2, "duplicate-key-in-file")]
 
+def test_records_sharing_a_local_student_id_each_need_the_ssid(
+        sessions: sessionmaker[Session]) -> None:
+    """CFS 1.09: with more than one record of a Local Student ID, the SSID fields of all of
+    them cannot be blank. The blank ones are rejected, each naming another row of the ID; a
+    blank SSID under a Local Student ID of its own asks for matching as before."""
+    def pupil(school: str, ssid: str, local: str) -> list[str]:
+        return record("SENR", school_of_attendance=school, academic_year_id="2008-2009",
+                      ssid=ssid, enrollment_start_date="20080701", local_student_id=local)
+
+    done = submit(sessions, "SENR", [pupil("2222222", "", "L1"), pupil("3333333", SSID, "L1"),
+                                     pupil("2222222", "", "L2"), pupil("4444444", "", "L1")])
+    assert done.status == "rejected"
+    # Row 3 (no names to match on) is unmatchable, not repeated.
+    assert [i for i in issues(sessions, done.id) if i[0] != 3] == [
+        (1, "required-when-repeated"), (4, "required-when-repeated")]
+    with sessions() as session:
+        said = session.scalars(select(SubmissionIssue.message).where(
+            SubmissionIssue.submission_id == done.id).order_by(SubmissionIssue.row)).all()
+    assert said[0].startswith("Row 1 has the same Local Student ID as row 2 and a blank SSID")
+    assert said[-1].startswith("Row 4 has the same Local Student ID as row 1")
+    assert "L1" not in said[0]  # the local id is private
+    assert stored(sessions, "SENR", "school_of_attendance") == set()
+
+
 # --- Effective Date (CFS §1.3.2.1), SINF: one timeline per LEA and student -------------------
 
 def sinf(start: str, address: str, action: str = "", end: str = "") -> list[str]:

@@ -45,7 +45,8 @@ def snapshot(sessions: sessionmaker[Session]) -> tuple[int, list[tuple[object, .
 @pytest.mark.parametrize("collection", sorted(FILES))
 def test_an_unchanged_file_sent_again_writes_nothing(sessions: sessionmaker[Session],
                                                      collection: str) -> None:
-    enroll(sessions, ("2222222", SSID), ("2222222", SSID2))  # SINF and STAS need one
+    if collection != "SENR":  # SINF and STAS need one; SENR's would overlap it (CFS 1.22)
+        enroll(sessions, ("2222222", SSID), ("2222222", SSID2))
     first = submit(sessions, collection, FILES[collection]())
     assert (first.status, first.posted) == ("posted", 2), first.message
     before = snapshot(sessions)

@@ -69,6 +69,48 @@ def test_stas_needs_an_enrollment_but_a_delete_does_not(sessions: sessionmaker[S
     assert "no-enrollment" not in {code for _, code in issues(sessions, deleted.id)}
 
 
+def test_an_enrollment_must_not_overlap_one_posted_at_the_same_school(
+        sessions: sessionmaker[Session]) -> None:
+    """CFS 1.22 validation 3: "Must not overlap an existing open or closed enrollment in the
+    ODS". The open enrollment at 2222222 takes every later start there, not at another
+    school, and not for another student."""
+    assert submit(sessions, "SENR", [senr("2222222", "20080701")]).status == "posted"
+    other = record("SENR", school_of_attendance="2222222", academic_year_id="2008-2009",
+                   ssid=SSID2, enrollment_start_date="20090116", local_student_id="L2")
+    done = submit(sessions, "SENR", [senr("2222222", "20090116"), senr("3333333", "20090116"),
+                                     other])
+    assert done.status == "rejected"
+    assert issues(sessions, done.id) == [(1, "enrollment-overlap")]
+    with sessions() as session:
+        [said] = session.scalars(select(SubmissionIssue).where(
+            SubmissionIssue.submission_id == done.id)).all()
+    assert (said.rule_id, said.field_name) == ("SENR-S002", "Enrollment Start Date")
+    assert SSID not in said.message
+    # The update of the posted enrollment itself (its exit) is no overlap; once exited, a new
+    # enrollment from the day of the exit on does not overlap it either.
+    exited = submit(sessions, "SENR", [senr("2222222", "20080701", "20090115")])
+    assert exited.status == "posted", exited.message
+    assert submit(sessions, "SENR", [senr("2222222", "20090115")]).status == "posted"
+    # A closed enrollment overlaps too: a start inside it is rejected.
+    inside = submit(sessions, "SENR", [senr("2222222", "20081001", "20081031")])
+    assert issues(sessions, inside.id) == [(1, "enrollment-overlap")]
+
+
+def test_an_enrollment_the_file_deletes_is_not_overlapped(
+        sessions: sessionmaker[Session]) -> None:
+    """A district corrects a start date by deleting the posted enrollment and adding the right
+    one in one file (CFS §1.3); posting applies the Delete first."""
+    submit(sessions, "SENR", [senr("2222222", "20080701")])
+    done = submit(sessions, "SENR", [senr("2222222", "20080701", action="D"),
+                                     senr("2222222", "20080705")])
+    assert done.status == "posted", done.message
+    assert stored(sessions, "SENR", "enrollment_start_date") == {("20080705",)}
+    # A Replace clears its set (year, school, student) first: nothing is left to overlap.
+    replaced = submit(sessions, "SENR", [senr("2222222", "20080710", action="R")])
+    assert replaced.status == "posted", replaced.message
+    assert stored(sessions, "SENR", "enrollment_start_date") == {("20080710",)}
+
+
 DIRECTORY = """kind,code,name,parent,status,starts,ends
 lea,1964733,Demo USD,,active,,
 school,2222222,Open School,1964733,active,2000-07-01,
@@ -88,7 +130,7 @@ def test_the_school_must_report_to_the_lea_in_the_directory(
         sessions: sessionmaker[Session]) -> None:
     assert load_directory(sessions, DIRECTORY) == (6, 0)
     done = submit(sessions, "SENR", [senr(s, "20250815") for s in (
-        "2222222", "3333333", "4444444", "5555555", "6666666", "0000001")])
+        "2222222", "3333333", "4444444", "5555555", "6666666", "0000001", "0000002")])
     assert issues(sessions, done.id) == [(r, "school-not-in-directory") for r in (2, 3, 4, 5)]
     assert done.status == "rejected"
     # the relationship is restored: loading again updates the row, and the school posts

@@ -47,6 +47,17 @@ def model_post(store: dict[Key, list[str]], records: list[tuple[str, str, str, s
     keys = [(action == "D", school, ssid, start) for action, school, ssid, start, _ in records]
     if len(set(keys)) < len(keys):
         return
+    # 0b. an enrollment may not overlap another posted at the school (CFS 1.22 #3). Every
+    # enrollment here is open, so any other one of the student at the school overlaps, unless
+    # the file deletes it or one of its R records clears its set.
+    deleted = {(school, ssid, start) for action, school, ssid, start, _ in records
+               if action == "D"}
+    cleared = {(school, ssid) for action, school, ssid, _, _ in records if action == "R"}
+    for action, school, ssid, start, _ in records:
+        if action != "D" and any(
+                k[:2] == (school, ssid) and k != (school, ssid, start) and k not in deleted
+                and k[:2] not in cleared for k in store):
+            return
     for action, school, ssid, start, _status in records:  # 1. deletes, in file order
         if action == "D":
             store.pop((school, ssid, start), None)

@@ -127,6 +127,30 @@ def test_disc_sch_counts_come_from_its_entries() -> None:
     assert kinds[Reason.NEEDS_REFERENCE_DATA] == 3
 
 
+def test_senr_counts_come_from_its_entries() -> None:
+    """Counted by hand from CFS Table 3-1: 71 statements of the Validation and Required columns
+    (1.34's validation 1 as its three "AND" parts) and the §1.3.1 Replace rule; 51 implemented
+    (1.25 #2, N470's exit date, with SENR-R032/R033); of the 21 missing, 14 need reference data
+    (Valid Code Combinations, SBE charters, private schools, the Adult Ed and CHSPE codes)."""
+    senr = default_coverage().coverages["SENR"]
+    assert senr.counted and (senr.implemented, senr.stated) == (51, 72)
+    kinds = {r: len(v) for r, v in senr.missing_by_reason().items()}
+    assert kinds == {Reason.NEEDS_REFERENCE_DATA: 14, Reason.NEEDS_POSTED_DATA: 6,
+                     Reason.CROSS_RECORD: 1}
+    assert {"1.09", "1.17 #2", "1.25 #2", "1.22 #3", "1.26 #5", "1.34 #1 part 2"} <= {
+        v.id for v in senr.validations if v.implemented}
+
+
+def test_stas_counts_come_from_its_entries() -> None:
+    """Counted by hand from CFS Table 3-13: 42 statements (each day count 13.15-13.22 states a
+    bound, a format and a blank-when-exempt rule, and is conditionally required) and the
+    §3.13.5 relationship; only the SSID registry and 13.13's exempt programs are missing."""
+    stas = default_coverage().coverages["STAS"]
+    assert stas.counted and (stas.implemented, stas.stated) == (41, 43)
+    assert {r: len(v) for r, v in stas.missing_by_reason().items()} == {
+        Reason.NEEDS_POSTED_DATA: 2}
+
+
 def _copy(tmp_path: Path) -> Path:
     target = tmp_path / "coverage"
     shutil.copytree(COVERAGE_DIR, target)

@@ -135,6 +135,48 @@ def test_exempt_student_leaves_the_counts_blank() -> None:
         ("13.14", "conditional-blank")]
 
 
+@pytest.mark.parametrize(("change", "field"), [
+    ({"expected_attendance_days": "0", "days_attended_in_person": "0",
+      "days_absent_in_person_excused_non_suspension": "0",
+      "days_absent_in_person_unexcused_non_suspension": "0",
+      "ada_generating_independent_study_days": "0"}, "13.15"),  # > 0
+    ({"expected_attendance_days": "256"}, "13.15"),  # < 256
+    ({"days_absent_out_of_school_suspension": "50.5"}, "13.17"),  # <= 150 - 100
+    ({"days_in_attendance_in_school_suspension": "100.5"}, "13.18"),  # <= Days Attended
+    ({"days_absent_in_person_excused_non_suspension": "51"}, "13.19"),
+    ({"days_absent_in_person_unexcused_non_suspension": "50.5"}, "13.20"),
+    ({"non_ada_generating_independent_study_days": "51"}, "13.21"),
+    ({"ada_generating_independent_study_days": "50.01"}, "13.22"),
+])
+def test_stas_day_counts_beyond_their_bounds_are_located(change: dict[str, str],
+                                                         field: str) -> None:
+    # CFS 13.15-13.22; the valid record has 150 expected days and 100 attended.
+    assert check("STAS", row("STAS", **change)) == [(field, "conditional-value")]
+
+
+def test_stas_more_days_attended_than_expected_leaves_no_room_for_absences() -> None:
+    # 13.16 "< or = Expected Attendance Days"; each absence count must then be at most the
+    # negative difference, so even 0 fails (the seed's "may be 0" is within the bound).
+    absences = ["13.17", "13.19", "13.20", "13.21", "13.22"]
+    assert check("STAS", row("STAS", days_attended_in_person="150.5")) == [
+        ("13.16", "conditional-value"), *[(a, "conditional-value") for a in absences]]
+
+
+def test_stas_day_counts_at_their_bounds_pass() -> None:
+    # "< or =" and "may be 0": each count equal to its bound, one at a time.
+    for change in ({"expected_attendance_days": "255.9"},
+                   {"expected_attendance_days": "100",
+                    "days_absent_in_person_excused_non_suspension": "0",
+                    "days_absent_in_person_unexcused_non_suspension": "0",
+                    "ada_generating_independent_study_days": "0"},
+                   {"days_in_attendance_in_school_suspension": "100"},
+                   {"days_absent_out_of_school_suspension": "50",
+                    "days_absent_in_person_excused_non_suspension": "0"},
+                   {"non_ada_generating_independent_study_days": "50"},
+                   {"ada_generating_independent_study_days": "50"}):
+        assert check("STAS", row("STAS", **change)) == [], change
+
+
 def test_scse_completion_fields_are_not_validated() -> None:
     fields = row("SCSE", student_credits_attempted="abc", carnegie_units_earned="9.99",
                  marking_period_code="ZZ", student_course_final_grade="A+")

@@ -66,6 +66,18 @@ def test_a_store_rule_naming_an_unknown_field_is_a_catalog_error(tmp_path: Path)
     assert "SINF-S002: unregistered issue code no-such-code" in str(info.value)
 
 
+def test_a_no_overlap_rule_is_for_the_enrollments_record_type(tmp_path: Path) -> None:
+    target = tmp_path / "catalog"
+    shutil.copytree(CATALOG_DIR, target, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    path = target / "store_rules.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    [overlap] = [r for r in data["rules"] if r["kind"] == "no-overlap"]
+    overlap["record_type"] = "STAS"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(CatalogError, match="SENR-S002: no-overlap compares enrollments"):
+        load_catalog(target)
+
+
 def test_offline_lists_the_store_rules_of_the_layout_as_skipped(tmp_path: Path) -> None:
     path = tmp_path / "stas.csv"
     path.write_text("STAS,,1,1964733\r\n")

@@ -102,7 +102,39 @@ def test_a_delete_and_an_add_of_one_senr_key_are_a_pair_two_deletes_repeat(
 
 def test_a_blank_ssid_or_another_start_date_is_another_enrollment(tmp_path: Path) -> None:
     path = tmp_path / "senr.csv"
-    path.write_bytes(line(senr_row(ssid="")) + line(senr_row(ssid=""))
+    path.write_bytes(line(senr_row(ssid="", local_student_id="200001"))
+                     + line(senr_row(ssid="", local_student_id="200002"))
                      + line(senr_row(enrollment_start_date="20250828")) + line(senr_row()))
     report = validate_file(path, "SENR", CATALOG, today=dt.date(2025, 12, 1))
     assert report.issues == [] and report.accepted
+
+
+def test_two_senr_records_of_one_local_student_id_with_blank_ssids_are_rejected(
+        tmp_path: Path) -> None:
+    """CFS 1.09 (the issue: `edcs validate` accepted such a file): with more than one record
+    of a Local Student ID, the SSID fields of all of them cannot be blank. Each blank one is
+    reported, naming another row of the ID, at the rows the pipeline's barrier names
+    (tests/integration/test_posting_methods.py)."""
+    path = tmp_path / "senr.csv"
+    path.write_bytes(line(senr_row(ssid=""))
+                     + line(senr_row(ssid="", school_of_attendance="6000203")))
+    report = validate_file(path, "SENR", CATALOG, today=dt.date(2025, 12, 1))
+    issues = sorted(report.issues, key=lambda i: i.row or 0)
+    assert [(i.row, i.field, i.code) for i in issues] == [
+        (1, "1.08", "required-when-repeated"), (2, "1.08", "required-when-repeated")]
+    assert issues[0].message.startswith(
+        "Row 1 has the same Local Student ID as row 2 and a blank SSID")
+    assert "as row 1" in issues[1].message
+    assert "100001" not in issues[0].message  # the local id is private
+    assert report.rejected_records == 2 and not report.accepted
+
+
+def test_a_record_of_a_repeated_local_id_that_gives_its_ssid_passes(tmp_path: Path) -> None:
+    path = tmp_path / "senr.csv"
+    path.write_bytes(line(senr_row()) + line(senr_row(ssid="", school_of_attendance="6000203"))
+                     + line(senr_row(ssid=SSID2, local_student_id="200001"))
+                     + line(senr_row(school_of_attendance="6000204")))
+    report = validate_file(path, "SENR", CATALOG, today=dt.date(2025, 12, 1))
+    assert [(i.row, i.code) for i in report.issues] == [(2, "required-when-repeated")]
+    assert "as row 1" in report.issues[0].message
+    assert report.rejected_records == 1

@@ -192,3 +192,71 @@ def test_required_when_both_needs_both_conditions_and_reads_both_fields() -> Non
                                            "Status Code is 10 and Grade Level Code is KN.")]
     assert issues("10", "01") == []
     assert issues("20", "KN") == []
+
+
+# The kinds added for STAS (issue 12), on the STAS layout's day counts.
+STAS = default_catalog().layouts["STAS"]
+STAS_ROW = {f.name: "" for f in STAS.fields} | {
+    "record_type_code": "STAS", "reporting_lea": "1964733", "school_of_attendance": "6000202",
+    "academic_year_id": "2024-2025", "ssid": "1234567890", "local_student_id": "100001"}
+
+
+def stas_issues(rule: dict[str, Any], **values: str) -> list[tuple[str | None, str]]:
+    layout = STAS.model_copy(update={"record_rules": (RecordRule.model_validate(rule),)})
+    fields = list((STAS_ROW | values).values())
+    return [(i.field, i.message) for i in
+            Validator(layout, default_catalog()).validate(fields, 3, CONTEXT)]
+
+
+DIFFERENCE = {"id": "T-7", "kind": "at-most-difference",
+              "field": "days_absent_out_of_school_suspension",
+              "other": "expected_attendance_days", "less": "days_attended_in_person",
+              "code": "conditional-value", "source": "test"}
+TOO_MANY = ("13.17", "Days Absent Out-of-School Suspension must not be greater than Expected "
+                     "Attendance Days less Days Attended In-Person.")
+
+
+def test_at_most_difference_reads_its_three_fields() -> None:
+    assert set(RecordRule.model_validate(DIFFERENCE).reads()) == {
+        "days_absent_out_of_school_suspension", "expected_attendance_days",
+        "days_attended_in_person"}
+
+
+@pytest.mark.parametrize(("days", "found"), [
+    # exactly the difference (0.3 - 0.1 in binary floating point is less than 0.2)
+    ({"expected_attendance_days": "0.3", "days_attended_in_person": "0.1",
+      "days_absent_out_of_school_suspension": "0.2"}, []),
+    ({"expected_attendance_days": "10.3", "days_attended_in_person": "10.1",
+      "days_absent_out_of_school_suspension": "0.25"}, [TOO_MANY]),
+    ({"expected_attendance_days": "150", "days_attended_in_person": "",
+      "days_absent_out_of_school_suspension": "200"}, []),  # a blank is not compared
+])
+def test_at_most_difference_compares_with_the_difference(days: dict[str, str],
+                                                         found: list[tuple[str, str]]) -> None:
+    assert stas_issues(DIFFERENCE, **days) == found
+
+
+@pytest.mark.parametrize(("value", "fails"), [("0", True), ("0.01", False), ("255.99", False),
+                                             ("256", True), ("", False)])
+def test_open_range_leaves_out_both_bounds(value: str, fails: bool) -> None:
+    rule = {"id": "T-8", "kind": "open-range", "field": "expected_attendance_days",
+            "above": 0, "below": 256, "code": "conditional-value", "source": "test"}
+    message = "Expected Attendance Days must be greater than 0 and less than 256."
+    assert stas_issues(rule, expected_attendance_days=value) == (
+        [("13.15", message)] if fails else [])
+
+
+@pytest.mark.parametrize(("start", "fails"), [("20251130", True), ("20251201", False),
+                                             ("20260115", False), ("20260131", False),
+                                             ("20260201", True)])
+def test_month_day_when_a_window_over_the_new_year(start: str, fails: bool) -> None:
+    # December 1 to January 31, of any year, when the student is in grade 10.
+    validator = validator_with({
+        "id": "T-9", "kind": "month-day-when", "field": "enrollment_start_date",
+        "when": {"field": "grade_level_code", "in": ["10"]}, "starts": "12-01",
+        "ends": "01-31", "code": "conditional-value", "message": "Winter only.",
+        "source": "test"})
+    found = validator.validate(senr_row(enrollment_start_date=start), 3, CONTEXT)
+    assert [i.message for i in found] == (["Winter only."] if fails else [])
+    assert validator.validate(senr_row(enrollment_start_date=start, grade_level_code="11"), 3,
+                              CONTEXT) == []

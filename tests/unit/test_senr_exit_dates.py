@@ -34,7 +34,7 @@ def test_an_exit_on_or_after_the_start_is_valid(exit_date: str) -> None:
 @pytest.mark.parametrize("exit_date", ["20250826", "20250101"])
 def test_an_exit_before_the_start_is_a_date_order_error_on_the_exit_date(exit_date: str) -> None:
     assert exit_issues(exit_date, "E140") == [
-        ("Enrollment Exit Date", "date-order", "SENR-R030")]
+        ("Enrollment Exit Date", "date-order", "SENR-R032")]
 
 
 @pytest.mark.parametrize("exit_date", ["20250827", "20250826"])
@@ -45,7 +45,7 @@ def test_a_no_show_exits_on_the_start_or_the_day_before(exit_date: str) -> None:
 @pytest.mark.parametrize("exit_date", ["20250825", "20250828", "20250915"])
 def test_a_no_show_exit_on_any_other_day_is_an_error(exit_date: str) -> None:
     assert exit_issues(exit_date, "N470") == [
-        ("Enrollment Exit Date", "date-order", "SENR-R031")]
+        ("Enrollment Exit Date", "date-order", "SENR-R033")]
 
 
 def test_the_no_show_day_before_crosses_a_month() -> None:

@@ -14,14 +14,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 from shared.catalog.base import Condition, in_range
 from shared.catalog.models import FieldSpec
 from shared.catalog.rule_kinds import (
     AgeOn,
+    AgeOnWhen,
     AllowedWhen,
+    AllowedWhenBoth,
     AtMost,
+    AtMostDifference,
     BlankWhen,
     Conditional,
     CurrentYearDateWhen,
@@ -32,6 +36,8 @@ from shared.catalog.rule_kinds import (
     DateWindow,
     Different,
     ExcludedWhen,
+    MonthDayWhen,
+    OpenRange,
     RangeWhen,
     RecordRule,
     RequiredWhen,
@@ -271,14 +277,19 @@ def _first_year(date: str, starts: str) -> int:
 
 @compiles(AgeOn)
 def _age_on(p: AgeOn, index: Index) -> Holds:
-    born, at, low, high = index[p.born], index[p.at], p.minimum, p.maximum
+    return _age_between(index[p.born], index[p.at], p.minimum, p.maximum)
+
+
+def _age_between(born: int, at: int, low: int | None, high: int | None) -> Holds:
+    """The age test of ``age-on`` and ``age-on-when``: whole years from the date at ``born``
+    to the date at ``at``."""
 
     def ok(f: Fields, today: dt.date) -> bool:
         b, d = f[born].strip(), f[at].strip()
         if len(b) != 8 or len(d) != 8:
             return True  # a blank date is its own field's business
         age = int(d[:4]) - int(b[:4]) - (d[4:] < b[4:])
-        return age >= low and (high is None or age <= high)
+        return (low is None or age >= low) and (high is None or age <= high)
 
     return ok
 
@@ -356,3 +367,69 @@ def _date_near(p: DateNearWhen, index: Index) -> Holds:
         return other - before <= date <= other + after
 
     return ok
+
+# Compilers of the kinds added for STAS and SENR (issue 12).
+
+
+def _number(value: str) -> Decimal | None:
+    """The number in a field (digits with a decimal point, as the NU type check allows), or
+    None when it is blank or not a number; decimals, so 10.3 - 10.1 is 0.2 exactly."""
+    try:
+        number = Decimal(value.strip())
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+@compiles(AtMostDifference)
+def _at_most_difference(p: AtMostDifference, index: Index) -> Holds:
+    i, j, k = index[p.field], index[p.other], index[p.less]
+
+    def ok(f: Fields, today: dt.date) -> bool:
+        value, most, less = _number(f[i]), _number(f[j]), _number(f[k])
+        if value is None or most is None or less is None:
+            return True  # a blank is the required rules' business
+        return value <= most - less
+
+    return ok
+
+
+@compiles(OpenRange)
+def _open_range(p: OpenRange, index: Index) -> Holds:
+    i, above, below = index[p.field], Decimal(str(p.above)), Decimal(str(p.below))
+
+    def ok(f: Fields, today: dt.date) -> bool:
+        value = _number(f[i])
+        return value is None or above < value < below
+
+    return ok
+
+
+@compiles(MonthDayWhen)
+def _month_day(p: MonthDayWhen, index: Index) -> Holds:
+    i = index[p.field]
+    starts, ends = p.starts.replace("-", ""), p.ends.replace("-", "")
+
+    def ok(f: Fields, today: dt.date) -> bool:
+        value = f[i].strip()
+        if len(value) != 8:
+            return True  # a blank date is its own field's business
+        day = value[4:]
+        return starts <= day <= ends if starts <= ends else (day >= starts or day <= ends)
+
+    return ok
+
+
+@compiles(AgeOnWhen)
+def _age_on_when(p: AgeOnWhen, index: Index) -> Holds:
+    age = _age_between(index[p.born], index[p.field], p.minimum, p.maximum)
+    if p.also is None:
+        return age
+    also = condition(p.also, index)
+    return lambda f, today: not also(f) or age(f, today)
+
+
+@compiles(AllowedWhenBoth)
+def _allowed_both(p: AllowedWhenBoth, index: Index) -> Holds:
+    i, allowed, also = index[p.field], frozenset(p.values), condition(p.also, index)
+    return lambda f, today: f[i].strip() in allowed or not also(f)
