@@ -48,6 +48,7 @@ def make_consumer(settings: KafkaSettings, topic: str, group: str) -> AIOKafkaCo
         heartbeat_interval_ms=settings.heartbeat_interval_ms,
         max_partition_fetch_bytes=2 * 1024 * 1024,
         fetch_max_bytes=8 * 1024 * 1024,
+        fetch_max_wait_ms=settings.fetch_max_wait_ms,
     )
 
 
