@@ -124,6 +124,10 @@ def generate(n: int, path: Path, seed: int = 7, schools: int | None = None) -> P
     6000000 + i mod S; else gen_senr.py's 400, drawn at random)."""
     subprocess.run([sys.executable, str(TOOLS / "gen_senr.py"), str(n), str(path),
                     "--errors", "0", "--seed", str(seed)], check=True)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.fixtures.stack import students_of_seed
+
+    students_of_seed(path, seed)  # files of several seeds are of distinct students
     if schools is not None:
         spread = path.with_suffix(".spread")
         with path.open(newline="") as src, spread.open("w", newline="") as out:

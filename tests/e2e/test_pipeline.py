@@ -115,7 +115,7 @@ def test_deletes_and_updates_post_in_order(sqlite_stack: RunningStack, tmp_path:
     delete[1] = "D"
     update = [*rows[1]]
     update[24] = "20260115"  # exit date ...
-    update[25] = "E155"  # ... with an exit reason
+    update[25] = "T160"  # ... with an exit reason (E155 is for March 31 - August 15, CFS 1.26)
     missing = [*rows[2]]
     missing[1], missing[21] = "D", "20250801"  # a start date that was never posted
     second = tmp_path / "second.csv"
@@ -128,7 +128,7 @@ def test_deletes_and_updates_post_in_order(sqlite_stack: RunningStack, tmp_path:
         assert session.scalar(select(OdsRecord).where(OdsRecord.op_key == key)) is None
         key = "|".join((rows[1][4], rows[1][7], rows[1][21]))
         stored = session.scalar(select(OdsRecord).where(OdsRecord.op_key == key))
-        assert stored is not None and stored.fields[25] == "E155"
+        assert stored is not None and stored.fields[25] == "T160"
         actions = session.scalars(select(RecordHistory.action).where(
             RecordHistory.submission_id == job["id"])).all()
         assert sorted(actions) == ["delete", "update"]
