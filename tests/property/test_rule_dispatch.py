@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from edcs.sample import Sampler
 from services.validate.engine import Context, Validator
 from services.validate.rules.field import compile_field
-from services.validate.rules.record import COMPILERS, condition
+from services.validate.rules.registry import COMPILERS, condition
 from shared.catalog.base import Condition
 from shared.catalog.loader import default_catalog
 from shared.catalog.models import Layout

@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from services.validate.engine import Context, Validator
-from services.validate.rules.record import COMPILERS
+from services.validate.rules.registry import COMPILERS
 from shared.catalog.loader import default_catalog
 from shared.catalog.rule_kinds import RULE_KINDS, RecordRule
 from tests.unit.senr_rows import LAYOUT, senr_row
