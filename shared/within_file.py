@@ -99,7 +99,7 @@ class Repeats:
     returned with the later row's (once, at its first repeat)."""
 
     def __init__(self, layout: Layout) -> None:
-        by_name = {f.name: (i, f) for i, f in enumerate(layout.fields)}
+        by_name = layout.positioned()
         self._groups = [_Group(tuple(by_name[n][0] for n in group),
                                tuple(by_name[n][1] for n in group), both, {})
                         for group, both in key_groups(layout)]
@@ -116,12 +116,12 @@ class Repeats:
         its own, and an earlier row's when both rows of a repeated key are reported."""
         found: list[Issue] = []
         for number, group in enumerate(self._groups):
-            values = [fields[p].strip() if p < len(fields) else "" for p in group.positions]
-            if not all(values):
+            values = _values(fields, group.positions)
+            if values is None:
                 continue
             if group.both and self._operation is not None and self._operation < len(fields):
                 values.append("D" if is_delete(fields[self._operation]) else "")
-            digest = hashlib.blake2b("\x1f".join(values).encode(), digest_size=16).digest()
+            digest = _digest(values)
             earlier = group.seen.setdefault(digest, row)
             if earlier == row:
                 continue
@@ -137,14 +137,25 @@ class Repeats:
         return found
 
 
+def _values(fields: list[str], positions: tuple[int, ...]) -> list[str] | None:
+    """A group's stripped values in this record, or None when one is blank (never repeats)."""
+    values = [fields[p].strip() if p < len(fields) else "" for p in positions]
+    return values if all(values) else None
+
+
+def _digest(values: list[str]) -> bytes:
+    """What is kept of a group's values: 16 bytes, however long the values."""
+    return hashlib.blake2b("\x1f".join(values).encode(), digest_size=16).digest()
+
+
 def _blank_in_repeat(rule: _Required, row: int, fields: list[str]) -> list[Issue]:
     """This row's issue when its field is blank in a repeated group, and the first row's when
     this is the first repeat of a group whose first row's field is blank."""
-    values = [fields[p].strip() if p < len(fields) else "" for p in rule.positions]
-    if not all(values):
+    values = _values(fields, rule.positions)
+    if values is None:
         return []
     blank = not (fields[rule.field].strip() if rule.field < len(fields) else "")
-    digest = hashlib.blake2b("\x1f".join(values).encode(), digest_size=16).digest()
+    digest = _digest(values)
     first, first_blank = rule.first.setdefault(digest, (row, blank))
     if first == row:
         return []

@@ -39,7 +39,7 @@ def duplicates_in_file(session: Session, submission_id: int, layout: Layout, cap
     repeated operational key (``key_unique_in_file``), and the rows of a repeated group whose
     field is blank (``required_when_repeated``); blank values never repeat;
     ``shared.within_file`` is the same rule offline. Returns how many rows failed."""
-    by_name = {f.name: (i, f) for i, f in enumerate(layout.fields)}
+    by_name = layout.positioned()
     failures: list[tuple[int, dict[str, str]]] = []
     for group, both in key_groups(layout):
         narrow = _repeated_keys(session, submission_id, layout, group)
@@ -98,7 +98,7 @@ def _blank_in_repeats(session: Session, submission_id: int, layout: Layout
                       ) -> list[tuple[int, dict[str, str]]]:
     """``required_when_repeated``: the rows whose field is blank among two or more rows with
     the same group values; the first row names the second, the others the first."""
-    by_name = {f.name: (i, f) for i, f in enumerate(layout.fields)}
+    by_name = layout.positioned()
     failures: list[tuple[int, dict[str, str]]] = []
     for rule in layout.required_when_repeated:
         values = [func.trim(STAGED.fields[by_name[n][0]].as_string()) for n in rule.group]

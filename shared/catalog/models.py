@@ -218,6 +218,10 @@ class Layout(Strict):
         """The fields that identify one stored record."""
         return self.primary_key or self.operational_key
 
+    def positioned(self) -> dict[str, tuple[int, FieldSpec]]:
+        """Each field by its name, with its position in the record."""
+        return {f.name: (i, f) for i, f in enumerate(self.fields)}
+
     @property
     def hashed_fields(self) -> tuple[int, ...]:
         """Positions of the fields stored only as a keyed hash."""
