@@ -38,6 +38,9 @@ from pathlib import Path
 from edcs.client import Client
 from edcs.stack import Stack, free_port
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the project root: tests.fixtures
+from tests.fixtures.stack import students_of_seed
+
 TOOLS = Path(__file__).resolve().parents[2] / "shared" / "tools"
 TARGETS = {"sqlite": {"one_large": 2.0, "one": 2.5, "many": 2.5},
            "postgres": {"one_large": 2.5, "one": 2.5, "many": 2.5}}
@@ -53,7 +56,6 @@ def cpu_seconds(pid: int) -> float:
 def postgres() -> Iterator[Callable[[], dict[str, str]]]:
     """A throwaway PostgreSQL server, as the tests start one; yields a maker of the settings of
     a fresh database on it (one per stack, so every run starts from an empty store)."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from sqlalchemy.engine import URL
 
     from tests.fixtures.postgres import SUPERUSER, _create_database, _LocalServer, find_binaries
@@ -124,9 +126,6 @@ def generate(n: int, path: Path, seed: int = 7, schools: int | None = None) -> P
     6000000 + i mod S; else gen_senr.py's 400, drawn at random)."""
     subprocess.run([sys.executable, str(TOOLS / "gen_senr.py"), str(n), str(path),
                     "--errors", "0", "--seed", str(seed)], check=True)
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from tests.fixtures.stack import students_of_seed
-
     students_of_seed(path, seed)  # files of several seeds are of distinct students
     if schools is not None:
         spread = path.with_suffix(".spread")
