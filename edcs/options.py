@@ -6,10 +6,15 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from edcs.client import ApiError, Client, api_url, token_for
+if TYPE_CHECKING:
+    from edcs.client import Client
+
+# edcs.client (and httpx) is imported by the commands that talk to a stack, not by every
+# command: `edcs validate` on a large file starts ~0.1 s sooner.
 
 DATA_DIR = click.option("--data-dir", type=click.Path(path_type=Path), default=Path("var"),
                         show_default=True, envvar="EDCS_DATA_DIR",
@@ -25,6 +30,8 @@ FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), de
 @contextmanager
 def api_errors() -> Iterator[None]:
     """An unreachable stack or a refused request: say why and exit 2."""
+    from edcs.client import ApiError
+
     try:
         yield
     except ApiError as exc:
@@ -34,4 +41,6 @@ def api_errors() -> Iterator[None]:
 
 def connect(api: str | None, data_dir: Path, token: str | None) -> Client:
     """A client of the stack the options name (raises ApiError when there is none)."""
+    from edcs.client import Client, api_url, token_for
+
     return Client(api_url(api, data_dir), token_for(token, data_dir))

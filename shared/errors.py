@@ -22,8 +22,6 @@ from pathlib import Path
 
 import msgspec
 from pydantic import ValidationError
-from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 _ROOT = Path(__file__).resolve().parents[1]
 
@@ -74,6 +72,18 @@ def _smtp_transient(exc: BaseException) -> bool | None:
     return None
 
 
+def _database_transient(exc: BaseException) -> bool:
+    """A SQLAlchemy error that says the database is unavailable for now. SQLAlchemy is imported
+    here, not with this module: only a process that uses it can raise its errors, and commands
+    such as ``edcs validate`` start ~0.4 s sooner without it."""
+    from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+    if isinstance(exc, OperationalError | DisconnectionError | PoolTimeoutError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
 def is_transient(exc: BaseException) -> bool:
     """Whether retrying the same work later can succeed."""
     if isinstance(exc, TransientError):
@@ -86,9 +96,7 @@ def is_transient(exc: BaseException) -> bool:
     smtp = _smtp_transient(exc)
     if smtp is not None:
         return smtp
-    if isinstance(exc, OperationalError | DisconnectionError | PoolTimeoutError):
-        return True
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+    if type(exc).__module__.startswith("sqlalchemy") and _database_transient(exc):
         return True
     if isinstance(exc, sqlite3.OperationalError):
         return True

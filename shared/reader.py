@@ -244,7 +244,7 @@ def read_records(stream: BinaryIO, layout: Layout, delimiter: str | None,
         if fields is None:
             yield RawRecord(row, None, [problem] if problem else [])
             continue
-        if control.search(line):
+        if not (line.isascii() and line.isprintable()) and control.search(line):
             found = control_issue(layout, fields, row, control)
             if found is not None:
                 yield RawRecord(row, fields, [found])

@@ -72,12 +72,18 @@ def is_delete(value: str) -> bool:
     return value.strip().upper() == "D"
 
 
+Key = str | bytes
+"""What is kept of a group's values: the values themselves when short, else a 16-byte digest
+(a str never equals a bytes, so the two cannot be confused)."""
+KEPT_AS_IS = 32  # characters; longer values are kept as their digest
+
+
 @dataclass
 class _Group:
     positions: tuple[int, ...]
     specs: tuple[FieldSpec, ...]
     both: bool
-    seen: dict[bytes, int]
+    seen: dict[Key, int]
 
 
 @dataclass
@@ -89,14 +95,15 @@ class _Required:
     specs: tuple[FieldSpec, ...]
     field: int
     spec: FieldSpec
-    first: dict[bytes, tuple[int, bool]]
+    # the first row of each group value, negative when its field is blank and not reported
+    first: dict[Key, int]
 
 
 class Repeats:
     """Finds, while a file streams, the rows repeating an earlier row's group (a blank value
-    never repeats). Keeps a 16-byte digest and a row number per distinct value, not the values
-    themselves. For the operational key both rows are reported: the earlier row's issue is
-    returned with the later row's (once, at its first repeat)."""
+    never repeats). Keeps a row number per distinct value, with the value itself when short and
+    a 16-byte digest of it otherwise. For the operational key both rows are reported: the
+    earlier row's issue is returned with the later row's (once, at its first repeat)."""
 
     def __init__(self, layout: Layout) -> None:
         by_name = layout.positioned()
@@ -116,13 +123,13 @@ class Repeats:
         its own, and an earlier row's when both rows of a repeated key are reported."""
         found: list[Issue] = []
         for number, group in enumerate(self._groups):
-            values = _values(fields, group.positions)
-            if values is None:
-                continue
+            operation = ""
             if group.both and self._operation is not None and self._operation < len(fields):
-                values.append("D" if is_delete(fields[self._operation]) else "")
-            digest = _digest(values)
-            earlier = group.seen.setdefault(digest, row)
+                operation = "D" if is_delete(fields[self._operation]) else ""
+            key = group_key(fields, group.positions, operation)
+            if key is None:
+                continue
+            earlier = group.seen.setdefault(key, row)
             if earlier == row:
                 continue
             if not group.both:
@@ -137,31 +144,38 @@ class Repeats:
         return found
 
 
-def _values(fields: list[str], positions: tuple[int, ...]) -> list[str] | None:
-    """A group's stripped values in this record, or None when one is blank (never repeats)."""
-    values = [fields[p].strip() if p < len(fields) else "" for p in positions]
-    return values if all(values) else None
-
-
-def _digest(values: list[str]) -> bytes:
-    """What is kept of a group's values: 16 bytes, however long the values."""
-    return hashlib.blake2b("\x1f".join(values).encode(), digest_size=16).digest()
+def group_key(fields: list[str], positions: tuple[int, ...], extra: str = "") -> Key | None:
+    """What is kept of a group's stripped values in this record (and ``extra``, the class of a
+    Delete), or None when one is blank (a blank never repeats). This runs for every group of
+    every record: one field is the common case and is not joined."""
+    if len(positions) == 1 and not extra:
+        at = positions[0]
+        value = fields[at].strip() if at < len(fields) else ""
+        if not value:
+            return None
+    else:
+        values = [fields[p].strip() if p < len(fields) else "" for p in positions]
+        if not all(values):
+            return None
+        value = "\x1f".join(values) + ("\x1f" + extra if extra else "")
+    if len(value) <= KEPT_AS_IS:
+        return value
+    return hashlib.blake2b(value.encode(), digest_size=16).digest()
 
 
 def _blank_in_repeat(rule: _Required, row: int, fields: list[str]) -> list[Issue]:
     """This row's issue when its field is blank in a repeated group, and the first row's when
     this is the first repeat of a group whose first row's field is blank."""
-    values = _values(fields, rule.positions)
-    if values is None:
+    key = group_key(fields, rule.positions)
+    if key is None:
         return []
     blank = not (fields[rule.field].strip() if rule.field < len(fields) else "")
-    digest = _digest(values)
-    first, first_blank = rule.first.setdefault(digest, (row, blank))
-    if first == row:
+    first = rule.first.setdefault(key, -row if blank else row)
+    if first == row or first == -row:
         return []
     found = []
-    if first_blank:  # reported once, at the group's first repeat
-        rule.first[digest] = (first, False)
+    if first < 0:  # the first row's field is blank: reported once, at the group's first repeat
+        first = rule.first[key] = -first
         found.append(_issue(first, required_issue(first, row, rule.specs, rule.spec)))
     if blank:
         found.append(_issue(row, required_issue(row, first, rule.specs, rule.spec)))

@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from services.validate.rules.field import FieldChecker, compile_field
-from services.validate.rules.record import RuleSet, compile_rule
+from services.validate.rules.record import RuleSet, Trigger, compile_rule
 from shared.catalog.loader import Catalog
 from shared.catalog.models import Layout, Severity
 from shared.issues import Issue
@@ -29,19 +29,22 @@ class Context:
     collection_year: CollectionYear | None = None
 
 
+_Step = tuple[str, FieldChecker, bool, "set[str] | frozenset[str]", "Trigger | None"]
+"""One field as the engine reads it: name, checks, required, values that passed, trigger."""
+
+
 class Validator:
     """A layout compiled into check functions, reused for every record of every file."""
 
     def __init__(self, layout: Layout, catalog: Catalog) -> None:
         self.layout = layout
         self.names = tuple(f.name for f in layout.fields)
-        self._fields: tuple[FieldChecker, ...] = tuple(
-            compile_field(f, catalog.codesets) for f in layout.fields)
+        fields = tuple(compile_field(f, catalog.codesets) for f in layout.fields)
         # A Delete needs only what finds the record: "other fields can be left blank"
         # (CFS §1.3.1 Scenario 2), so their required checks are off for D records.
         keep = frozenset({*layout.operational_key, layout.lea_field, layout.operation_field,
                           layout.fields[0].name} - {None})
-        self._delete_fields: tuple[FieldChecker, ...] = tuple(
+        delete_fields = tuple(
             compile_field(f if f.name in keep else f.model_copy(update={"required": False}),
                           catalog.codesets) for f in layout.fields)
         self._op_index = (self.names.index(layout.operation_field)
@@ -52,12 +55,18 @@ class Validator:
         self._rules = RuleSet(rules, self.names)
         # On a Delete only the rules about the fields that find the record apply.
         self._delete_rules = RuleSet([r for r in rules if r.reads <= keep], self.names)
-        self._required = tuple(f.required for f in layout.fields)
         # Values of a field that passed its checks (which read only the value): most fields
         # repeat few values (codes, dates, schools), so a set lookup replaces the check. Never
         # kept for personal data (pii), and at most PASSED_LIMIT values a field.
-        self._passed: tuple[set[str] | frozenset[str], ...] = tuple(
+        passed: tuple[set[str] | frozenset[str], ...] = tuple(
             frozenset() if f.pii else set() for f in layout.fields)
+        # What the engine reads for each field of a record, in one tuple (one zip per record).
+        self._plan: tuple[_Step, ...] = tuple(zip(
+            self.names, fields, (f.required for f in layout.fields), passed,
+            self._rules.triggers, strict=True))
+        self._delete_plan: tuple[_Step, ...] = tuple(zip(
+            self.names, delete_fields, (f.required for f in layout.fields), passed,
+            self._delete_rules.triggers, strict=True))
         self._lea = None
         if layout.lea_field is not None:
             self._lea = (self.names.index(layout.lea_field), by_name[layout.lea_field])
@@ -77,13 +86,11 @@ class Validator:
                                   f"{self.layout.record_type} record has {len(self.names)}.")]
         issues: list[Issue] = []
         failed: set[str] = set()
-        checks, rules = self._fields, self._rules
+        plan, rules = self._plan, self._rules
         if self._op_index is not None and is_delete(fields[self._op_index]):
-            checks, rules = self._delete_fields, self._delete_rules
+            plan, rules = self._delete_plan, self._delete_rules
         applies: list[int] = []  # rules whose condition holds, from the values read
-        for name, check, required, passed, trigger, value in zip(
-                self.names, checks, self._required, self._passed, rules.triggers, fields,
-                strict=True):
+        for (name, check, required, passed, trigger), value in zip(plan, fields, strict=True):
             if not value and not required:
                 continue  # the common case: an empty optional field
             if value not in passed:
@@ -97,12 +104,11 @@ class Validator:
                 applies += trigger(value)
         today, compiled = context.submitted_on, rules.rules
         for pos in sorted({*rules.always, *applies}) if applies else rules.always:
-            reads, rule = compiled[pos]
+            reads, holds, issue = compiled[pos]
             if failed and not reads.isdisjoint(failed):
                 continue
-            problem = rule(fields, row, today)
-            if problem is not None:
-                issues.append(problem)
+            if not holds(fields, today):
+                issues.append(issue(row))
         if self._in_context:
             issues += self._context_issues(fields, row, context, failed)
         return issues

@@ -38,9 +38,6 @@ from shared.catalog.rule_kinds import (
 from shared.issues import Issue
 from shared.windows import academic_year
 
-RecordChecker = Callable[[Fields, int, dt.date], Issue | None]
-"""(fields in layout order, row, submission date) -> an issue, or None when the rule holds."""
-
 
 @compiles(RequiredWhen)
 def _required(p: RequiredWhen, index: Index) -> Holds:
@@ -147,13 +144,18 @@ def _allowed_both(p: AllowedWhenBoth, index: Index) -> Holds:
     return lambda f, today: f[i].strip() in allowed or not also(f)
 
 
+RuleIssue = Callable[[int], Issue]
+"""(row) -> the issue of a record that breaks the rule."""
+
+
 @dataclass(frozen=True, slots=True)
 class CompiledRule:
-    """A rule as the engine runs it: ``check`` once ``when`` (if any) holds."""
+    """A rule as the engine runs it: ``holds`` once ``when`` (if any) holds, else ``issue``."""
 
     reads: frozenset[str]
     when: Condition | None
-    check: RecordChecker
+    holds: Holds
+    issue: RuleIssue
 
 
 def compile_rule(rule: RecordRule, fields: Mapping[str, FieldSpec],
@@ -163,15 +165,13 @@ def compile_rule(rule: RecordRule, fields: Mapping[str, FieldSpec],
     target = fields[rule.about]
     message = rule.text({name: spec.title for name, spec in fields.items()})
 
-    def check(values: Fields, row: int, today: dt.date) -> Issue | None:
-        if holds(values, today):
-            return None
+    def issue(row: int) -> Issue:
         return Issue(row=row, field=target.id, field_name=target.title, code=rule.code,
                      severity=rule.severity, message=message,
                      rule_id=rule.spec_rule_id or rule.id)
 
     when = rule.params.when if isinstance(rule.params, Conditional) else None
-    return CompiledRule(frozenset(rule.reads()), when, check)
+    return CompiledRule(frozenset(rule.reads()), when, holds, issue)
 
 
 Trigger = Callable[[str], Sequence[int]]
@@ -188,9 +188,9 @@ class RuleSet:
 
     def __init__(self, rules: Sequence[CompiledRule], names: Sequence[str]) -> None:
         index = {name: i for i, name in enumerate(names)}
-        self.rules: tuple[tuple[frozenset[str], RecordChecker], ...] = tuple(
-            (r.reads, r.check if r.when is None or not r.when.holds("")
-             else _guarded(condition(r.when, index), r.check)) for r in rules)
+        self.rules: tuple[tuple[frozenset[str], Holds, RuleIssue], ...] = tuple(
+            (r.reads, r.holds if r.when is None or not r.when.holds("")
+             else _guarded(condition(r.when, index), r.holds), r.issue) for r in rules)
         self.always = tuple(pos for pos, r in enumerate(rules)
                             if r.when is None or r.when.holds(""))
         triggered: dict[int, list[tuple[Condition, int]]] = {}
@@ -201,8 +201,8 @@ class RuleSet:
             _trigger(triggered[i]) if i in triggered else None for i in range(len(names)))
 
 
-def _guarded(when: Callable[[Fields], bool], check: RecordChecker) -> RecordChecker:
-    return lambda f, row, today: check(f, row, today) if when(f) else None
+def _guarded(when: Callable[[Fields], bool], holds: Holds) -> Holds:
+    return lambda f, today: not when(f) or holds(f, today)
 
 
 def _trigger(conditions: list[tuple[Condition, int]]) -> Trigger:
