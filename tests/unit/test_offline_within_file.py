@@ -65,6 +65,15 @@ def test_a_valid_records_post_file_with_one_bad_record_is_accepted_with_it_kept(
     assert any("SSID matching" in s for s in report.to_json()["skipped"])
 
 
+def test_an_ode_ssid_record_may_leave_the_district_student_id_blank(tmp_path: Path) -> None:
+    # Oregon Appendix D: District Student ID "Optional"; two blanks of one district never repeat.
+    path = tmp_path / "ode.csv"
+    path.write_text(ODE_HEADER + ",Offa,Jo,,,01022015,F,,2180,,2180,100,03\r\n"
+                                 ",Offb,Al,,,01022016,M,,2180,,2180,100,04\r\n")
+    report = validate_file(path, "ODE-SSID", CATALOG)
+    assert report.issues == [] and report.rejected_records == 0
+
+
 def test_an_all_or_nothing_file_with_one_bad_record_is_rejected(tmp_path: Path) -> None:
     path = tmp_path / "ssce.csv"
     path.write_text(SSCE_HEADER + ssce(LEA + "0000001", SSID, "a")
