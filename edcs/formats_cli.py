@@ -17,8 +17,9 @@ from edcs.sample_write import FORMATS, formats_of, write_text, write_xlsx
 from shared.catalog.loader import Catalog, default_catalog
 from shared.catalog.models import Collection, Posting
 from shared.formats.detect import allowed_extensions, framing_words
+from shared.reference_file import ReferenceFileError
 from shared.settings import Settings
-from shared.windows import configured
+from shared.windows import configured, overlay, read_file
 
 if TYPE_CHECKING:  # the engine is imported by the commands that run it: every edcs command
     from edcs.offline import Report  # would otherwise pay for its import (about 1 s)
@@ -51,8 +52,12 @@ def _print_report(path: Path, report: Report) -> None:
 @click.option("--institution", default=None,
               help="The submitting institution: the Reporting LEA and a Type A header's InstID "
                    "are checked against it, as at upload.")
+@click.option("--windows", "windows_file", type=click.Path(path_type=Path), default=None,
+              help="A collection windows file (collection,academic_year,window,opens,closes), "
+                   "as `edcs reference load` takes: its windows replace the shipped ones of the "
+                   "same collection, year and name, as loading it into a stack would.")
 def validate(file: Path, collection: str, fmt: str, max_issues_per_code: int,
-             institution: str | None) -> None:
+             institution: str | None, windows_file: Path | None) -> None:
     """Check FILE offline with the pipeline's rules (no broker, no store rules).
 
     Reads every format the collection takes (edcs collections): delimited, fixed width, XML,
@@ -65,10 +70,16 @@ def validate(file: Path, collection: str, fmt: str, max_issues_per_code: int,
         _refuse(fmt, collection, "unknown-collection",
                 f"unknown collection '{collection}'; known: "
                 f"{', '.join(sorted(catalog.collections))}")
+    windows = configured(Settings().windows_file)
+    if windows_file is not None:
+        try:
+            windows = tuple(overlay(windows, read_file(windows_file, catalog.collections)))
+        except ReferenceFileError as exc:
+            _refuse(fmt, collection, "invalid-windows-file",
+                    f"the windows file {windows_file} cannot be used: {exc}")
     try:
         report = validate_file(file, collection, catalog, max_issues_per_code,
-                               institution_id=institution,
-                               windows=configured(Settings().windows_file))
+                               institution_id=institution, windows=windows)
     except OSError as exc:
         _refuse(fmt, collection, "unreadable-file",
                 f"cannot read {file}: {exc.strerror or exc}")

@@ -6,6 +6,7 @@ written first and the commands run a few at a time (module fixture); the tests r
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 import subprocess
@@ -295,3 +296,45 @@ def test_non_utf8_row_is_reported_at_its_row_and_the_rest_checked(runs: dict[str
     run = runs["latin1_row"]
     assert run.code == 1
     assert run.located() == [(2, "encoding"), (3, "invalid-code")]
+
+
+# --- --windows: a windows file, as `edcs reference load` takes -----------------------------------
+
+
+def _ssce_file(path: Path, year: str) -> Path:
+    path.write_text("academic_year,cds_code,ssid,local_student_id,grade_level,doc_type\r\n"
+                    f"{year},19647330000001,1234567890,a1,12,D\r\n")
+    return path
+
+
+def _validate_with(path: Path, *extra: str) -> Run:
+    done = subprocess.run(
+        [EDCS, "validate", str(path), "--collection", "SSCE", "--format", "json", *extra],
+        capture_output=True, text=True, timeout=120, check=False)
+    out = done.stdout.strip()
+    return Run(path, done.returncode, json.loads(out) if out else None, done.stderr)
+
+
+def test_a_windows_file_sets_the_year_an_offline_file_must_carry(tmp_path: Path) -> None:
+    today = dt.date.today()
+    windows = tmp_path / "windows.csv"
+    windows.write_text("collection,academic_year,window,opens,closes\n"
+                       f"SSCE,2031-2032,Early,{today - dt.timedelta(days=1)},"
+                       f"{today + dt.timedelta(days=30)}\n")
+    path = _ssce_file(tmp_path / "ssce.csv", "2031-2032")
+    shipped = _validate_with(path)
+    assert shipped.code == 1 and ("not-collection-year" in
+                                  [e["code"] for e in shipped.json["errors"]])
+    loaded = _validate_with(path, "--windows", str(windows))
+    assert loaded.code == 0 and loaded.json["errors"] == []
+
+
+def test_a_windows_file_with_a_wrong_row_is_refused_with_its_line(tmp_path: Path) -> None:
+    windows = tmp_path / "windows.csv"
+    windows.write_text("collection,academic_year,window,opens,closes\n"
+                       "SSCE,2031-2033,Early,2031-01-01,2031-02-01\n")
+    run = _validate_with(_ssce_file(tmp_path / "ssce.csv", "2031-2032"), "--windows",
+                         str(windows))
+    assert run.code == 2
+    error = run.json["errors"][0]
+    assert error["code"] == "invalid-windows-file" and "line 2" in error["message"]
