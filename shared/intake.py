@@ -27,6 +27,8 @@ class Intake:
     layout: Layout | None
     format: Format | None
     issues: list[Issue]
+    # An EDFacts file's reporting period from its header record (CCYY-CCYY), else None.
+    period: str | None = None
 
     @property
     def accepted(self) -> bool:
@@ -78,13 +80,18 @@ def check_upload(catalog: Catalog, collection_code: str, stream: BinaryIO | None
     if fmt is None:
         return Intake(collection, layout, None, found.issues)
     issues = edfacts.check_file_name(layout, found.data_name, fmt.delimiter)
+    period = None
     if fmt.kind in ("delimited", "fixed"):
         issues += _head_problems(catalog, layout, fmt, found.head, found.head_row,
                                  found.data_name)
         if not issues and found.complete and _header_only(layout, fmt, found.head):
             issues = [file_issue("empty-file", "The file has its header row but no records; "
                                                "nothing was read.")]
-    return Intake(collection, layout, fmt, issues)
+        if layout.framing.header_record is not None:
+            first = first_line(found.head.splitlines())[1]
+            period = edfacts.reporting_period(layout, first.decode("utf-8", "replace"),
+                                              fmt.delimiter)
+    return Intake(collection, layout, fmt, issues, period)
 
 
 def _head_problems(catalog: Catalog, layout: Layout, fmt: Format, head: bytes, first_row: int,

@@ -33,8 +33,16 @@ class KeyMaker:
     (Effective Date); see ``Layout``.
     """
 
-    def __init__(self, layout: Layout) -> None:
+    def __init__(self, layout: Layout, period: str | None = None,
+                 institution: str = "") -> None:
         names = [f.name for f in layout.fields]
+        # An EDFacts record is one education unit in one reporting period (the file's header
+        # record): the period leads its key, so the periods of one unit are stored side by
+        # side and a full replacement can replace one period (design.md §2). Its layout has
+        # no LEA field: the file is the submitting institution's (the SEA's).
+        has_period = layout.framing.header_record is not None
+        self.prefix = f"{period or ''}|" if has_period else ""
+        self.institution = institution
         self.method = layout.method
         self.key_index = tuple(names.index(n) for n in layout.row_key)
         self.op_index = (names.index(layout.operation_field)
@@ -68,16 +76,17 @@ class KeyMaker:
     def op_key(self, fields: list[str]) -> str:
         """The key of one stored record as one string (the layout's ``row_key``, i.e. its
         primary key, fields joined with '|'); the column keeps its historic name."""
-        return "|".join(fields[i].strip() for i in self.key_index)
+        return self.prefix + "|".join(fields[i].strip() for i in self.key_index)
 
     def school(self, fields: list[str]) -> str | None:
         """The school the record belongs to, if the layout has one."""
         return fields[self.school_index].strip() if self.school_index is not None else None
 
     def lea(self, fields: list[str]) -> str:
-        """The reporting LEA of the record."""
+        """The reporting LEA of the record (the submitting institution when the layout has
+        none)."""
         if self.lea_index is None:
-            return ""
+            return self.institution
         return fields[self.lea_index].strip()[:self.lea_length]
 
     def set_key(self, fields: list[str]) -> str | None:

@@ -155,11 +155,16 @@ class Poster:
             ["submission_id", "row", "code", "severity", "message"], rows))
         self.warnings += total
 
-    def clear_institution(self, institution_id: str) -> int:
+    def clear_institution(self, institution_id: str, period: str | None = None) -> int:
         """Full replacement: every stored record of the institution that the file does not
         send again goes (history kept); returns how many the institution held. The records
-        sent again are updated by the method's own steps, only where they changed."""
+        sent again are updated by the method's own steps, only where they changed.
+        ``period``: an EDFacts file replaces the records of its reporting period only (their
+        keys start with it: ``KeyMaker``)."""
         mine = ODS.lea == institution_id
+        if period is not None:
+            prefix = f"{period}|"  # a range on the key's index, not a LIKE
+            mine = and_(mine, ODS.op_key >= prefix, ODS.op_key < prefix[:-1] + "}")
         held = self.session.scalar(select(func.count()).select_from(ODS).where(
             ODS.record_type == self.record_type, mine)) or 0
         sent = select(STAGED.op_key).where(STAGED.submission_id == self.sid,
@@ -337,7 +342,8 @@ def decide(session: Session, submission: Submission, collection: Collection, lay
 
 
 def posted_outcome(decision: Decision, collection: Collection, posted: int, warnings: int,
-                   effects: int, replaced: int, schools: int = 0) -> Outcome:
+                   effects: int, replaced: int, schools: int = 0,
+                   period: str | None = None) -> Outcome:
     """What a posted file reports."""
     message = f"{posted} of {decision.total} records posted."
     if schools:
@@ -346,8 +352,9 @@ def posted_outcome(decision: Decision, collection: Collection, posted: int, warn
     if effects:
         message += f" {effects} related records were updated (e.g. programs end-dated)."
     if collection.posting is Posting.FULL_REPLACEMENT:
-        message += (f" This file is now the active submission; it replaced {replaced} records "
-                    "of the previous one, which is archived.")
+        of = f" for {period}" if period else ""
+        message += (f" This file is now the active submission{of}; it replaced {replaced} "
+                    "records of the previous one, which is archived.")
     if decision.fatal:
         message += (f" {decision.fatal} records with errors are kept to be fixed (Review "
                     "Errors); they post when corrected.")
@@ -394,10 +401,15 @@ def post_submission(session: Session, catalog: Catalog, submission: Submission,
         poster = Poster(session, submission.id, layout, max_issues_per_code)
         replaced = 0
         if collection.posting is Posting.FULL_REPLACEMENT:
-            replaced = poster.clear_institution(submission.institution_id)
+            replaced = poster.clear_institution(
+                submission.institution_id,
+                # a file without a period (none before migration 0013) replaces only the
+                # records without one, never every period's
+                (submission.period or "") if layout.framing.header_record is not None
+                else None)
         posted = poster.post()
         effects = apply_effects(session, catalog, submission.id, layout, poster.now)
         outcome = posted_outcome(decision, collection, posted, poster.warnings, effects,
-                                 replaced)
+                                 replaced, period=submission.period)
     finish(session, submission, outcome, decision)
     return outcome

@@ -76,7 +76,9 @@ def stage_events(session: Session, catalog: Catalog, events: Sequence[RecordStre
         if batches:
             CLOCK.staged(submission_id)
             RECORDS_IN.labels(NAME).inc(stage_batches(session, submission_id, batches,
-                                                      KeyMaker(layout), max_issues_per_code))
+                                                      KeyMaker(layout, submission.period,
+                                                               submission.institution_id),
+                                                      max_issues_per_code))
         for eof in (e for e in group if isinstance(e, EndOfFile)):
             record_end_of_file(session, eof)
         touched.append((submission_id, collection, layout))

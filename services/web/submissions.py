@@ -119,7 +119,7 @@ def accept_upload(session: Session, catalog: Catalog, store: FileStore, *, strea
         status="received" if intake.accepted else "rejected", received_at=now,
         progress_at=now,
         fixes_submission_id=fixes[0] if fixes else None, fixes_row=fixes[1] if fixes else None,
-        resolves_suggestion_id=resolves)
+        resolves_suggestion_id=resolves, period=intake.period)
     session.add(submission)
     session.flush()
     key = str(submission.id).encode()
@@ -147,15 +147,17 @@ def accept_upload(session: Session, catalog: Catalog, store: FileStore, *, strea
 
 
 def standing(session: Session, submission: Submission) -> str | None:
-    """Full-replacement collections (SSCE): the institution's latest posted file is the active
-    submission, earlier posted ones are archived; None for other collections and unposted files."""
+    """Full-replacement collections (SSCE; EDFacts per reporting period): the institution's
+    latest posted file (of the period) is the active submission, earlier ones are archived;
+    None for other collections and unposted files."""
     collection = default_catalog().collection(submission.collection)
     if (collection is None or collection.posting is not Posting.FULL_REPLACEMENT
             or submission.status != "posted"):
         return None
     latest = session.scalar(select(func.max(Submission.id)).where(
         Submission.institution_id == submission.institution_id,
-        Submission.collection == submission.collection, Submission.status == "posted"))
+        Submission.collection == submission.collection, Submission.status == "posted",
+        Submission.period.is_not_distinct_from(submission.period)))
     return "active" if latest == submission.id else "archived"
 
 

@@ -91,6 +91,9 @@ class Submission(Base):
     progress_at: Mapped[dt.datetime | None]
     redrives: Mapped[int] = mapped_column(default=0)
     replays: Mapped[int] = mapped_column(default=0)
+    # An EDFacts file's reporting period (CCYY-CCYY, from its header record at upload): its
+    # records are keyed by it and a full replacement replaces that period only.
+    period: Mapped[str | None] = mapped_column(String(9))
 
 
 class SubmissionEvent(Base):

@@ -47,6 +47,22 @@ def header_values(header: HeaderRecord, line: str, delimiter: str | None) -> lis
     return values + [""] * (len(header.fields) - len(values))
 
 
+def reporting_period(layout: Layout, line: str, delimiter: str | None) -> str | None:
+    """The File Reporting Period of a header record as CCYY-CCYY ("2010 2011" and "2010-2011"
+    are one period), or None when the layout has none or the value is not a school year.
+    A full replacement replaces the state's records of this period only (design.md §2)."""
+    header = layout.framing.header_record
+    if header is None:
+        return None
+    values = header_values(header, line, delimiter)
+    if values is None:
+        return None
+    period = PERIOD.fullmatch(values[_roles(header)[header.period_field][0]])
+    if period is None or int(period[2]) != int(period[1]) + 1:
+        return None
+    return f"{period[1]}-{period[2]}"
+
+
 def _roles(header: HeaderRecord) -> dict[str, tuple[int, FieldSpec]]:
     return {spec.name: (i, spec) for i, spec in enumerate(header.fields)}
 

@@ -60,13 +60,13 @@ def record(record_type: str, **values: str) -> list[str]:
 def submit(sessions: sessionmaker[Session], collection: str, rows: list[list[str]], *,
            institution: str = LEA, bad: dict[int, str] | None = None,
            fixes: tuple[int, int] | None = None, by_school_above: int | None = None,
-           eof: bool = True) -> Submission:
+           eof: bool = True, period: str | None = None) -> Submission:
     """Stage a file of these records (row numbers from 1; ``bad`` gives a row a fatal issue)
     and let the post worker post it; returns the submission after posting."""
     with sessions.begin() as session:
         submission = Submission(collection=collection, institution_id=institution,
                                 filename="f.csv", submitted_by="c@example.org",
-                                status="received")
+                                status="received", period=period)
         if fixes:
             submission.fixes_submission_id, submission.fixes_row = fixes
         session.add(submission)
@@ -412,6 +412,45 @@ def test_ssce_duplicate_ssid_or_local_id_rejects_the_file(
     assert done.status == "rejected"
     assert issues(sessions, done.id) == [(2, "duplicate-in-file"), (3, "duplicate-in-file")]
     assert stored(sessions, "SSCE", "ssid") == {(SSID,)}  # the active file still stands
+
+
+def disc_lea(number: int, lea: str, truants: str) -> list[str]:
+    return record("DISC-LEA", file_record_number=str(number), fips_state_code="80",
+                  state_agency_number="01", state_lea_identifier=lea, truants=truants,
+                  gfsa_reporting_status="YESWOREP")
+
+
+def disc_stored(sessions: sessionmaker[Session]) -> set[tuple[str, str]]:
+    """(period, LEA and truants) of every stored LEA discipline record."""
+    with sessions() as session:
+        return {(r.op_key.split("|")[0], f"{r.fields[3]}={r.fields[5]}") for r in
+                session.scalars(select(OdsRecord).where(OdsRecord.record_type == "DISC-LEA"))}
+
+
+def test_an_edfacts_file_replaces_the_records_of_its_reporting_period_only(
+        sessions: sessionmaker[Session]) -> None:
+    # design.md §2: "full replacement for the reporting period" (the period is in the header
+    # record only; the upload keeps it on the submission).
+    first = submit(sessions, "DISC-LEA", [disc_lea(1, "A1", "10"), disc_lea(2, "B2", "20")],
+                   period="2023-2024")
+    assert first.status == "posted"
+    second = submit(sessions, "DISC-LEA", [disc_lea(1, "A1", "11")], period="2024-2025")
+    assert second.status == "posted" and "replaced 0 records" in (second.message or "")
+    assert disc_stored(sessions) == {("2023-2024", "A1=10"), ("2023-2024", "B2=20"),
+                                     ("2024-2025", "A1=11")}
+    third = submit(sessions, "DISC-LEA", [disc_lea(1, "B2", "21")], period="2024-2025")
+    assert third.status == "posted" and "for 2024-2025" in (third.message or "")
+    assert disc_stored(sessions) == {("2023-2024", "A1=10"), ("2023-2024", "B2=20"),
+                                     ("2024-2025", "B2=21")}
+    with sessions() as session:
+        standing = {s.id: job_json(session, session.merge(s), "")["standing"]
+                    for s in (first, second, third)}
+    assert standing == {first.id: "active", second.id: "archived", third.id: "active"}
+    # A rejected file of the period removes nothing.
+    bad = submit(sessions, "DISC-LEA", [disc_lea(1, "C3", "1")], period="2024-2025",
+                 bad={1: "a bad record"})
+    assert bad.status == "rejected"
+    assert ("2024-2025", "B2=21") in disc_stored(sessions)
 
 
 ODE_STUDENTS = {"d1": ("Alvarez", "Ana", "01022015"), "d2": ("Baker", "Ben", "03042014"),

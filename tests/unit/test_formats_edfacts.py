@@ -151,3 +151,20 @@ def test_sample_copied_under_another_name_fails_the_name_check(tmp_path: Path) -
     shutil.copy(DATA / "EULEADISCDATAVER0007.CSV", path)
     assert located(check(path, "DISC-LEA")) == [(1, "File Name (Including file extension)",
                                                  "file-name")]
+
+
+@pytest.mark.parametrize(("sep", "period", "kept"), [
+    (None, "2010 2011", "2010-2011"), (",", "2010-2011", "2010-2011"),
+    ("\t", "2010 2011", "2010-2011"), (",", "2010-2012", None)])
+def test_the_upload_keeps_the_reporting_period_of_the_header(
+        tmp_path: Path, sep: str | None, period: str, kept: str | None) -> None:
+    # A full replacement replaces the state's records of this period only (design.md §2).
+    from shared.catalog.loader import default_catalog
+    from shared.intake import check_upload
+
+    ext = {None: "txt", ",": "csv", "\t": "tab"}[sep]
+    path = write(tmp_path / f"EULEADISCDATAV1.{ext}", LEA, sep, period=period)
+    with path.open("rb") as stream:
+        intake = check_upload(default_catalog(), "DISC-LEA", stream, filename=path.name)
+    assert intake.period == kept
+    assert intake.accepted == (kept is not None)
