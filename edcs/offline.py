@@ -108,7 +108,11 @@ def validate_file(path: Path, collection_code: str, catalog: Catalog,
         report.skipped = store_rules(intake.layout, catalog)
         validator = validator_for(intake.layout, catalog)
         repeats = Repeats(intake.layout)
-        repeated_rows: set[int] = set()
+        # An all-or-nothing file is rejected by any error: rows with errors are compared too
+        # (on the fields that passed), so a repeat is said in the same round as the errors.
+        every_row = (intake.collection is not None
+                     and intake.collection.acceptance is Acceptance.ALL_OR_NOTHING)
+        repeated_rows: set[int] = set()  # rows counted as rejected that an earlier can name
         day = today or dt.date.today()
         year = required_year(intake.layout, windows, report.collection, day)
         context = Context(institution_id=institution_id, submitted_on=day, collection_year=year)
@@ -118,7 +122,11 @@ def validate_file(path: Path, collection_code: str, catalog: Catalog,
             issues, earlier = raw.issues, []
             if raw.fields is not None:
                 issues = issues + validator.validate(raw.fields, raw.row, context)
-                repeated = [] if _fatal(issues) else repeats.check(raw.row, raw.fields)
+                failed = frozenset(i.field or "" for i in issues if i.fatal)
+                repeated = ([] if failed and not every_row
+                            else repeats.check(raw.row, raw.fields, failed))
+                if failed and every_row:
+                    repeated_rows.add(raw.row)  # counted below; not again as an earlier
                 if repeated:
                     earlier = [i for i in repeated if i.row != raw.row]
                     own = [i for i in repeated if i.row == raw.row]

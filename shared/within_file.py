@@ -118,11 +118,17 @@ class Repeats:
                                     by_name[r.field][0], by_name[r.field][1], {})
                           for r in layout.required_when_repeated]
 
-    def check(self, row: int, fields: list[str]) -> list[Issue]:
-        """The issues this record (valid on its own) makes against the records read before it:
-        its own, and an earlier row's when both rows of a repeated key are reported."""
+    def check(self, row: int, fields: list[str],
+              failed: frozenset[str] | None = None) -> list[Issue]:
+        """The issues this record makes against the records read before it: its own, and an
+        earlier row's when both rows of a repeated key are reported. ``failed``: the record has
+        errors of its own, on these fields (ids); a group or rule reading one of them is not
+        compared (a malformed value cannot be), the others are (an all-or-nothing file says
+        all its problems in one round; services/post/prechecks.py ``_compared``)."""
         found: list[Issue] = []
         for number, group in enumerate(self._groups):
+            if failed and any(spec.id in failed for spec in group.specs):
+                continue
             operation = ""
             if group.both and self._operation is not None and self._operation < len(fields):
                 operation = "D" if is_delete(fields[self._operation]) else ""
@@ -140,6 +146,9 @@ class Repeats:
                 found.append(_issue(earlier, key_issue(earlier, row, group.specs)))
             found.append(_issue(row, key_issue(row, earlier, group.specs)))
         for rule in self._required:
+            if failed and (rule.spec.id in failed
+                           or any(spec.id in failed for spec in rule.specs)):
+                continue
             found += _blank_in_repeat(rule, row, fields)
         return found
 

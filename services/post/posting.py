@@ -318,8 +318,11 @@ def decide(session: Session, submission: Submission, collection: Collection, lay
     acceptance mode (records with errors of a valid-records-post file are held here), and write
     the matching's outcome when the file is accepted."""
     sid = submission.id
-    for check in (duplicates_in_file, emptying_deletes):
-        check(session, sid, layout, max_issues_per_code)
+    # An all-or-nothing file is rejected by any error: its rows with errors are compared too,
+    # so a repeated key is said in the same round as the rows' own errors.
+    duplicates_in_file(session, sid, layout, max_issues_per_code,
+                       every_row=collection.acceptance is Acceptance.ALL_OR_NOTHING)
+    emptying_deletes(session, sid, layout, max_issues_per_code)
     StoreChecks(catalog or default_catalog(), layout).run(
         session, sid, submission.received_at.date(), max_issues_per_code)
     context = matching or MatchingContext.from_settings(Settings())

@@ -34,15 +34,40 @@ def fail_rows(session: Session, submission_id: int, failures: list[tuple[int, di
          "issues": [{**issue, "severity": "fatal"}]} for row, issue in failures])
 
 
-def duplicates_in_file(session: Session, submission_id: int, layout: Layout, cap: int) -> int:
+def _compared(session: Session, submission_id: int, ids: tuple[str, ...],
+              every_row: bool) -> ColumnElement[bool]:
+    """The staged rows a whole-file rule over the fields ``ids`` compares: the valid ones, and
+    with ``every_row`` (an all-or-nothing file, rejected by any error: all its problems are
+    said in one round) also the rows with errors whose own issues are not on those fields
+    (a malformed value cannot be compared). ``shared.within_file.Repeats`` is the same offline."""
+    valid = STAGED.fatal.is_(False)
+    if not every_row or not _has_errors(session, submission_id):
+        return valid
+    if session.get_bind().dialect.name == "postgresql":
+        issue = func.json_array_elements(STAGED.issues).table_valued("value").alias("issue")
+        field: ColumnElement[Any] = issue.c.value.op("->>")("field")
+    else:
+        issue = func.json_each(STAGED.issues).table_valued("value").alias("issue")
+        field = func.json_extract(issue.c.value, "$.field")
+    own = exists().select_from(issue).where(field.in_(ids))
+    return valid | and_(STAGED.fields.is_not(None), ~own)
+
+
+def duplicates_in_file(session: Session, submission_id: int, layout: Layout, cap: int,
+                       every_row: bool = False) -> int:
     """Rows repeating an earlier row's values of a ``unique_in_file`` group, both rows of a
     repeated operational key (``key_unique_in_file``), and the rows of a repeated group whose
     field is blank (``required_when_repeated``); blank values never repeat;
-    ``shared.within_file`` is the same rule offline. Returns how many rows failed."""
+    ``shared.within_file`` is the same rule offline. ``every_row``: rows with errors are
+    compared too (``_compared``). Returns how many rows failed."""
     by_name = layout.positioned()
     failures: list[tuple[int, dict[str, str]]] = []
     for group, both in key_groups(layout):
-        narrow = _repeated_keys(session, submission_id, layout, group)
+        compared = _compared(session, submission_id, tuple(by_name[n][1].id for n in group),
+                             every_row)
+        # The narrowing by valid rows' keys cannot see a row with errors: then the full window.
+        narrow = ([] if every_row and _has_errors(session, submission_id)
+                  else _repeated_keys(session, submission_id, layout, group))
         if narrow is None:  # the group's key repeats nowhere
             continue
         values = [func.trim(STAGED.fields[by_name[n][0]].as_string()) for n in group]
@@ -57,7 +82,7 @@ def duplicates_in_file(session: Session, submission_id: int, layout: Layout, cap
                          func.min(STAGED.row).over(partition_by=partition).label("first"),
                          func.lead(STAGED.row).over(partition_by=partition, order_by=STAGED.row)
                          .label("next"))
-                  .where(STAGED.submission_id == submission_id, STAGED.fatal.is_(False),
+                  .where(STAGED.submission_id == submission_id, compared,
                          *narrow, *[func.coalesce(v, "") != "" for v in values]).subquery())
         specs = tuple(by_name[n][1] for n in group)
         wanted = ((ranked.c.rank > 1) | ranked.c.next.is_not(None)) if both else ranked.c.rank > 1
@@ -68,9 +93,16 @@ def duplicates_in_file(session: Session, submission_id: int, layout: Layout, cap
                 failures.append((row, repeat_issue(row, earlier, specs)))
             else:
                 failures.append((row, key_issue(row, later if rank == 1 else earlier, specs)))
-    failures += _blank_in_repeats(session, submission_id, layout)
+    failures += _blank_in_repeats(session, submission_id, layout, every_row)
     fail_rows(session, submission_id, failures, cap)
     return len(failures)
+
+
+def _has_errors(session: Session, submission_id: int) -> bool:
+    """Whether a framed row of the file (one with fields) has errors of its own."""
+    return bool(session.execute(select(exists().where(
+        STAGED.submission_id == submission_id, STAGED.fatal.is_(True),
+        STAGED.fields.is_not(None)))).scalar())
 
 
 def _repeated_keys(session: Session, submission_id: int, layout: Layout,
@@ -94,8 +126,8 @@ def _repeated_keys(session: Session, submission_id: int, layout: Layout,
     return None
 
 
-def _blank_in_repeats(session: Session, submission_id: int, layout: Layout
-                      ) -> list[tuple[int, dict[str, str]]]:
+def _blank_in_repeats(session: Session, submission_id: int, layout: Layout,
+                      every_row: bool = False) -> list[tuple[int, dict[str, str]]]:
     """``required_when_repeated``: the rows whose field is blank among two or more rows with
     the same group values; the first row names the second, the others the first."""
     by_name = layout.positioned()
@@ -103,14 +135,16 @@ def _blank_in_repeats(session: Session, submission_id: int, layout: Layout
     for rule in layout.required_when_repeated:
         values = [func.trim(STAGED.fields[by_name[n][0]].as_string()) for n in rule.group]
         field = func.coalesce(func.trim(STAGED.fields[by_name[rule.field][0]].as_string()), "")
-        if not _any_blank(session, submission_id, layout, rule.field, field):
+        compared = _compared(session, submission_id, tuple(
+            by_name[n][1].id for n in (*rule.group, rule.field)), every_row)
+        if not _any_blank(session, submission_id, layout, rule.field, field, compared):
             continue  # the common case (every record gives it): no window over the file
         ranked = (select(STAGED.row, (field == "").label("blank"),
                          func.count().over(partition_by=values).label("rows"),
                          func.min(STAGED.row).over(partition_by=values).label("first"),
                          func.lead(STAGED.row).over(partition_by=values, order_by=STAGED.row)
                          .label("next"))
-                  .where(STAGED.submission_id == submission_id, STAGED.fatal.is_(False),
+                  .where(STAGED.submission_id == submission_id, compared,
                          *[func.coalesce(v, "") != "" for v in values]).subquery())
         specs = tuple(by_name[n][1] for n in rule.group)
         spec = by_name[rule.field][1]
@@ -123,14 +157,14 @@ def _blank_in_repeats(session: Session, submission_id: int, layout: Layout
 
 
 def _any_blank(session: Session, submission_id: int, layout: Layout, name: str,
-               value: ColumnElement[str]) -> bool:
+               value: ColumnElement[str], compared: ColumnElement[bool]) -> bool:
     """Whether a record of the file leaves the field blank; for the field SSID matching reads,
     the planner's ``MATCH`` mark says it without reading the records' fields."""
     blank = value == ""
     if name == layout.match_field and layout.matching and not layout.matching.every_record:
         blank = marked(MATCH, blank)
     return bool(session.execute(select(exists().where(
-        STAGED.submission_id == submission_id, STAGED.fatal.is_(False), blank))).scalar())
+        STAGED.submission_id == submission_id, compared, blank))).scalar())
 
 
 def emptying_deletes(session: Session, submission_id: int, layout: Layout, cap: int) -> int:

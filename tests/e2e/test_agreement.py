@@ -19,7 +19,7 @@ from click.testing import CliRunner, Result
 
 from edcs.cli import main
 from shared.catalog.loader import default_catalog
-from shared.windows import academic_year
+from shared.windows import academic_year, collection_year, configured
 from tests.fixtures.stack import RunningStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
@@ -142,6 +142,7 @@ def test_a_clean_sample_posts_whole_and_offline_accepts_it(checked: dict[tuple[s
     assert (job["status"], job["posted"]) == ("posted", 25), job["errors"][:5]
 
 
+SSCE_YEAR = collection_year(configured(), "SSCE", dt.date.today()).years[0]
 # Files a new user made by hand (issue 12's trial) on which offline and the pipeline once
 # disagreed: (collection, file name, content, the located errors both must give).
 HAND_MADE = [
@@ -155,6 +156,13 @@ HAND_MADE = [
      b"SENR,A,L1,1964733,1234567,,2026-2027,,LS001,Ana,,Smith,,,,,20100115,F,,,US,20260815,"
      b"10,08,20260801,E230,100,,Y,,,,,\r\n",
      [(1, "date-order", "Enrollment Exit Date")]),
+    # A repeated SSID where the later row also has a bad grade: the repeat was said only after
+    # the grade was fixed (a second round); an all-or-nothing file now says both at once.
+    ("SSCE", "ssce-repeat-and-bad-grade.csv",
+     b"academic_year,cds_code,ssid,local_student_id,grade_level,doc_type\r\n"
+     + f"{SSCE_YEAR},19647330000000,1000000001,L1,11,D\r\n"
+       f"{SSCE_YEAR},19647330000000,1000000001,L2,99,D\r\n".encode(),
+     [(3, "duplicate-in-file", "ssid"), (3, "invalid-code", "grade_level")]),
     # 200,000 elements nested in a field: one issue per element, 13 GB, a stuck worker.
     ("SENR", "senr-deep.xml",
      b'<?xml version="1.0"?>\n<CALPADSRecords><Record><Ssid>' + b"<a>" * 200_000

@@ -453,6 +453,25 @@ def test_an_edfacts_file_replaces_the_records_of_its_reporting_period_only(
     assert ("2024-2025", "B2=21") in disc_stored(sessions)
 
 
+def test_a_repeat_is_said_in_the_same_round_as_a_rows_own_error(
+        sessions: sessionmaker[Session]) -> None:
+    # All-or-nothing: a row with an error of its own (not on the SSID) still repeats the SSID.
+    done = submit(sessions, "SSCE", [ssce(LEA + "0000001", SSID2, "a"),
+                                     ssce(LEA + "0000001", SSID2, "b")],
+                  bad={2: "the grade is not a grade"})
+    assert done.status == "rejected"
+    assert sorted(issues(sessions, done.id)) == [(2, "duplicate-in-file"), (2, "invalid-code")]
+
+
+def test_both_rows_of_a_repeated_enrollment_are_named_when_one_has_its_own_error(
+        sessions: sessionmaker[Session]) -> None:
+    rows = [senr("2222222", "20080801"), senr("2222222", "20080801")]
+    done = submit(sessions, "SENR", rows, bad={1: "a bad gender"})
+    assert done.status == "rejected" and done.rejected == 2
+    assert sorted(issues(sessions, done.id)) == [
+        (1, "duplicate-key-in-file"), (1, "invalid-code"), (2, "duplicate-key-in-file")]
+
+
 ODE_STUDENTS = {"d1": ("Alvarez", "Ana", "01022015"), "d2": ("Baker", "Ben", "03042014"),
                 "d3": ("Chen", "Cy", "05062013"), "D1": ("Dunn", "Dee", "07082012"),
                 "D2": ("Evans", "Eli", "09102011")}

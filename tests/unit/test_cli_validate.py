@@ -93,7 +93,8 @@ def with_errors(d: Path) -> tuple[Path, str]:
 @case
 def one_bad_status(d: Path) -> tuple[Path, str]:
     path = d / "one.csv"
-    path.write_bytes(line(senr_row()) + line(senr_row(enrollment_status_code="77")))
+    path.write_bytes(line(senr_row()) + line(senr_row(enrollment_status_code="77",
+                                                      ssid="1000000001")))
     return path, "SENR"
 
 
@@ -160,10 +161,10 @@ def blank_lines(d: Path) -> tuple[Path, str]:
         line(senr_row()),  # 2
         b"\r\n",  # 3
         b"\r\n",  # 4
-        line(senr_row(student_birth_date="2010-13-45")),  # 5
+        line(senr_row(student_birth_date="2010-13-45", ssid="1000000001")),  # 5
         line(senr_row()[:33]),  # 6
         b"   \r\n",  # 7
-        line(senr_row(reporting_lea="")),  # 8
+        line(senr_row(reporting_lea="", ssid="2000000002")),  # 8
         b"\r\n\r\n",  # 9, 10
     ]))
     return path, "SENR"
@@ -173,7 +174,8 @@ def blank_lines(d: Path) -> tuple[Path, str]:
 def latin1_row(d: Path) -> tuple[Path, str]:
     path = d / "latin1.csv"
     latin1 = ",".join(senr_row(student_legal_first_name="José")).encode("latin-1") + b"\r\n"
-    path.write_bytes(line(senr_row()) + latin1 + line(senr_row(enrollment_status_code="77")))
+    path.write_bytes(line(senr_row()) + latin1 + line(senr_row(enrollment_status_code="77",
+                                                               ssid="2000000002")))
     return path, "SENR"
 
 

@@ -63,7 +63,8 @@ def test_a_lone_surrogate_in_utf16_is_an_encoding_error_at_its_row(tmp_path: Pat
 
 def test_nul_byte_and_control_characters_are_located(tmp_path: Path) -> None:
     rows = [senr_row(local_record_id="1"), senr_row(student_birth_city="Los\x00Angeles"),
-            senr_row(student_legal_last_name="Gar\x07cia"), senr_row(student_birth_city="A\tB")]
+            senr_row(student_legal_last_name="Gar\x07cia", ssid="1000000001"),
+            senr_row(student_birth_city="A\tB", ssid="2000000002")]
     path = tmp_path / "senr.csv"
     path.write_bytes("".join(",".join(r) + "\r\n" for r in rows).encode())
     report = check(path, "SENR")

@@ -56,8 +56,8 @@ def test_unknown_missing_and_repeated_elements(tmp_path: Path) -> None:
     path = tmp_path / "senr.xml"
     path.write_bytes(document(
         record(senr_row(), extra="<Nickname>Mo</Nickname>"),
-        record(senr_row(), skip="student_birth_city"),
-        record(senr_row(), extra="<SSID>1234567890</SSID>")))
+        record(senr_row(ssid="1000000001"), skip="student_birth_city"),
+        record(senr_row(ssid="2000000002"), extra="<SSID>2000000002</SSID>")))
     report = check(path, "SENR")
     assert located(report) == [(3, None, "xml-unknown-element"),
                                (4, "Student Birth City", "xml-missing-element"),

@@ -43,13 +43,36 @@ def test_a_repeated_ssid_or_local_id_is_found_offline_at_the_rows_the_pipeline_n
     assert not report.accepted
 
 
-def test_blank_values_never_repeat_and_a_record_with_its_own_errors_is_not_compared(
+def test_blank_values_never_repeat_and_a_malformed_value_is_not_compared(
         tmp_path: Path) -> None:
     path = tmp_path / "ssce.csv"
     path.write_text(SSCE_HEADER + ssce(LEA + "0000001", "", "a") + ssce(LEA + "0000001", "", "b")
                     + ssce(LEA + "0000001", "123", "c") + ssce(LEA + "0000001", "123", "d"))
     codes = [code for _, code in located(path, "SSCE")]
     assert "duplicate-in-file" not in codes
+
+
+def test_a_repeat_is_found_in_the_same_round_as_a_rows_other_error(tmp_path: Path) -> None:
+    # SSCE is all-or-nothing: a row with a bad grade still repeats an SSID, and the district
+    # learns both at once (not the grade now and the repeat after the next upload).
+    path = tmp_path / "ssce.csv"
+    path.write_text(SSCE_HEADER + ssce(LEA + "0000001", SSID2, "a")
+                    + ssce(LEA + "0000001", SSID2, "b").replace(",12,", ",99,"))
+    report = validate_file(path, "SSCE", CATALOG)
+    assert sorted((i.row, i.code) for i in report.issues) == [(3, "duplicate-in-file"),
+                                                              (3, "invalid-code")]
+    assert report.rejected_records == 1
+
+
+def test_both_rows_of_a_repeated_senr_key_are_named_when_one_has_another_error(
+        tmp_path: Path) -> None:
+    path = tmp_path / "senr.csv"
+    path.write_bytes(line(senr_row(ssid=SSID)) + line(senr_row(ssid=SSID, local_student_id="X2",
+                                                               student_gender_code="Q")))
+    report = validate_file(path, "SENR", CATALOG)
+    assert sorted((i.row, i.code) for i in report.issues) == [
+        (1, "duplicate-key-in-file"), (2, "duplicate-key-in-file"), (2, "invalid-code")]
+    assert report.rejected_records == 2
 
 
 def test_a_valid_records_post_file_with_one_bad_record_is_accepted_with_it_kept(
