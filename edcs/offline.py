@@ -122,7 +122,8 @@ def validate_file(path: Path, collection_code: str, catalog: Catalog,
             issues, earlier = raw.issues, []
             if raw.fields is not None:
                 issues = issues + validator.validate(raw.fields, raw.row, context)
-                failed = frozenset(i.field or "" for i in issues if i.fatal)
+                failed = (frozenset(i.field or "" for i in issues if i.fatal) if issues
+                          else _NONE_FAILED)
                 repeated = ([] if failed and not every_row
                             else repeats.check(raw.row, raw.fields, failed))
                 if failed and every_row:
@@ -146,6 +147,9 @@ def validate_file(path: Path, collection_code: str, catalog: Catalog,
                 if report.counts[issue.code] <= max_issues_per_code:
                     report.issues.append(issue)
     return report
+
+
+_NONE_FAILED: frozenset[str] = frozenset()
 
 
 def _fatal(issues: list[Issue]) -> bool:
