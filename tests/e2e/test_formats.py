@@ -84,6 +84,32 @@ def test_edfacts_files_post_whole_and_replace_the_previous(sqlite_stack: Running
     assert job["standing"] == "active"
 
 
+def test_an_edfacts_file_replaces_only_its_reporting_period(sqlite_stack: RunningStack,
+                                                           tmp_path: Path) -> None:
+    # design.md §2: "full replacement for the reporting period"; the period is in the header.
+    def of_period(name: str, period: str, count: str) -> Path:
+        path = sample(sqlite_stack, tmp_path / name, "DISC-SCH", count, "--seed", "41")
+        text = path.read_text()
+        path.write_text(text.replace(",2025-2026,", f",{period},", 1))
+        return path
+
+    first = submitted(sqlite_stack, of_period("EUSCHDISCDATAP1.csv", "2031 2032", "6"),
+                      "DISC-SCH", "0000000")
+    assert first["status"] == "posted" and "for 2031-2032" in first["message"], first
+    other = submitted(sqlite_stack, of_period("EUSCHDISCDATAP2.csv", "2032-2033", "4"),
+                      "DISC-SCH", "0000000")
+    assert "for 2032-2033" in other["message"] and "replaced 0 records" in other["message"]
+    again = submitted(sqlite_stack, of_period("EUSCHDISCDATAP3.csv", "2031-2032", "3"),
+                      "DISC-SCH", "0000000")
+    assert "replaced 6 records" in again["message"], again
+    exported = sqlite_stack.edcs("export", "DISC-SCH", "--institution", "0000000").stdout
+    assert len(exported.splitlines()) >= 3 + 4  # 2031-2032's new file and all of 2032-2033
+    jobs = {j["id"]: j for j in (first, other, again)}
+    standing = {i: json.loads(sqlite_stack.edcs("job", str(i), "--format", "json").stdout)
+                ["standing"] for i in jobs}
+    assert standing == {first["id"]: "archived", other["id"]: "active", again["id"]: "active"}
+
+
 def test_edfacts_count_mismatch_rejects_the_file(sqlite_stack: RunningStack,
                                                  tmp_path: Path) -> None:
     path = sample(sqlite_stack, tmp_path / "EUSCHDISCDATAV9.csv", "DISC-SCH", "12")
