@@ -163,8 +163,11 @@ class Poster:
         keys start with it: ``KeyMaker``)."""
         mine = ODS.lea == institution_id
         if period is not None:
-            prefix = f"{period}|"  # a range on the key's index, not a LIKE
-            mine = and_(mine, ODS.op_key >= prefix, ODS.op_key < prefix[:-1] + "}")
+            # The key starts with the period: compared exactly, as text. (A range on the key's
+            # index would depend on PostgreSQL's collation, whose order of '|' and '}' is the
+            # locale's, not the characters'.)
+            prefix = f"{period}|"
+            mine = and_(mine, func.substr(ODS.op_key, 1, len(prefix)) == prefix)
         held = self.session.scalar(select(func.count()).select_from(ODS).where(
             ODS.record_type == self.record_type, mine)) or 0
         sent = select(STAGED.op_key).where(STAGED.submission_id == self.sid,
