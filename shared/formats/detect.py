@@ -94,7 +94,7 @@ def detect(stream: BinaryIO, layout: Layout, collection: Collection, *,
     stream.seek(0)
     head = stream.read(SNIFF_BYTES)
     if archive.is_zip(head):
-        from shared.formats import xlsx  # openpyxl is imported only for workbooks
+        from shared.formats import xlsx  # imported only for workbooks
 
         if xlsx.is_workbook(stream):
             return _workbook(stream, layout, filename, max_unpacked)

@@ -124,3 +124,86 @@ def test_type_a_header_before_a_fixed_width_file(tmp_path: Path) -> None:
     path.write_text("CollectionName=ODE-SSID\nInstID=2180\n~~\n" + fixed(ode_row()) + "\n")
     report = check(path, "ODE-SSID", institution_id="2180")
     assert (report.records, located(report)) == (1, [])
+
+
+# --- the worksheet reader against openpyxl's own reading of the same workbook -----------------
+
+
+def _openpyxl_rows(path: Path) -> list[tuple[int, list[str]]]:
+    """The rows as openpyxl reads them, turned into text as edcs turns cells into text."""
+    from shared.catalog.models import FieldType
+    from shared.formats.xlsx import _cell
+
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    rows = []
+    for number, cells in enumerate(book.worksheets[0].iter_rows(values_only=True), 1):
+        values = [_cell(v, FieldType.DT if isinstance(v, dt.date) else FieldType.CS,
+                        "CCYYMMDD") for v in cells]
+        while values and values[-1] == "":
+            values.pop()
+        if values:
+            rows.append((number, values))
+    book.close()
+    return rows
+
+
+def _edcs_rows(path: Path) -> list[tuple[int, list[str]]]:
+    from shared.catalog.models import FieldType
+    from shared.formats.xlsx import _Book, _cell
+
+    with zipfile.ZipFile(path) as archive:
+        book = _Book(archive)
+        with archive.open(book.sheet) as sheet:
+            rows = []
+            for number, cells in book.rows(sheet):
+                values = [_cell(v, FieldType.DT if isinstance(v, dt.date) else FieldType.CS,
+                                "CCYYMMDD") for v in cells]
+                while values and values[-1] == "":
+                    values.pop()
+                if values:
+                    rows.append((number, values))
+    return rows
+
+
+def test_cells_of_every_kind_read_as_openpyxl_reads_them(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["text", "José Ñúñez", 12345, 1234567890.0, 3.25, -7, True, False])
+    sheet.append([dt.datetime(2010, 1, 3), dt.date(1999, 12, 31), None, "  padded  ", 0])
+    sheet.append([])  # an empty row
+    sheet["B5"] = "after a gap"  # a row with a missing first cell
+    sheet["E5"] = 1.5e10
+    sheet["A6"] = "=1+1"  # a formula kept as its text (no cached value in a saved workbook)
+    custom = sheet["A7"]
+    custom.value = dt.datetime(2024, 2, 29)
+    custom.number_format = "yyyy/mm/dd"  # a custom date format
+    path = tmp_path / "kinds.xlsx"
+    book.save(path)
+    assert _edcs_rows(path) == _openpyxl_rows(path)
+
+
+def test_a_sheet_with_an_entity_declaration_is_refused_not_expanded(tmp_path: Path) -> None:
+    path = workbook(tmp_path / "senr.xlsx", [senr_row()])
+    with zipfile.ZipFile(path) as archive:
+        parts = {n: archive.read(n) for n in archive.namelist()}
+    bomb = (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">'
+            b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>')
+    sheet = parts["xl/worksheets/sheet1.xml"]
+    body = sheet.split(b"?>", 1)[1] if sheet.startswith(b"<?xml") else sheet
+    parts["xl/worksheets/sheet1.xml"] = bomb + body.replace(b"<c ", b"<c><v>&b;</v></c><c ", 1)
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    assert located(check(path, "SENR")) == [(None, None, "xlsx-unreadable")]
+
+
+def test_a_workbook_without_its_worksheet_is_unreadable(tmp_path: Path) -> None:
+    path = workbook(tmp_path / "senr.xlsx", [senr_row()])
+    with zipfile.ZipFile(path) as archive:
+        parts = {n: archive.read(n) for n in archive.namelist()
+                 if not n.startswith("xl/worksheets/")}
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    assert located(check(path, "SENR")) == [(None, None, "xlsx-unreadable")]
