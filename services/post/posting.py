@@ -289,7 +289,8 @@ def clear_staging(session: Session, submission_ids: list[int] | None = None) -> 
     finished = select(Submission.id).where(Submission.status.in_(FINAL_STATUSES))
     if submission_ids is not None:
         finished = finished.where(Submission.id.in_(submission_ids))
-    return _count(session.execute(delete(STAGED).where(STAGED.submission_id.in_(finished))))
+    return _count(session.execute(delete(STAGED).where(STAGED.submission_id.in_(finished))
+                                  .execution_options(synchronize_session=False)))
 
 
 @dataclass

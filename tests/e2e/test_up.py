@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,7 +69,7 @@ class Up:
                               text=True, timeout=180, env=self.env, check=False)
 
 
-@contextmanager
+@contextlib.contextmanager
 def edcs_up(tmp_path: Path, port: int | None = None) -> Iterator[Up]:
     """Run ``edcs up`` until its banner says it is up; Ctrl-C (SIGINT) it afterwards."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("EDCS_")}
@@ -90,6 +91,12 @@ def edcs_up(tmp_path: Path, port: int | None = None) -> Iterator[Up]:
         proc.send_signal(signal.SIGINT)
         rest, _ = proc.communicate(timeout=60)
         up.output += rest
+
+
+def staged_rows(database: Path) -> int:
+    """Rows in staging, read from the SQLite store itself."""
+    with contextlib.closing(sqlite3.connect(database, timeout=30)) as db:
+        return int(db.execute("SELECT count(*) FROM staged_records").fetchone()[0])
 
 
 def pids_of(pattern: str) -> list[int]:
@@ -114,6 +121,9 @@ def test_up_serves_submits_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
         done = up.submit(gen_senr(tmp_path / "senr.csv", 200))
         assert done.returncode == 0, done.stdout + done.stderr
         assert "posted 200" in done.stdout
+        # Its staged rows go once the post worker is idle, not while it posts.
+        up.wait_until(lambda: staged_rows(up.data_dir / "edcs.db") == 0,
+                      "the posted file's staged rows removed", timeout=30)
     assert up.proc.returncode == 0, up.output
     assert "edcs: stopped." in up.output
     assert not (up.data_dir / "stack.json").exists()

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.post.staging import tidy_staging
 from services.post.worker import handle_events
 from services.web.submissions import job_json
 from shared.catalog.loader import Catalog, default_catalog
@@ -95,7 +96,13 @@ def test_barrier_waits_for_every_record_and_redelivery_stages_once(
     assert '"processed"' in again
     with sessions() as session:
         assert len(session.scalars(select(RecordHistory)).all()) == 2
-        # Staging is emptied once the submission is final.
+        assert session.scalars(select(StagedRecord.row).where(
+            StagedRecord.submission_id == sid)).all() != []
+    # Staging is emptied once the submission is final, when the worker is idle, a part at a
+    # time (a part of one row here: twice, then nothing is left).
+    assert tidy_staging(sessions, 60, part=1) == 2
+    assert tidy_staging(sessions, 60, part=1) == 0
+    with sessions() as session:
         assert session.scalars(select(StagedRecord.row).where(
             StagedRecord.submission_id == sid)).all() == []
 
