@@ -45,8 +45,11 @@ from shared.settings import Settings
 NAME = "post"
 # Staged rows of final submissions are removed while no event has come for a second, about a
 # second's worth a tick, so the removal never delays the next file's posting.
+# A worker never idle (a long statewide burst) still tidies a second's worth every half minute,
+# so staging stays bounded.
 IDLE_BEFORE_TIDY = 1.0
 TIDY_SECONDS = 1.0
+TIDY_AT_LEAST_EVERY = 30.0
 log = logging.getLogger(__name__)
 
 
@@ -207,7 +210,7 @@ def build_worker(settings: Settings) -> Worker[RecordStreamEvent]:
     above = settings.pipeline.post_by_school_above
     matching = MatchingContext.from_settings(settings)
     started = False
-    last_busy = 0.0
+    last_busy = last_tidy = 0.0
 
     def handle(events: Sequence[RecordStreamEvent]) -> list[Outgoing]:
         nonlocal last_busy
@@ -217,15 +220,17 @@ def build_worker(settings: Settings) -> Worker[RecordStreamEvent]:
             last_busy = time.monotonic()
 
     def tick() -> list[Outgoing]:
-        nonlocal started
+        nonlocal started, last_tidy
         if not started:  # at start: staged rows a crash left behind of finished files
             with sessions.begin() as session:
                 cleared = clear_staging(session)
             if cleared:
                 log.info("cleared %s staged records of finished submissions", cleared)
             started = True
-        elif time.monotonic() - last_busy >= IDLE_BEFORE_TIDY:
+        elif (time.monotonic() - last_busy >= IDLE_BEFORE_TIDY
+              or time.monotonic() - last_tidy >= TIDY_AT_LEAST_EVERY):
             tidy_staging(sessions, TIDY_SECONDS)
+            last_tidy = time.monotonic()
         return watch(sessions, catalog, store, settings.watchdog,
                      post=lambda sid: post_in_line(sessions, catalog, sid, cap, above,
                                                    matching),
