@@ -47,7 +47,6 @@ from shared.catalog.models import Acceptance, Collection, Layout, Method, Postin
 from shared.db.issue_counts import add_counts
 from shared.db.lifecycle import finished, owe_email
 from shared.db.models import (
-    FINAL_STATUSES,
     Submission,
     SubmissionIssue,
     utcnow,
@@ -281,16 +280,6 @@ class Poster:
     def _total(self, action: str) -> int:
         return self.session.scalar(select(func.count()).select_from(STAGED).where(
             self._staged(action))) or 0
-
-
-def clear_staging(session: Session, submission_ids: list[int] | None = None) -> int:
-    """Remove staged records of submissions that reached a final status (after they post, and
-    at worker start for any a crash left behind); returns how many rows went."""
-    finished = select(Submission.id).where(Submission.status.in_(FINAL_STATUSES))
-    if submission_ids is not None:
-        finished = finished.where(Submission.id.in_(submission_ids))
-    return _count(session.execute(delete(STAGED).where(STAGED.submission_id.in_(finished))
-                                  .execution_options(synchronize_session=False)))
 
 
 @dataclass

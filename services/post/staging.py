@@ -113,8 +113,9 @@ def tidy_staging(sessions: sessionmaker[Session], budget_seconds: float,
     """Remove staged rows of final submissions, a part per transaction, for about
     ``budget_seconds``; returns how many went.
 
-    The post worker calls it when idle: removing a 500,000-record file's rows takes seconds
-    (three indexes), which were spent before the next file of the queue could post.
+    The post worker calls it when idle, and at start without a budget: removing a
+    500,000-record file's rows takes seconds (three indexes), which were spent before the next
+    file of the queue could post.
     """
     started = time.monotonic()
     removed = 0

@@ -8,6 +8,7 @@ the watchdog (services.post.watchdog): every submission reaches a final state.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -21,7 +22,6 @@ from services.post.planner import KeyMaker
 from services.post.posting import (
     Outcome,
     claim,
-    clear_staging,
     decide,
     finish,
     post_submission,
@@ -44,9 +44,9 @@ from shared.settings import Settings
 
 NAME = "post"
 # Staged rows of final submissions are removed while no event has come for a second, about a
-# second's worth a tick, so the removal never delays the next file's posting.
-# A worker never idle (a long statewide burst) still tidies a second's worth every half minute,
-# so staging stays bounded.
+# second's worth a tick, so the removal never delays the next file's posting; a worker never
+# idle (a long statewide burst) still removes a second's worth every 30 s, so staging stays
+# bounded. At start, every leftover goes.
 IDLE_BEFORE_TIDY = 1.0
 TIDY_SECONDS = 1.0
 TIDY_AT_LEAST_EVERY = 30.0
@@ -222,8 +222,7 @@ def build_worker(settings: Settings) -> Worker[RecordStreamEvent]:
     def tick() -> list[Outgoing]:
         nonlocal started, last_tidy
         if not started:  # at start: staged rows a crash left behind of finished files
-            with sessions.begin() as session:
-                cleared = clear_staging(session)
+            cleared = tidy_staging(sessions, math.inf)
             if cleared:
                 log.info("cleared %s staged records of finished submissions", cleared)
             started = True
