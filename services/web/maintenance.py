@@ -24,6 +24,7 @@ from services.web.security import require, require_institution
 from services.web.submissions import UploadRefused, accept_upload
 from shared.accounts import Principal
 from shared.catalog.models import Layout, Method, Posting
+from shared.db.history import after_image
 from shared.db.models import OdsRecord, RecordHistory, Submission
 
 _FORBIDDEN = ("\r", "\n", "\0")
@@ -43,14 +44,14 @@ def record_of(session: Session, web: WebContext, principal: Principal, collectio
 
 def history_of(session: Session, record: OdsRecord) -> list[dict[str, Any]]:
     """Every change to the record, oldest first."""
-    query = (select(RecordHistory, Submission.submitted_by)
+    query = (select(RecordHistory, Submission.submitted_by, after_image())
              .join(Submission, Submission.id == RecordHistory.submission_id)
              .where(RecordHistory.record_type == record.record_type,
                     RecordHistory.op_key == record.op_key)
              .order_by(RecordHistory.id).limit(1000))
     return [{"action": h.action, "submission": h.submission_id, "by": by,
              "at": h.at.isoformat(timespec="seconds") + "Z", "before": h.before,
-             "after": h.after} for h, by in session.execute(query)]
+             "after": after} for h, by, after in session.execute(query)]
 
 
 def record_json(layout: Layout, record: OdsRecord, history: bool = False,

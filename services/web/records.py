@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from services.web.formats import delimited_json, json_rows, xml_document, xml_name
 from shared.catalog.models import Layout
+from shared.db.history import after_image
 from shared.db.models import OdsRecord, RecordHistory, Submission
 
 DELIMITERS = {"csv": ",", "txt": "^"}
@@ -140,7 +141,8 @@ def history_page(session: Session, layout: Layout, where: ColumnElement[bool], *
                  limit: int = 1000) -> tuple[list[dict[str, Any]], int | None]:
     """Changes to records, oldest first, from after the change ``after`` on; returns the page
     and the id to continue after (None at the end)."""
-    query = (select(RecordHistory, Submission.submitted_by, Submission.institution_id)
+    query = (select(RecordHistory, Submission.submitted_by, Submission.institution_id,
+                    after_image())
              .join(Submission, Submission.id == RecordHistory.submission_id)
              .where(RecordHistory.record_type == layout.record_type, where,
                     RecordHistory.id > after)
@@ -154,5 +156,5 @@ def history_page(session: Session, layout: Layout, where: ColumnElement[bool], *
     page: list[dict[str, Any]] = [
         {"id": h.id, "key": h.op_key, "action": h.action, "submission": h.submission_id,
          "by": by, "institution": inst, "at": h.at.isoformat(timespec="seconds") + "Z",
-         "before": h.before, "after": h.after} for h, by, inst in found[:limit]]
+         "before": h.before, "after": after} for h, by, inst, after in found[:limit]]
     return page, (int(page[-1]["id"]) if more else None)

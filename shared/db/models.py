@@ -209,7 +209,9 @@ class OdsRecord(Base):
 
 
 class RecordHistory(Base):
-    """Every change to a posted record: which submission, when, before and after."""
+    """Every change to a posted record: which submission, when, before and after.
+
+    An 'add' row stores no ``after``: read it with ``shared.db.history.after_image``."""
 
     __tablename__ = "record_history"
     __table_args__ = (Index("ix_record_history_key", "record_type", "op_key"),)

@@ -236,5 +236,6 @@ def test_export_is_the_upload_layout_and_round_trips_with_history(
     assert changes[1]["by"] == "operator@state.example"
     assert changes[1]["before"][22] != "30"
     assert changes[1]["after"][22] == "30"
+    assert changes[0]["after"] == changes[1]["before"]  # what the add left, as the update found it
     caret = sqlite_stack.edcs("export", "SENR", "--institution", lea, "--format", "txt")
     assert caret.stdout.splitlines()[0].count("^") == 33

@@ -14,6 +14,7 @@ from services.post.worker import handle_events
 from services.web.submissions import job_json
 from shared.catalog.loader import Catalog, default_catalog
 from shared.catalog.models import Severity
+from shared.db.history import after_image
 from shared.db.models import (
     OdsRecord,
     RecordHistory,
@@ -146,6 +147,29 @@ def test_delete_then_add_then_replace_set(sessions: sessionmaker[Session]) -> No
     # The R set (school, SSID, year) replaced both earlier enrollments with the one submitted.
     assert sorted(k for k in store if "1234567890" in k) == [f"{SCHOOL}|1234567890|20250901"]
     assert status(sessions, second).status == "posted"
+
+
+def test_history_says_what_each_change_left_the_add_included(
+        sessions: sessionmaker[Session]) -> None:
+    catalog = default_catalog()
+    kept, changed, gone = (senr("1234567890", "20250820"), senr("1000000001", "20250820"),
+                           senr("1000000002", "20250820"))
+    send(sessions, catalog, new_submission(sessions), [
+        Record(row=n, fields=f) for n, f in enumerate((kept, changed, gone), start=1)])
+    again = senr("1000000001", "20250820", status="20")
+    send(sessions, catalog, new_submission(sessions), [
+        Record(row=1, fields=again), Record(row=2, fields=senr("1000000002", "20250820",
+                                                               action="D"))])
+    with sessions() as session:
+        found = session.execute(select(RecordHistory.op_key, RecordHistory.action,
+                                       RecordHistory.before, after_image())
+                                .order_by(RecordHistory.id)).all()
+    history: dict[str, list[tuple[str, object, object]]] = {}
+    for key, action, before, after in found:
+        history.setdefault(key.split("|")[1], []).append((action, before, after))
+    assert history["1234567890"] == [("add", None, kept)]
+    assert history["1000000001"] == [("add", None, changed), ("update", changed, again)]
+    assert history["1000000002"] == [("add", None, gone), ("delete", gone, None)]
 
 
 def test_one_fetch_with_two_submissions_posts_both(sessions: sessionmaker[Session]) -> None:
