@@ -1,8 +1,8 @@
 """End-to-end benchmark on the embedded stack (design.md §9, issue 14): prints figures, asserts
 nothing.
 
-Usage: python bench/e2e.py [--postgres] [--post-workers K] [--repeat R] [--schools S]
-                           [--by-school-above M] [N | FILESxN ...]
+Usage: python bench/e2e.py [--postgres] [--post-workers K] [--validate-workers V] [--repeat R]
+                           [--schools S] [--by-school-above M] [N | FILESxN ...]
        (default 100000; e.g. 500000 200000 10x50000)
 
 For each N it generates a clean SENR file with ../shared/tools/gen_senr.py, runs
@@ -148,11 +148,13 @@ def baseline(paths: list[Path]) -> float:
 
 
 def through_stack(paths: list[Path], work: Path, env: dict[str, str],
-                  post_workers: int) -> tuple[float, list[str], str, str]:
+                  post_workers: int, validate_workers: int = 1
+                  ) -> tuple[float, list[str], str, str]:
     """Submit every file at once to a fresh stack; (seconds to the last final status,
     statuses, stage rates, CPU seconds and peak memory per process)."""
     stack = Stack(data_dir=work / f"stack-{time.time_ns()}", web_port=free_port(),
-                  scale={"post": post_workers}, base_env={**os.environ, **env})
+                  scale={"post": post_workers, "validate": validate_workers},
+                  base_env={**os.environ, **env})
     stack.start()
     try:
         token = (stack.data_dir / "operator-token").read_text().strip()
@@ -196,10 +198,12 @@ def run(files: int, n: int, work: Path, options: argparse.Namespace,
         if options.by_school_above is not None:
             settings["EDCS_PIPELINE__POST_BY_SCHOOL_ABOVE"] = str(options.by_school_above)
         e2e_s, statuses, rates, peaks = through_stack(paths, work, settings,
-                                                      options.post_workers)
+                                                      options.post_workers,
+                                                      options.validate_workers)
         total = files * n
         ratios.append(e2e_s / base_s)
-        print(f"{label} ({store}, {options.post_workers} post): baseline {base_s:.1f} s; edcs "
+        print(f"{label} ({store}, {options.validate_workers} validate, "
+              f"{options.post_workers} post): baseline {base_s:.1f} s; edcs "
               f"upload->{'/'.join(sorted(set(statuses)))} {e2e_s:.1f} s; ratio "
               f"{e2e_s / base_s:.2f}; {total / e2e_s:,.0f} records/s end to end", flush=True)
         print(f"  stages: {rates}")
@@ -218,6 +222,7 @@ def main() -> None:
     parser.add_argument("sizes", nargs="*", default=["100000"])
     parser.add_argument("--postgres", action="store_true")
     parser.add_argument("--post-workers", type=int, default=1)
+    parser.add_argument("--validate-workers", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--schools", type=int, default=None)
     parser.add_argument("--by-school-above", type=int, default=None)
