@@ -183,6 +183,17 @@ def test_a_delete_and_an_add_of_one_enrollment_in_one_file_are_a_pair_not_a_repe
     assert issues(sessions, twice.id) == [(1, "duplicate-key-in-file"),
                                           (2, "duplicate-key-in-file")]
 
+
+def test_an_add_and_a_replace_of_one_enrollment_in_one_file_are_a_repeat(
+        sessions: sessionmaker[Session]) -> None:
+    """Rows of two actions (not a Delete) with one key: still a repeat, named at both rows."""
+    done = submit(sessions, "SENR", [senr("2222222", "20080701"),
+                                     senr("3333333", "20090116"),
+                                     senr("2222222", "20080701", "20090115", action="R")])
+    assert done.status == "rejected"
+    assert issues(sessions, done.id) == [(1, "duplicate-key-in-file"),
+                                         (3, "duplicate-key-in-file")]
+
 def test_records_sharing_a_local_student_id_each_need_the_ssid(
         sessions: sessionmaker[Session]) -> None:
     """CFS 1.09: with more than one record of a Local Student ID, the SSID fields of all of
