@@ -3,7 +3,7 @@ files").
 
 Only where every key the layout's method matches on contains the school, so the result equals
 posting the whole file at once. The acceptance decision is taken first for the whole file
-(``posting.decide``). Schools are posted in parts: consecutive schools (in code order) together
+(``decision.decide``). Schools are posted in parts: consecutive schools (in code order) together
 until a part holds ``PART_RECORDS`` records, so a file spread over 10,000 small schools does not
 take 10,000 transactions, and a transaction stays bounded (one school larger than that is a part
 of its own). Each part's transaction writes a ``posted_schools`` row per school (the part's
@@ -19,15 +19,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.post.decision import Decision, Outcome, finish, posted_outcome, staged_counts
 from services.post.effects import apply_effects
-from services.post.posting import (
-    Decision,
-    Outcome,
-    Poster,
-    finish,
-    posted_outcome,
-    staged_counts,
-)
+from services.post.posting import Poster
 from services.post.tables import STAGED
 from shared.catalog.loader import Catalog
 from shared.catalog.models import Collection, Layout, Method, Posting

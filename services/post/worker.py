@@ -17,15 +17,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.post.barrier import CLOCK
 from services.post.by_school import can_post_by_school, post_by_school
+from services.post.decision import Outcome, claim, decide, finish
 from services.post.matching import MatchingContext
 from services.post.planner import KeyMaker
-from services.post.posting import (
-    Outcome,
-    claim,
-    decide,
-    finish,
-    post_submission,
-)
+from services.post.posting import post_submission
 from services.post.staging import record_end_of_file, stage_batches, tidy_staging
 from services.post.watchdog import watch
 from shared.catalog.loader import Catalog, default_catalog

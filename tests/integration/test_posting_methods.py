@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.post.by_school import parts, post_schools
-from services.post.posting import claim, decide
+from services.post.decision import claim, decide
 from services.post.watchdog import watch
 from services.post.worker import finish_half_posted, handle_events, post_in_line
 from services.web.submissions import job_json
