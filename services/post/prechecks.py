@@ -34,14 +34,15 @@ def fail_rows(session: Session, submission_id: int, failures: list[tuple[int, di
          "issues": [{**issue, "severity": "fatal"}]} for row, issue in failures])
 
 
-def _compared(session: Session, submission_id: int, ids: tuple[str, ...],
-              every_row: bool) -> ColumnElement[bool]:
+def _compared(session: Session, ids: tuple[str, ...], with_errors: bool
+              ) -> ColumnElement[bool]:
     """The staged rows a whole-file rule over the fields ``ids`` compares: the valid ones, and
-    with ``every_row`` (an all-or-nothing file, rejected by any error: all its problems are
-    said in one round) also the rows with errors whose own issues are not on those fields
-    (a malformed value cannot be compared). ``shared.within_file.Repeats`` is the same offline."""
+    ``with_errors`` (an all-or-nothing file, rejected by any error, that has rows with errors:
+    all its problems are said in one round) also the rows with errors whose own issues are not
+    on those fields (a malformed value cannot be compared). ``shared.within_file.Repeats`` is
+    the same offline."""
     valid = STAGED.fatal.is_(False)
-    if not every_row or not _has_errors(session, submission_id):
+    if not with_errors:
         return valid
     if session.get_bind().dialect.name == "postgresql":
         issue = func.json_array_elements(STAGED.issues).table_valued("value").alias("issue")
@@ -62,11 +63,13 @@ def duplicates_in_file(session: Session, submission_id: int, layout: Layout, cap
     compared too (``_compared``). Returns how many rows failed."""
     by_name = layout.positioned()
     failures: list[tuple[int, dict[str, str]]] = []
+    # Asked once (each asking reads every staged row of a clean file): the rows' errors do not
+    # change until the failures are written at the end.
+    with_errors = every_row and _has_errors(session, submission_id)
     for group, both in key_groups(layout):
-        compared = _compared(session, submission_id, tuple(by_name[n][1].id for n in group),
-                             every_row)
+        compared = _compared(session, tuple(by_name[n][1].id for n in group), with_errors)
         # The narrowing by valid rows' keys cannot see a row with errors: then the full window.
-        narrow = ([] if every_row and _has_errors(session, submission_id)
+        narrow = ([] if with_errors
                   else _repeated_keys(session, submission_id, layout, group))
         if narrow is None:  # the group's key repeats nowhere
             continue
@@ -93,7 +96,7 @@ def duplicates_in_file(session: Session, submission_id: int, layout: Layout, cap
                 failures.append((row, repeat_issue(row, earlier, specs)))
             else:
                 failures.append((row, key_issue(row, later if rank == 1 else earlier, specs)))
-    failures += _blank_in_repeats(session, submission_id, layout, every_row)
+    failures += _blank_in_repeats(session, submission_id, layout, with_errors)
     fail_rows(session, submission_id, failures, cap)
     return len(failures)
 
@@ -135,7 +138,7 @@ def _repeated_keys(session: Session, submission_id: int, layout: Layout,
 
 
 def _blank_in_repeats(session: Session, submission_id: int, layout: Layout,
-                      every_row: bool = False) -> list[tuple[int, dict[str, str]]]:
+                      with_errors: bool = False) -> list[tuple[int, dict[str, str]]]:
     """``required_when_repeated``: the rows whose field is blank among two or more rows with
     the same group values; the first row names the second, the others the first."""
     by_name = layout.positioned()
@@ -143,8 +146,8 @@ def _blank_in_repeats(session: Session, submission_id: int, layout: Layout,
     for rule in layout.required_when_repeated:
         values = [func.trim(STAGED.fields[by_name[n][0]].as_string()) for n in rule.group]
         field = func.coalesce(func.trim(STAGED.fields[by_name[rule.field][0]].as_string()), "")
-        compared = _compared(session, submission_id, tuple(
-            by_name[n][1].id for n in (*rule.group, rule.field)), every_row)
+        compared = _compared(session, tuple(
+            by_name[n][1].id for n in (*rule.group, rule.field)), with_errors)
         if not _any_blank(session, submission_id, layout, rule.field, field, compared):
             continue  # the common case (every record gives it): no window over the file
         ranked = (select(STAGED.row, (field == "").label("blank"),
