@@ -5,7 +5,10 @@ CFS §1.3 table (requirements.md §2.3): how each method reads the transaction t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from shared.catalog.models import Layout, Method
+from shared.catalog.store_rules import StoreRule
 
 DELETE, ADD, REPLACE = "D", "A", "R"
 MATCH = 1  # mark: the record asks for SSID matching (its SSID is blank)
@@ -15,6 +18,23 @@ def effect_mark(number: int) -> int:
     """The mark of a record that may cause the layout's effect ``number`` (its field is
     filled in)."""
     return 2 << number
+
+# The directory store rules' codes (``services.post.store_rules``): bit CODED says a record
+# was staged with them (a record staged by an earlier version has no such bits), and
+# ``code_mark(n)`` that the code of the layout's store rule ``n`` is filled in.
+CODED = 1 << 15
+
+
+def code_mark(number: int) -> int:
+    """The mark of a record whose code for the layout's store rule ``number`` is filled in."""
+    return 1 << (16 + number)
+
+
+def coded_fields(rules: Sequence[StoreRule]) -> tuple[str | None, ...]:
+    """The field each store rule looks a code up from (None: the rule reads no field)."""
+    return tuple(r.field if r.kind in ("in-directory", "reports-as-itself") else None
+                 for r in rules)
+
 
 ORDER = (DELETE, ADD, REPLACE)  # posting order by normalised action (CFS §1.3, design.md §4)
 
@@ -34,7 +54,7 @@ class KeyMaker:
     """
 
     def __init__(self, layout: Layout, period: str | None = None,
-                 institution: str = "") -> None:
+                 institution: str = "", coded: tuple[str | None, ...] | None = None) -> None:
         names = [f.name for f in layout.fields]
         # An EDFacts record is one education unit in one reporting period (the file's header
         # record): the period leads its key, so the periods of one unit are stored side by
@@ -56,14 +76,19 @@ class KeyMaker:
                             if spec is not None and not spec.every_record else None)
         self.effect_index = tuple((names.index(e.when.field), effect_mark(n))
                                   for n, e in enumerate(layout.effects))
+        # ``coded``: the store rules' code fields (``coded_fields``); None: no code marks
+        self.coded = CODED if coded is not None else 0
+        self.code_index = tuple((names.index(f), code_mark(n))
+                                for n, f in enumerate(coded or ()) if f is not None)
 
     def marks(self, fields: list[str]) -> int:
         """What the barrier will look for in this record, as bits (``MATCH``,
-        ``effect_mark``), so it finds those records without reading every record's fields."""
-        found = 0
+        ``effect_mark``, ``code_mark``), so it finds those records without reading every
+        record's fields."""
+        found = self.coded
         if self.match_index is not None and not fields[self.match_index].strip():
             found |= MATCH
-        for index, mark in self.effect_index:
+        for index, mark in (*self.effect_index, *self.code_index):
             if fields[index].strip():
                 found |= mark
         return found

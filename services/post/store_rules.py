@@ -14,10 +14,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from services.post.planner import DELETE, REPLACE
+from services.post.planner import CODED, DELETE, REPLACE, code_mark
 from services.post.prechecks import fail_rows
 from services.post.tables import ODS, STAGED
 from shared.catalog.base import Condition
@@ -46,13 +46,13 @@ class StoreChecks:
     def run(self, session: Session, submission_id: int, received: dt.date, cap: int) -> int:
         """Check every rule in order; returns how many rows failed one."""
         failed = 0
-        for rule in self.rules:
+        for number, rule in enumerate(self.rules):
             candidates = select(STAGED.row).where(
                 STAGED.submission_id == submission_id, STAGED.fatal.is_(False),
                 STAGED.action != DELETE)
             if rule.when is not None:
                 candidates = candidates.where(self._holds(rule.when))
-            found = self._failing(rule, candidates, submission_id, received)
+            found = self._failing(rule, number, candidates, submission_id, received)
             rows = session.scalars(found.order_by(STAGED.row)).all()
             spec = self._field_of(rule)
             fail_rows(session, submission_id, [(row, {
@@ -77,14 +77,15 @@ class StoreChecks:
             return value.in_(when.in_)
         return (value != "") if when.populated else (value == "")
 
-    def _failing(self, rule: StoreRule, candidates: Select[Any], submission_id: int,
-                 received: dt.date) -> Select[Any]:
+    def _failing(self, rule: StoreRule, number: int, candidates: Select[Any],
+                 submission_id: int, received: dt.date) -> Select[Any]:
         if rule.kind == "in-directory":
-            return self._not_in_directory(rule, candidates, received)
+            return self._not_in_directory(rule, self._listed(rule, number, candidates),
+                                          received)
         if rule.kind == "no-overlap":
             return self._overlapping(rule, candidates, submission_id)
         if rule.kind == "reports-as-itself":
-            return self._not_as_itself(rule, candidates, received)
+            return self._not_as_itself(rule, self._listed(rule, number, candidates), received)
         return self._not_enrolled(rule, candidates, submission_id)
 
     def _not_enrolled(self, rule: StoreRule, candidates: Select[Any], submission_id: int
@@ -129,12 +130,18 @@ class StoreChecks:
                 or_(entry.starts.is_(None), entry.starts <= received),
                 or_(entry.ends.is_(None), entry.ends >= received)]
 
-    def _listed(self, rule: StoreRule, candidates: Select[Any]) -> Select[Any]:
-        """The records of a Reporting LEA the directory lists, with a code to look up."""
+    def _listed(self, rule: StoreRule, number: int, candidates: Select[Any]) -> Select[Any]:
+        """The records of a Reporting LEA the directory lists, with a code to look up (a code
+        field filled in is known from the record's marks, without reading its fields)."""
         lea = aliased(DirectoryEntry)
         code = self._code(rule)
-        candidates = candidates.where(exists().where(lea.kind == "lea", lea.code == STAGED.lea),
-                                      code != "")
+        filled = code != ""
+        if rule.field is not None:
+            filled = or_(and_(STAGED.marks.op("&")(CODED) != 0,
+                              STAGED.marks.op("&")(code_mark(number)) != 0),
+                         and_(func.coalesce(STAGED.marks, 0).op("&")(CODED) == 0, filled))
+        candidates = candidates.where(filled, exists().where(lea.kind == "lea",
+                                                             lea.code == STAGED.lea))
         if rule.exempt:
             candidates = candidates.where(code.not_in(rule.exempt))
         return candidates
@@ -150,14 +157,14 @@ class StoreChecks:
             found.append(entry.category == rule.category)
         if rule.not_category is not None:
             found.append(or_(entry.category.is_(None), entry.category != rule.not_category))
-        return self._listed(rule, candidates).where(~exists().where(*found))
+        return candidates.where(~exists().where(*found))
 
     def _not_as_itself(self, rule: StoreRule, candidates: Select[Any],
                        received: dt.date) -> Select[Any]:
         entry, code = aliased(DirectoryEntry), self._code(rule)
         itself = exists().where(entry.kind == "lea", entry.code == code,
                                 entry.category == rule.category, *self._active(entry, received))
-        return self._listed(rule, candidates).where(itself, STAGED.lea != code)
+        return candidates.where(itself, STAGED.lea != code)
 
     def _overlapping(self, rule: StoreRule, candidates: Select[Any], submission_id: int
                      ) -> Select[Any]:

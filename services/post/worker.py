@@ -19,7 +19,7 @@ from services.post.barrier import CLOCK
 from services.post.by_school import can_post_by_school, post_by_school
 from services.post.decision import Outcome, claim, decide, finish
 from services.post.matching import MatchingContext
-from services.post.planner import KeyMaker
+from services.post.planner import KeyMaker, coded_fields
 from services.post.posting import post_submission
 from services.post.staging import record_end_of_file, stage_batches, tidy_staging
 from services.post.watchdog import watch
@@ -79,7 +79,10 @@ def stage_events(session: Session, catalog: Catalog, events: Sequence[RecordStre
             CLOCK.staged(submission_id)
             RECORDS_IN.labels(NAME).inc(stage_batches(session, submission_id, batches,
                                                       KeyMaker(layout, submission.period,
-                                                               submission.institution_id),
+                                                               submission.institution_id,
+                                                               coded_fields(
+                                                                   catalog.store_rules(
+                                                                       layout.record_type))),
                                                       max_issues_per_code))
         for eof in (e for e in group if isinstance(e, EndOfFile)):
             record_end_of_file(session, eof)

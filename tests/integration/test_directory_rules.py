@@ -6,10 +6,12 @@ codes the directory has post."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from shared.db.models import Institution, SubmissionIssue
+from services.post.worker import post_in_line
+from shared.catalog.loader import default_catalog
+from shared.db.models import Institution, StagedRecord, Submission, SubmissionIssue
 from tests.integration.test_posting_methods import record, submit
 from tests.integration.test_store_rules import load_directory
 
@@ -155,27 +157,47 @@ def test_an_lea_the_directory_does_not_list_is_not_looked_up(
     assert submit(sessions, "SPED", rows).status == "posted"
 
 
-def test_an_senr_nps_and_district_of_residence_are_looked_up(
-        listed: sessionmaker[Session]) -> None:
-    """CFS 1.06 "Must be a valid NPS code in CDS" (9999999 is the generic code of a
-    non-certified NPS, not a directory entry) and 1.31 "a valid 7-digit County District (CD)
-    code representing an active, open district that is not a charter school"."""
+def _nps_and_residence_file() -> list[list[str]]:
     def senr(ssid: str, **values: str) -> list[str]:
         return record("SENR", academic_year_id="2025-2026", ssid=ssid,
                       enrollment_start_date="20250815", **values)
 
     nps = {"school_of_attendance": "0000001"}
-    done = submit(listed, "SENR", [
-        senr("1234567890", **nps, school_of_attendance_nps="8888888"),
-        senr("1000000001", **nps, school_of_attendance_nps="8888880"),  # closed
-        senr("2000000002", **nps, school_of_attendance_nps="9999999"),
-        senr("3000000003", school_of_attendance="2222222",
-             district_of_geographic_residence_code="1964734"),
-        senr("4000000004", school_of_attendance="2222222",
-             district_of_geographic_residence_code="1964735"),  # a charter LEA
-        senr("5000000005", school_of_attendance="2222222",
-             district_of_geographic_residence_code="1999999")])
-    assert said(listed, done.id) == [
-        (2, "nps-not-in-directory", "SENR-S003", "School of Attendance NPS"),
-        (5, "lea-not-in-directory", "SENR-S004", "District of Geographic Residence Code"),
-        (6, "lea-not-in-directory", "SENR-S004", "District of Geographic Residence Code")]
+    return [senr("1234567890", **nps, school_of_attendance_nps="8888888"),
+            senr("1000000001", **nps, school_of_attendance_nps="8888880"),  # closed
+            senr("2000000002", **nps, school_of_attendance_nps="9999999"),
+            senr("3000000003", school_of_attendance="2222222",
+                 district_of_geographic_residence_code="1964734"),
+            senr("4000000004", school_of_attendance="2222222",
+                 district_of_geographic_residence_code="1964735"),  # a charter LEA
+            senr("5000000005", school_of_attendance="2222222",
+                 district_of_geographic_residence_code="1999999")]
+
+
+NPS_AND_RESIDENCE_SAID = [
+    (2, "nps-not-in-directory", "SENR-S003", "School of Attendance NPS"),
+    (5, "lea-not-in-directory", "SENR-S004", "District of Geographic Residence Code"),
+    (6, "lea-not-in-directory", "SENR-S004", "District of Geographic Residence Code")]
+
+
+def test_records_staged_by_an_earlier_version_have_their_codes_looked_up_too(
+        listed: sessionmaker[Session]) -> None:
+    """A file in flight across an upgrade: its records were staged without the marks that say
+    which codes are filled in, so the barrier reads the codes from their fields."""
+    staged = submit(listed, "SENR", _nps_and_residence_file(), eof=False)
+    with listed.begin() as session:
+        session.execute(update(StagedRecord).where(StagedRecord.submission_id == staged.id)
+                        .values(marks=0))
+        session.execute(update(Submission).where(Submission.id == staged.id)
+                        .values(expected_records=6))
+    post_in_line(listed, default_catalog(), staged.id)
+    assert said(listed, staged.id) == NPS_AND_RESIDENCE_SAID
+
+
+def test_an_senr_nps_and_district_of_residence_are_looked_up(
+        listed: sessionmaker[Session]) -> None:
+    """CFS 1.06 "Must be a valid NPS code in CDS" (9999999 is the generic code of a
+    non-certified NPS, not a directory entry) and 1.31 "a valid 7-digit County District (CD)
+    code representing an active, open district that is not a charter school"."""
+    done = submit(listed, "SENR", _nps_and_residence_file())
+    assert said(listed, done.id) == NPS_AND_RESIDENCE_SAID
