@@ -113,7 +113,8 @@ class TimelinePoster:
         insert_rows(self.session, ODS, ODS_COLUMNS, [
             (rt, self.keys.op_key(f), key, lea or "", school, json.dumps(f, ensure_ascii=False),
              sid, row, now) for key, lea, school, f, row in changes.added])
-        history += [(rt, self.keys.op_key(f), "add", None, None, sid, now)  # after: history.py
+        # an add's after-image is derived (shared.db.history)
+        history += [(rt, self.keys.op_key(f), "add", None, None, sid, now)
                     for _, _, _, f, _ in changes.added]
         insert_rows(self.session, RecordHistory, HISTORY_COLUMNS, history)
 

@@ -191,7 +191,7 @@ class Poster:
         self.session.execute(insert(HISTORY).from_select(
             HISTORY_COLUMNS,
             select(literal(self.record_type), STAGED.op_key, literal("add"), null(), null(),
-                   literal(self.sid), literal(self.now)).where(fresh)))  # after: history.py
+                   literal(self.sid), literal(self.now)).where(fresh)))  # after: shared.db.history
         # Every staged key is stored by now but the fresh ones, which the unique key lets
         # through. (A NOT EXISTS on the table being inserted into made PostgreSQL scan the
         # growing heap once per row on a new store: 40,000 records took two minutes.)

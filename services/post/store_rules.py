@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from services.post.planner import CODED, DELETE, REPLACE, code_mark
+from services.post.planner import CODED, DELETE, REPLACE, code_mark, coded_fields
 from services.post.prechecks import fail_rows
 from services.post.tables import ODS, STAGED
 from shared.catalog.base import Condition
@@ -37,6 +37,7 @@ class StoreChecks:
     def __init__(self, catalog: Catalog, layout: Layout) -> None:
         self.layout = layout
         self.rules = catalog.store_rules(layout.record_type)
+        self.coded = coded_fields(self.rules)  # the code fields staging marks (KeyMaker)
         self.position = {f.name: i for i, f in enumerate(layout.fields)}
         self.spec = {f.name: f for f in layout.fields}
         self.source = catalog.store.enrollments if catalog.store is not None else None
@@ -136,7 +137,7 @@ class StoreChecks:
         lea = aliased(DirectoryEntry)
         code = self._code(rule)
         filled = code != ""
-        if rule.field is not None:
+        if self.coded[number] is not None:
             filled = or_(and_(STAGED.marks.op("&")(CODED) != 0,
                               STAGED.marks.op("&")(code_mark(number)) != 0),
                          and_(func.coalesce(STAGED.marks, 0).op("&")(CODED) == 0, filled))
