@@ -2,7 +2,7 @@
 nothing.
 
 Usage: python bench/e2e.py [--postgres] [--post-workers K] [--validate-workers V] [--repeat R]
-                           [--schools S] [--by-school-above M] [N | FILESxN ...]
+                           [--schools S] [--by-school-above M] [--districts] [N | FILESxN ...]
        (default 100000; e.g. 500000 200000 10x50000)
 
 For each N it generates a clean SENR file with ../shared/tools/gen_senr.py, runs
@@ -17,6 +17,10 @@ a ``RATIO`` line naming its target, so a rerun shows at a glance what holds.
 ``--schools 400`` and ``--schools 10000`` compare the cost per record of many schools;
 ``--by-school-above M`` posts files of more than M records school by school (the setting
 ``EDCS_PIPELINE__POST_BY_SCHOOL_ABOVE``), so a small file measures that path too.
+``--districts`` makes the files of ``FILESxN`` the files of as many districts (file i of LEA
+DISTRICT + i, added to the shipped institutions in a file the stack loads), so
+``--postgres --districts --post-workers 2 10x50000`` measures what a second post worker gives
+when ten districts submit at once (files of one district post one after the other).
 """
 
 from __future__ import annotations
@@ -119,22 +123,41 @@ def stage_rates(stack: Stack) -> str:
 
 
 SCHOOL = 4  # school of attendance, the fifth field of SENR
+LEAS = (3, 30)  # Reporting LEA and District of Geographic Residence
+DISTRICT = 1970000  # --districts: file i is of LEA DISTRICT + i
+SHIPPED = Path(__file__).resolve().parents[1] / "shared" / "reference" / "institutions.csv"
 
 
-def generate(n: int, path: Path, seed: int = 7, schools: int | None = None) -> Path:
+def generate(n: int, path: Path, seed: int = 7, schools: int | None = None,
+             lea: str | None = None) -> Path:
     """A clean SENR file of N records (over ``schools`` schools: record i at school
-    6000000 + i mod S; else gen_senr.py's 400, drawn at random)."""
+    6000000 + i mod S; else gen_senr.py's 400, drawn at random), of ``lea`` if given (else
+    gen_senr.py's 1964733)."""
     subprocess.run([sys.executable, str(TOOLS / "gen_senr.py"), str(n), str(path),
                     "--errors", "0", "--seed", str(seed)], check=True)
     students_of_seed(path, seed)  # files of several seeds are of distinct students
-    if schools is not None:
+    if schools is not None or lea is not None:
         spread = path.with_suffix(".spread")
         with path.open(newline="") as src, spread.open("w", newline="") as out:
             for i, line in enumerate(src):
                 fields = line.split(",")
-                fields[SCHOOL] = f"{6000000 + i % schools:07d}"
+                if schools is not None:
+                    fields[SCHOOL] = f"{6000000 + i % schools:07d}"
+                if lea is not None:
+                    for at in LEAS:
+                        fields[at] = lea
                 out.write(",".join(fields))
         spread.replace(path)
+    return path
+
+
+def with_districts(count: int, work: Path) -> Path:
+    """The shipped institutions and COUNT more districts (DISTRICT, DISTRICT + 1, ...)."""
+    path = work / "institutions.csv"
+    rows = [f"{DISTRICT + i},Bench District {i},district,E19,coordinator{i}@bench.example"
+            for i in range(count)]
+    path.write_text(SHIPPED.read_text(encoding="utf-8").rstrip("\n") + "\n"
+                    + "\n".join(rows) + "\n", encoding="utf-8")
     return path
 
 
@@ -148,8 +171,8 @@ def baseline(paths: list[Path]) -> float:
 
 
 def through_stack(paths: list[Path], work: Path, env: dict[str, str],
-                  post_workers: int, validate_workers: int = 1
-                  ) -> tuple[float, list[str], str, str]:
+                  post_workers: int, validate_workers: int = 1,
+                  leas: list[str] | None = None) -> tuple[float, list[str], str, str]:
     """Submit every file at once to a fresh stack; (seconds to the last final status,
     statuses, stage rates, CPU seconds and peak memory per process)."""
     stack = Stack(data_dir=work / f"stack-{time.time_ns()}", web_port=free_port(),
@@ -165,14 +188,14 @@ def through_stack(paths: list[Path], work: Path, env: dict[str, str],
 
         answered: list[float] = []
 
-        def one(path: Path) -> str:
+        def one(path: Path, lea: str) -> str:
             sent = time.perf_counter()
-            job = client.submit(path, "SENR", "1964733", None)
+            job = client.submit(path, "SENR", lea, None)
             answered.append(time.perf_counter() - sent)
             return str(client.wait(int(job["id"]), timeout=3600)["status"])
 
         with ThreadPoolExecutor(len(paths)) as pool:
-            statuses = list(pool.map(one, paths))
+            statuses = list(pool.map(one, paths, leas or ["1964733"] * len(paths)))
         elapsed = time.perf_counter() - started
         rates = f"{stage_rates(stack)}; slowest upload answered in {max(answered):.2f} s"
         peaks = ", ".join(f"{k} {cpu_seconds(p.pid) - cpu.get(k, 0):.1f} s/"
@@ -185,11 +208,15 @@ def through_stack(paths: list[Path], work: Path, env: dict[str, str],
 def run(files: int, n: int, work: Path, options: argparse.Namespace,
         env: Callable[[], dict[str, str]]) -> None:
     """FILES files of N records each, submitted together, ``options.repeat`` times."""
-    paths = [generate(n, work / f"senr-{n}-{i}.csv", seed=7 + i, schools=options.schools)
+    leas = [str(DISTRICT + i) for i in range(files)] if options.districts else None
+    paths = [generate(n, work / f"senr-{n}-{i}.csv", seed=7 + i, schools=options.schools,
+                      lea=leas[i] if leas else None)
              for i in range(files)]
     label = f"N={n}" if files == 1 else f"{files} files x {n}"
     if options.schools is not None:
         label += f" over {options.schools} schools"
+    if leas:
+        label += f" of {files} districts"
     store = "postgres" if options.postgres else "sqlite"
     ratios = []
     for _ in range(options.repeat):
@@ -197,9 +224,11 @@ def run(files: int, n: int, work: Path, options: argparse.Namespace,
         settings = env()
         if options.by_school_above is not None:
             settings["EDCS_PIPELINE__POST_BY_SCHOOL_ABOVE"] = str(options.by_school_above)
+        if leas:
+            settings["EDCS_INSTITUTIONS_FILE"] = str(with_districts(files, work))
         e2e_s, statuses, rates, peaks = through_stack(paths, work, settings,
                                                       options.post_workers,
-                                                      options.validate_workers)
+                                                      options.validate_workers, leas)
         total = files * n
         ratios.append(e2e_s / base_s)
         print(f"{label} ({store}, {options.validate_workers} validate, "
@@ -226,6 +255,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--schools", type=int, default=None)
     parser.add_argument("--by-school-above", type=int, default=None)
+    parser.add_argument("--districts", action="store_true")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="edcs-bench-") as tmp, contextlib.ExitStack() as es:
         env: Callable[[], dict[str, str]] = dict

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from services.identity.sync import sync_registry
+from services.identity.sync import BATCH, BUSY_BATCH, sync_registry
 from shared.catalog.loader import default_catalog
 from shared.db.session import make_engine, make_session_factory
 from shared.events.models import SubmissionStatus
@@ -31,17 +31,18 @@ def build_worker(settings: Settings) -> Worker[SubmissionStatus]:
     ruleset, nicknames = default_ruleset(), default_nicknames()
     key = hmac_key(settings)
 
-    def catch_up(force: bool) -> None:
-        while sync_registry(sessions, catalog, ruleset, nicknames, key, force=force):
-            force = False  # the rest waits for quiet while files are posting
+    def catch_up(while_busy: int) -> None:
+        # full batches until caught up; while files are in flight, one small batch at most
+        while sync_registry(sessions, catalog, ruleset, nicknames, key, while_busy) == BATCH:
+            pass
 
     def handle(events: Sequence[SubmissionStatus]) -> Iterator[Outgoing]:
         if any(e.status == "posted" for e in events):
-            catch_up(force=False)
+            catch_up(while_busy=0)  # with files in flight, the tick's small batch only
         return iter(())
 
     def tick() -> Iterator[Outgoing]:
-        catch_up(force=False)
+        catch_up(while_busy=BUSY_BATCH)
         return iter(())
 
     return Worker(name=NAME, topic=Topic.SUBMISSIONS_STATUS, consumer_group=GROUP,

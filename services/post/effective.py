@@ -10,7 +10,6 @@ the chunk, not the file.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 
@@ -21,7 +20,7 @@ from services.post import timeline
 from services.post.planner import ADD, DELETE, KeyMaker
 from services.post.tables import HISTORY_COLUMNS, ODS, ODS_COLUMNS, STAGED
 from shared.catalog.models import Layout
-from shared.db.bulk import insert_rows
+from shared.db.bulk import insert_rows, json_text
 from shared.db.models import RecordHistory
 
 CHUNK = 500  # timelines per round trip
@@ -100,18 +99,18 @@ class TimelinePoster:
         for start in range(0, len(changes.removed), CHUNK):
             part = changes.removed[start:start + CHUNK]
             self.session.execute(delete(ODS).where(ODS.id.in_([oid for oid, _, _ in part])))
-        history += [(rt, self.keys.op_key(f), action, json.dumps(f, ensure_ascii=False), None, sid,
+        history += [(rt, self.keys.op_key(f), action, json_text(f), None, sid,
                      now) for _, f, action in changes.removed]
         if changes.updated:
             self.session.execute(update(ODS), [
                 {"id": oid, "fields": new, "submission_id": sid,
                  "updated_at": now} | ({"row": row} if row is not None else {})
                 for oid, _, new, row in changes.updated])
-        history += [(rt, self.keys.op_key(new), "update", json.dumps(old, ensure_ascii=False),
-                     json.dumps(new, ensure_ascii=False), sid, now)
+        history += [(rt, self.keys.op_key(new), "update", json_text(old),
+                     json_text(new), sid, now)
                     for _, old, new, _ in changes.updated]
         insert_rows(self.session, ODS, ODS_COLUMNS, [
-            (rt, self.keys.op_key(f), key, lea or "", school, json.dumps(f, ensure_ascii=False),
+            (rt, self.keys.op_key(f), key, lea or "", school, json_text(f),
              sid, row, now) for key, lea, school, f, row in changes.added])
         # an add's after-image is derived (shared.db.history)
         history += [(rt, self.keys.op_key(f), "add", None, None, sid, now)

@@ -8,7 +8,6 @@ chunks too, so memory is bounded however many exits a file holds.
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -17,7 +16,7 @@ from services.post.planner import ADD, REPLACE, effect_mark
 from services.post.tables import HISTORY_COLUMNS, ODS, STAGED, marked
 from shared.catalog.loader import Catalog
 from shared.catalog.models import Effect, Layout
-from shared.db.bulk import insert_rows
+from shared.db.bulk import insert_rows, json_text
 from shared.db.models import RecordHistory
 
 CHUNK = 500  # target groups per query
@@ -100,7 +99,7 @@ def _apply(session: Session, target: Layout, effect: Effect, causes: dict[str, s
                                        "submission_id": submission_id}
                                       for oid, _, _, after in changed])
         insert_rows(session, RecordHistory, HISTORY_COLUMNS, [
-            (target.record_type, op_key, "effect", json.dumps(before, ensure_ascii=False),
-             json.dumps(after, ensure_ascii=False), submission_id, now)
+            (target.record_type, op_key, "effect", json_text(before),
+             json_text(after), submission_id, now)
             for _, op_key, before, after in changed])
     return len(changed)

@@ -9,12 +9,11 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-import msgspec
 from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.post.planner import KeyMaker
-from shared.db.bulk import insert_rows
+from shared.db.bulk import insert_rows, json_text
 from shared.db.issue_counts import keep_issues
 from shared.db.models import FINAL_STATUSES, StagedRecord, Submission, utcnow
 from shared.events.models import EndOfFile, Record, RecordBatch
@@ -25,21 +24,15 @@ STAGED_COLUMNS = ("submission_id", "row", "fields", "fatal", "action", "op_key",
 
 def issue_json(record: Record) -> str:
     """A record's own issues, kept with a fatal record so it can be shown whole when held."""
-    return _json([{"field": i.field, "field_name": i.field_name, "code": i.code,
+    return json_text([{"field": i.field, "field_name": i.field_name, "code": i.code,
                    "severity": i.severity.value, "message": i.message} for i in record.issues])
-
-
-def _json(value: object) -> str:
-    # Compact JSON, as the record arrived; stored text is compared through the store's own JSON
-    # functions (services.post.posting), never byte for byte.
-    return msgspec.json.encode(value).decode()
 
 
 def _staged_row(submission_id: int, record: Record, keys: KeyMaker) -> tuple[object, ...]:
     fields = record.fields
     fatal = fields is None or any(i.fatal for i in record.issues)
     warnings = sum(1 for i in record.issues if not i.fatal)
-    encoded = _json(fields) if fields is not None else None
+    encoded = json_text(fields) if fields is not None else None
     action = keys.action(fields) if fields is not None and not fatal else None
     if fields is None or action is None:
         return (submission_id, record.row, encoded, fatal, None, None, None, None, None,

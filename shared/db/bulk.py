@@ -12,10 +12,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import msgspec
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from shared.db.models import Base
+
+
+def json_text(value: object) -> str:
+    """A JSON column's value as ``insert_rows`` takes it: compact, non-ASCII kept. Stored JSON
+    is compared through the store's own JSON functions, never byte for byte."""
+    return msgspec.json.encode(value).decode()
 
 
 def insert_rows(session: Session, model: type[Base], columns: Sequence[str],

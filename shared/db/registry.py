@@ -15,11 +15,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from shared.db.bulk import insert_rows
+from shared.db.bulk import insert_rows, json_text
 from shared.db.models import Identity, IdentityChange, IdentityKey, SsidCounter, utcnow
 from shared.matching.blocking import Key, identity_keys, probe_keys
 from shared.matching.index import MAX_BUCKET, MemoryIndex
@@ -83,6 +84,7 @@ class StoreRegistry:
         self._years = tuple(str(y) for y in range(1900, dt.date.today().year + 1))
         self._by_key: dict[str, tuple[str, ...]] | None = None  # prefetched key -> SSIDs
         self._people: dict[str, Person] = {}
+        self._current: dict[str, str | None] = {}  # prefetched SSID -> current SSID
 
     def _probe_keys(self, probe: Person) -> list[str]:
         return [key_text(k) for k in probe_keys(probe, self.nicknames,
@@ -100,14 +102,37 @@ class StoreRegistry:
                         IdentityKey.key.in_(keys[start:start + CHUNK]))):
                 by_key.setdefault(key, []).append(ssid)
         self._by_key = {k: tuple(v) for k, v in by_key.items() if len(v) <= self.max_bucket}
+        self._current = self._currents([p.ssid for p in probes if p.ssid])
         wanted = {s for v in self._by_key.values() for s in v}
-        wanted |= {c for p in probes if p.ssid and (c := self.current_ssid(p.ssid))}
+        wanted |= {c for c in self._current.values() if c}
         self._people = {p.ssid: p for p in self._load(sorted(wanted))}
+
+    def _currents(self, ssids: Sequence[str]) -> dict[str, str | None]:
+        """``current_ssid`` of each of these, read a chunk at a time."""
+        merged_into: dict[str, str | None] = {}
+        wanted = sorted(set(ssids))
+        for _ in range(10):  # merges chain at most a few times
+            for start in range(0, len(wanted), CHUNK):
+                merged_into.update((ssid, into) for ssid, into in self.session.execute(
+                    select(Identity.ssid, Identity.merged_into).where(
+                        Identity.ssid.in_(wanted[start:start + CHUNK]))))
+            wanted = sorted({s for s in merged_into.values() if s and s not in merged_into})
+        current: dict[str, str | None] = {}
+        for ssid in ssids:
+            found: str | None = ssid
+            for _ in range(10):
+                if found not in merged_into or merged_into[found] is None:
+                    break
+                found = merged_into[found]
+            current[ssid] = found if found in merged_into else None
+        return current
 
     def current_ssid(self, ssid: str) -> str | None:
         """The current SSID for a submitted one, following merges; None when unknown."""
         if self.pending.current_ssid(ssid) is not None:
             return ssid
+        if ssid in self._current:
+            return self._current[ssid]
         for _ in range(10):  # merges chain at most a few times
             found = self.session.get(Identity, ssid)
             if found is None:
@@ -158,23 +183,50 @@ class StoreRegistry:
         return self.pending.add(person)
 
 
+def _keys(person: Person, nicknames: Nicknames) -> list[tuple[str, str]]:
+    return [(k, person.ssid) for k in dict.fromkeys(key_text(k)
+                                                     for k in identity_keys(person, nicknames))]
+
+
 def _file_keys(session: Session, person: Person, nicknames: Nicknames) -> None:
-    keys = dict.fromkeys(key_text(k) for k in identity_keys(person, nicknames))
-    insert_rows(session, IdentityKey, ("key", "ssid"), [(k, person.ssid) for k in keys])
+    insert_rows(session, IdentityKey, ("key", "ssid"), _keys(person, nicknames))
+
+
+class NewIdentity(NamedTuple):
+    """An identity to create, with the record it comes from."""
+
+    person: Person
+    institution_id: str
+    record_type: str
+    fields: list[str]
+    submission_id: int
+
+
+def file_identities(session: Session, nicknames: Nicknames,
+                    identities: Sequence[NewIdentity]) -> None:
+    """Create identities with their blocking keys and a ``created`` change each: one flush and
+    one insert of keys for them all."""
+    now = utcnow()
+    insert_rows(session, Identity, IDENTITY_COLUMNS, [
+        (new.person.ssid, json_text(list(new.person)), new.institution_id, new.record_type,
+         json_text(new.fields), new.submission_id, now, now) for new in identities])
+    insert_rows(session, IdentityChange, ("ssid", "action", "after", "submission_id", "at"), [
+        (new.person.ssid, "created", json_text(new.fields), new.submission_id, now)
+        for new in identities])
+    insert_rows(session, IdentityKey, ("key", "ssid"),
+                [key for new in identities for key in _keys(new.person, nicknames)])
+
+
+IDENTITY_COLUMNS = ("ssid", "person", "institution_id", "record_type", "fields",
+                    "submission_id", "created_at", "updated_at")
 
 
 def file_identity(session: Session, person: Person, nicknames: Nicknames, *,
                   institution_id: str, record_type: str, fields: list[str],
                   submission_id: int) -> None:
     """Create an identity with its blocking keys and a ``created`` change."""
-    now = utcnow()
-    session.add(Identity(ssid=person.ssid, person=list(person), institution_id=institution_id,
-                         record_type=record_type, fields=fields, submission_id=submission_id,
-                         created_at=now, updated_at=now))
-    session.add(IdentityChange(ssid=person.ssid, action="created", after=fields,
-                               submission_id=submission_id, at=now))
-    session.flush()
-    _file_keys(session, person, nicknames)
+    file_identities(session, nicknames, [NewIdentity(person, institution_id, record_type,
+                                                     fields, submission_id)])
 
 
 def update_identity(session: Session, person: Person, nicknames: Nicknames, *,

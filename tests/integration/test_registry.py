@@ -4,14 +4,22 @@ merges a pair when both districts say yes; a merged SSID then posts as its survi
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.identity.sync import sync_registry
+from services.identity.sync import BATCH, BUSY_BATCH, sync_registry
 from shared.db.duplicates import VoteRefused, vote, waiting_for
-from shared.db.models import DuplicatePair, Identity, IdentityChange, Institution, OdsRecord
+from shared.db.models import (
+    DuplicatePair,
+    Identity,
+    IdentityChange,
+    Institution,
+    OdsRecord,
+    Submission,
+)
 from shared.matching.levels import default_ruleset
 from shared.matching.nicknames import default_nicknames
+from shared.matching.ssid import new_ssid
 from tests.integration.test_matching_pipeline import NAMES, SSID_AT, student
 from tests.integration.test_posting_methods import CATALOG, SSID, SSID2, submit
 
@@ -22,9 +30,45 @@ OTHER = "0000001"
 def sync(sessions: sessionmaker[Session]) -> int:
     total = 0
     while done := sync_registry(sessions, CATALOG, default_ruleset(), default_nicknames(),
-                                b"test-key", force=True):
+                                b"test-key", while_busy=BATCH):
         total += done
     return total
+
+
+def filed(sessions: sessionmaker[Session]) -> int:
+    with sessions() as session:
+        return len(session.scalars(select(Identity.ssid)).all())
+
+
+def name(i: int) -> str:
+    """A distinct name for each number (Ba, Bb, ...)."""
+    letters = "".join(chr(ord("a") + i // 26 ** k % 26) for k in range(3))
+    return "B" + letters
+
+
+def test_while_a_file_is_in_flight_the_registry_files_a_small_batch_at_a_time(
+        sessions: sessionmaker[Session]) -> None:
+    """Filing waits for posting: with a file in flight a call files a small batch (the worker
+    calls again at its next tick) or none (when woken by a posted file); with none in flight,
+    full batches."""
+    count = BATCH + BUSY_BATCH + 7
+    submit(sessions, "SENR", [student(name(i), name(i), ssid=new_ssid(300_000_000 + i),
+                                      local=f"L{i}") for i in range(count)])
+    in_flight = submit(sessions, "SENR", [student("Ana", ssid=SSID)], eof=False)
+    assert in_flight.status == "processing"
+    def step(while_busy: int = BUSY_BATCH) -> int:
+        return sync_registry(sessions, CATALOG, default_ruleset(), default_nicknames(),
+                             b"test-key", while_busy)
+
+    assert step(while_busy=0) == 0
+    assert step() == BUSY_BATCH
+    assert filed(sessions) == BUSY_BATCH
+    with sessions.begin() as session:
+        session.execute(update(Submission).where(Submission.id == in_flight.id)
+                        .values(status="failed"))
+    assert step() == BATCH
+    assert step() == 7
+    assert filed(sessions) == count
 
 
 @pytest.fixture
