@@ -56,6 +56,23 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) core-seconds of the whole machine so far, from /proc/stat."""
+    ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    idle = ticks[3] + ticks[4]  # idle and iowait
+    return (sum(ticks) - idle) / os.sysconf("SC_CLK_TCK"), sum(ticks) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu() -> float:
+    """CPU seconds of the PostgreSQL processes alive now (the server and its backends)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            if stat.read_text().split(" ", 2)[1] == "(postgres)":
+                total += cpu_seconds(int(stat.parent.name))
+    return total
+
+
 @contextlib.contextmanager
 def postgres() -> Iterator[Callable[[], dict[str, str]]]:
     """A throwaway PostgreSQL server, as the tests start one; yields a maker of the settings of
@@ -184,22 +201,39 @@ def through_stack(paths: list[Path], work: Path, env: dict[str, str],
         client = Client(f"http://127.0.0.1:{stack.web_port}", token)
         time.sleep(6)  # let every worker finish joining its consumer group first
         cpu = {k: cpu_seconds(p.pid) for k, p in stack.processes.items()}
+        machine, database = machine_busy(), postgres_cpu()
         started = time.perf_counter()
 
         answered: list[float] = []
+        seen: dict[str, list[float]] = {}  # status -> when each job was first seen in it
 
         def one(path: Path, lea: str) -> str:
             sent = time.perf_counter()
             job = client.submit(path, "SENR", lea, None)
             answered.append(time.perf_counter() - sent)
-            return str(client.wait(int(job["id"]), timeout=3600)["status"])
+            statuses: set[str] = set()
+
+            def saw(state: dict[str, object]) -> None:
+                if (status := str(state["status"])) not in statuses:
+                    statuses.add(status)
+                    seen.setdefault(status, []).append(time.perf_counter() - started)
+
+            return str(client.poll(int(job["id"]), 3600, saw)["status"])
 
         with ThreadPoolExecutor(len(paths)) as pool:
             statuses = list(pool.map(one, paths, leas or ["1964733"] * len(paths)))
         elapsed = time.perf_counter() - started
-        rates = f"{stage_rates(stack)}; slowest upload answered in {max(answered):.2f} s"
+        rates = (f"{stage_rates(stack)}; slowest upload answered in {max(answered):.2f} s"
+                 "\n  first seen (s after the uploads began, every 0.5 s): " + ", ".join(
+                     f"{status} {min(at):.1f}" + (f"-{max(at):.1f}" if len(at) > 1 else "")
+                     for status, at in sorted(seen.items(), key=lambda item: min(item[1]))))
         peaks = ", ".join(f"{k} {cpu_seconds(p.pid) - cpu.get(k, 0):.1f} s/"
                           f"{peak_rss_mb(p.pid):.0f} MB" for k, p in stack.processes.items())
+        busy, total = (b - a for a, b in zip(machine, machine_busy(), strict=True))
+        if database or postgres_cpu():
+            peaks += f", PostgreSQL {postgres_cpu() - database:.1f} s"
+        peaks += (f"; the machine {busy:.0f} of {total:.0f} core-seconds busy "
+                  f"({100 * busy / total:.0f} %, {os.cpu_count()} cores)")
     finally:
         stack.stop()
     return elapsed, statuses, rates, peaks

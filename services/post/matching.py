@@ -75,7 +75,6 @@ def plan(session: Session, submission: Submission, layout: Layout,
     spec = layout.matching
     if spec is None:
         return None
-    lock(session)
     registry = StoreRegistry(session, context.nicknames)
     matcher = FileMatcher(Matcher(context.ruleset, registry, StoreSequence(session),
                                   context.nicknames))
@@ -89,11 +88,14 @@ def plan(session: Session, submission: Submission, layout: Layout,
             func.trim(STAGED.fields[ssid_index].as_string()), "") == ""))
     result = MatchPlan(registry)
     if submission.resolves_suggestion_id is not None:
+        lock(session)
         return _chosen(session, submission.resolves_suggestion_id, reader, query, result,
                        StoreSequence(session))
     unusable: list[tuple[int, list[str]]] = []
     rows = [(row, fields) for row, fields in session.execute(query.order_by(STAGED.row))
             if fields is not None]  # only fatal records lack fields, and they are not matched
+    if rows:  # a file with nothing to match files no identity: files post side by side
+        lock(session)
     for start in range(0, len(rows), PREFETCH):
         chunk = [(row, fields, *reader.read(fields, row))
                  for row, fields in rows[start:start + PREFETCH]]

@@ -7,7 +7,8 @@ never from a scan. The identities a file creates are kept in memory until the fi
 file's later rows can already match them (the same new student twice in one file gets one
 SSID). Matching and filing run in the posting transaction after :func:`lock`, so two files in
 flight for the same new student are matched one after the other: the second sees the first's
-identity.
+identity. A file with no record to match (every one gives its SSID) files no identity in
+posting and does not take the lock, so such files of different districts post side by side.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import NamedTuple
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from shared.db.bulk import insert_rows, json_text
+from shared.db.bulk import among, chunks, insert_rows, json_text
 from shared.db.models import Identity, IdentityChange, IdentityKey, SsidCounter, utcnow
 from shared.matching.blocking import Key, identity_keys, probe_keys
 from shared.matching.index import MAX_BUCKET, MemoryIndex
@@ -96,10 +97,10 @@ class StoreRegistry:
         instead of a few per record); ``candidates`` then answers from memory."""
         keys = sorted({k for p in probes for k in self._probe_keys(p)})
         by_key: dict[str, list[str]] = {}
-        for start in range(0, len(keys), CHUNK):
+        for chunk in chunks(self.session, keys):
             for key, ssid in self.session.execute(
                     select(IdentityKey.key, IdentityKey.ssid).where(
-                        IdentityKey.key.in_(keys[start:start + CHUNK]))):
+                        among(self.session, IdentityKey.key, chunk))):
                 by_key.setdefault(key, []).append(ssid)
         self._by_key = {k: tuple(v) for k, v in by_key.items() if len(v) <= self.max_bucket}
         self._current = self._currents([p.ssid for p in probes if p.ssid])
@@ -112,10 +113,10 @@ class StoreRegistry:
         merged_into: dict[str, str | None] = {}
         wanted = sorted(set(ssids))
         for _ in range(10):  # merges chain at most a few times
-            for start in range(0, len(wanted), CHUNK):
+            for chunk in chunks(self.session, wanted):
                 merged_into.update((ssid, into) for ssid, into in self.session.execute(
                     select(Identity.ssid, Identity.merged_into).where(
-                        Identity.ssid.in_(wanted[start:start + CHUNK]))))
+                        among(self.session, Identity.ssid, chunk))))
             wanted = sorted({s for s in merged_into.values() if s and s not in merged_into})
         current: dict[str, str | None] = {}
         for ssid in ssids:
@@ -169,9 +170,9 @@ class StoreRegistry:
 
     def _load(self, ssids: Sequence[str]) -> list[Person]:
         found: list[Person] = []
-        for start in range(0, len(ssids), CHUNK):
+        for chunk in chunks(self.session, ssids):
             found += [Person(*person) for person in self.session.scalars(
-                select(Identity.person).where(Identity.ssid.in_(ssids[start:start + CHUNK]),
+                select(Identity.person).where(among(self.session, Identity.ssid, chunk),
                                               Identity.merged_into.is_(None)))]
         return found
 
@@ -250,7 +251,7 @@ def known(session: Session, ssids: Iterable[str]) -> set[str]:
     """The SSIDs of these that the registry holds (current or merged)."""
     wanted = sorted(set(ssids))
     found: set[str] = set()
-    for start in range(0, len(wanted), CHUNK):
+    for chunk in chunks(session, wanted):
         found.update(session.scalars(select(Identity.ssid).where(
-            Identity.ssid.in_(wanted[start:start + CHUNK]))))
+            among(session, Identity.ssid, chunk))))
     return found

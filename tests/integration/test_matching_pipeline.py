@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.db.models import Identity, IdentityChange, Institution, OdsRecord, Suggestion
+from shared.db.registry import lock
 from shared.matching.ssid import ssid_problem
 from tests.integration.test_posting_methods import CATALOG, ode, record, submit
 
@@ -154,3 +155,38 @@ def test_two_files_posting_at_once_never_give_one_student_two_ssids(
         t.join()
     assert len(results) == 2
     assert identities(sessions) == 1  # the second file found the first one's new student
+
+
+def test_a_file_whose_records_all_give_an_ssid_posts_while_the_registry_is_taken(
+        sessions: sessionmaker[Session]) -> None:
+    # PostgreSQL posts files of different districts side by side (SQLite has one writer).
+    # Matching takes the registry for its transaction; a file with nothing to match must not
+    # wait for it, or every district's file waits on one that is matching.
+    if sessions.kw["bind"].dialect.name != "postgresql":
+        pytest.skip("SQLite serialises every writer")
+    submit(sessions, "SENR", [student("Ana")])
+    (ssid,) = set(posted_ssids(sessions))
+    with sessions.begin() as session:
+        session.add(Institution(id="0000001", name="Other", contact_email="o@example.org"))
+    done: dict[str, object] = {}
+
+    def post(name: str, rows: list[list[str]]) -> None:
+        done[name] = submit(sessions, "SENR", rows, institution="0000001")
+
+    holder = sessions()
+    with holder.begin():
+        lock(holder)  # as another file's matching holds it
+        given = threading.Thread(target=post, args=(
+            "given", [student("Ana", ssid=ssid, lea="0000001", local="L9")]))
+        given.start()
+        given.join(timeout=30)
+        assert not given.is_alive(), "a file that gives every SSID waited for the registry"
+        blank = threading.Thread(target=post, args=(
+            "blank", [student("Ben", lea="0000001", local="L8", dob="20140101")]))
+        blank.start()
+        blank.join(timeout=2)
+        assert blank.is_alive(), "a file to be matched did not wait for the registry"
+    blank.join(timeout=30)
+    holder.close()
+    assert [getattr(done[k], "status", None) for k in ("given", "blank")] == ["posted", "posted"]
+    assert identities(sessions) == 2
