@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select, text
 from sqlalchemy.orm import Session, aliased
 
 from services.post.planner import CODED, DELETE, REPLACE, code_mark, coded_fields
@@ -43,10 +43,18 @@ class StoreChecks:
         self.source = catalog.store.enrollments if catalog.store is not None else None
         source = catalog.layouts.get(self.source.record_type) if self.source else None
         self.source_position = {f.name: i for i, f in enumerate(source.fields)} if source else {}
+        # A student's posted enrollments at a school are one range of the store's key when
+        # the key starts with the school and the SSID (SENR's: school|SSID|start date).
+        self.keyed_by_student = bool(
+            source is not None and self.source is not None
+            and source.framing.header_record is None
+            and source.row_key[:2] == (source.school_field, self.source.ssid))
+        self.ranges = False  # set per run: the store compares keys byte by byte
 
     def run(self, session: Session, submission_id: int, received: dt.date, cap: int) -> int:
         """Check every rule in order; returns how many rows failed one."""
         failed = 0
+        self.ranges = bytewise(session)
         for number, rule in enumerate(self.rules):
             candidates = select(STAGED.row).where(
                 STAGED.submission_id == submission_id, STAGED.fatal.is_(False),
@@ -174,6 +182,28 @@ class StoreChecks:
         if self.source is None:
             return candidates.where(false())
         ods, at, removing = aliased(ODS), self.source_position, aliased(STAGED)
+        deleted = select(removing.op_key).where(removing.submission_id == submission_id,
+                                                removing.action == DELETE)
+        replaced = select(removing.set_key).where(removing.submission_id == submission_id,
+                                                  removing.action == REPLACE,
+                                                  removing.set_key.is_not(None))
+        starts = _value(STAGED.fields, self.position[self.source.starts])
+        ends = _open(_value(STAGED.fields, self.position[self.source.ends]))
+        ssid = _value(STAGED.fields, self.position[rule.ssid])
+        if self.ranges and self.keyed_by_student and rule.record_type == self.source.record_type:
+            # Each record's posted enrollments at its school through the key's index (a few
+            # seeks), not every enrollment of the LEA: that read cost a file 1.2 s per 20,000
+            # records a district had posted, whatever the file's size.
+            prefix = STAGED.school.concat("|").concat(ssid)
+            return candidates.where(ssid != "", exists().where(
+                ods.record_type == self.source.record_type, ods.school == STAGED.school,
+                ods.op_key >= prefix.concat("|"), ods.op_key < prefix.concat("}"),  # } after |
+                ods.lea == STAGED.lea, _value(ods.fields, at[self.source.ssid]) == ssid,
+                ods.op_key != STAGED.op_key,
+                _value(ods.fields, at[self.source.starts]) < ends,
+                starts < _open(_value(ods.fields, at[self.source.ends])),
+                ods.op_key.not_in(deleted),
+                or_(ods.set_key.is_(None), ods.set_key.not_in(replaced))))
         leas = select(STAGED.lea).where(STAGED.submission_id == submission_id).distinct()
         posted = select(
             ods.lea, ods.school, ods.op_key, ods.set_key,
@@ -182,20 +212,24 @@ class StoreChecks:
             _open(_value(ods.fields, at[self.source.ends])).label("ends"),
         ).where(ods.record_type == self.source.record_type, ods.lea.in_(leas)).cte(
             f"posted_{rule.id.replace('-', '_').lower()}").prefix_with("MATERIALIZED")
-        deleted = select(removing.op_key).where(removing.submission_id == submission_id,
-                                                removing.action == DELETE)
-        replaced = select(removing.set_key).where(removing.submission_id == submission_id,
-                                                  removing.action == REPLACE,
-                                                  removing.set_key.is_not(None))
-        starts = _value(STAGED.fields, self.position[self.source.starts])
-        ends = _open(_value(STAGED.fields, self.position[self.source.ends]))
         return candidates.where(exists().where(
             posted.c.lea == STAGED.lea, posted.c.school == STAGED.school,
-            posted.c.ssid == _value(STAGED.fields, self.position[rule.ssid]),
+            posted.c.ssid == ssid,
             posted.c.ssid != "", posted.c.op_key != STAGED.op_key,
             posted.c.starts < ends, starts < posted.c.ends,
             posted.c.op_key.not_in(deleted),
             or_(posted.c.set_key.is_(None), posted.c.set_key.not_in(replaced))))
+
+
+def bytewise(session: Session) -> bool:
+    """Whether the store orders text byte by byte, so a key's prefix is a range of its index:
+    SQLite always; PostgreSQL when the database's collation is C (a linguistic collation may
+    sort ``school|ssid|...`` outside ``school|ssid|`` to ``school|ssid}``)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    collation = session.scalar(text(
+        "SELECT datcollate FROM pg_database WHERE datname = current_database()"))
+    return collation in ("C", "POSIX")
 
 
 OPEN_END = "99999999"  # a blank exit date: the enrollment is open (CCYYMMDD compares as text)

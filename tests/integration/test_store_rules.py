@@ -3,12 +3,19 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import create_engine, make_url, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.post.store_rules import bytewise
 from shared import directory
-from shared.db.models import SubmissionIssue
+from shared.db.migrate import upgrade
+from shared.db.models import Institution, SubmissionIssue
+from shared.db.session import make_engine, make_session_factory
+from tests.integration.conftest import LEA
 from tests.integration.test_posting_methods import (
     SSID,
     SSID2,
@@ -110,6 +117,39 @@ def test_an_enrollment_the_file_deletes_is_not_overlapped(
     assert replaced.status == "posted", replaced.message
     assert stored(sessions, "SENR", "enrollment_start_date") == {("20080710",)}
 
+
+
+@contextlib.contextmanager
+def linguistic_store(postgres_url: str, name: str) -> Iterator[sessionmaker[Session]]:
+    """A migrated PostgreSQL store whose collation is not C (as a production server's may
+    be): key prefixes are no ranges of its indexes there."""
+    url = make_url(postgres_url)
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE template0 '
+                                "LC_COLLATE 'C.utf8' LC_CTYPE 'C.utf8'"))
+    admin.dispose()
+    store = url.set(database=name).render_as_string(hide_password=False)
+    upgrade(store)
+    engine = make_engine(store)
+    factory = make_session_factory(engine)
+    with factory.begin() as session:
+        session.add(Institution(id=LEA, name="Demo", contact_email="c@example.org"))
+    try:
+        yield factory
+    finally:
+        engine.dispose()
+
+
+def test_overlaps_are_found_alike_on_a_postgresql_store_of_another_collation(
+        postgres_database_url: str) -> None:
+    base = make_url(postgres_database_url).database
+    with linguistic_store(postgres_database_url, f"{base}_utf8_a") as first:
+        with first() as session:
+            assert not bytewise(session)  # so the overlap rule reads the LEA's enrollments
+        test_an_enrollment_must_not_overlap_one_posted_at_the_same_school(first)
+    with linguistic_store(postgres_database_url, f"{base}_utf8_b") as second:
+        test_an_enrollment_the_file_deletes_is_not_overlapped(second)
 
 DIRECTORY = """kind,code,name,parent,status,starts,ends
 lea,1964733,Demo USD,,active,,
