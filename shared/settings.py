@@ -25,8 +25,13 @@ class KafkaSettings(BaseModel):
     max_batch_size: int = 131_072
     max_request_size: int = 4_194_304
     # Messages per fetch; each is a batch of up to 500 records. Bounds what a worker holds
-    # decoded at once when it lags behind (memory flat however large the file).
-    fetch_max_records: int = 16
+    # decoded at once when it lags behind (memory flat however large the file). Each fetch is
+    # one transaction of the post stage, whose commit writes every index page the fetch's
+    # staged keys touched (random over the file), so fewer, larger fetches stage faster:
+    # `python bench/e2e.py 500000` 18.0 s at 16, 16.5 s at 32, 15.5-16.0 s at 64; PostgreSQL
+    # 28.0 -> 24.3 s (docs/decisions.md "Throughput", 2026-12-07). Peak RSS of validate and
+    # post about 60 MB more (161 -> 221, 230 -> 282 MB).
+    fetch_max_records: int = 64
     # How long the broker may hold a fetch that finds nothing new (the client's default, 500,
     # added up to half a second per stage to a small file: `python bench/latency.py`, p50 of
     # 20 files of 1,000 upload -> posted, 0.26-0.36 s at 500, 0.19-0.22 s at 100).

@@ -140,7 +140,9 @@ def test_a_worker_killed_mid_file_is_restarted_and_the_file_posts_once(
 
 def test_the_broker_killed_mid_file_is_replaced_and_the_file_posts_once(
         killable: RunningStack, tmp_path: Path) -> None:
-    path = senr_file(tmp_path / "broker.csv", 30_000, 10)
+    # More records than one fetch of the post stage (64 batches of 500), so the broker dies
+    # with part of the file still to stage.
+    path = senr_file(tmp_path / "broker.csv", 100_000, 10)
     job_id = killable.upload(path)
     killable.wait_for(job_id, lambda _s, staged, _p: staged > 0, "staging started")
     killable.kill("broker")
