@@ -57,13 +57,16 @@ def sync_registry(sessions: sessionmaker[Session], catalog: Catalog, ruleset: Ru
         if not limit:
             return 0
         lock(session)
-        rows = session.execute(
+        # By the primary key alone: with the record types in the WHERE, PostgreSQL read the
+        # whole (record_type, set_key) index for every batch (30-90 ms at 500,000 records,
+        # against 0.4 ms), so the types are picked here.
+        read = session.execute(
             select(OdsRecord.id, OdsRecord.record_type, OdsRecord.fields, OdsRecord.lea,
                    OdsRecord.submission_id)
-            .where(OdsRecord.id > last, OdsRecord.record_type.in_(readers))
-            .order_by(OdsRecord.id).limit(limit)).all()
-        if not rows:
+            .where(OdsRecord.id > last).order_by(OdsRecord.id).limit(limit)).all()
+        if not read:
             return 0
+        rows = [r for r in read if r.record_type in readers]
         held = known(session, (readers[r.record_type].ssid(r.fields) for r in rows))
         registry = StoreRegistry(session, nicknames)
         matcher = Matcher(ruleset, registry, StoreSequence(session), nicknames)
@@ -82,7 +85,7 @@ def sync_registry(sessions: sessionmaker[Session], catalog: Catalog, ruleset: Ru
         for person in people:
             record_pairs(session, matcher, person)
         if position is None:
-            session.add(RegistrySync(name="ods", last_id=rows[-1].id))
+            session.add(RegistrySync(name="ods", last_id=read[-1].id))
         else:
-            position.last_id = rows[-1].id
-    return len(rows)
+            position.last_id = read[-1].id
+    return len(read)

@@ -71,6 +71,22 @@ def test_while_a_file_is_in_flight_the_registry_files_a_small_batch_at_a_time(
     assert filed(sessions) == count
 
 
+def test_records_of_layouts_without_ssids_between_are_passed_over(
+        sessions: sessionmaker[Session]) -> None:
+    """Posted records of a layout with no SSID (courses) are read past, not filed, and the
+    students posted after them are filed in the same round."""
+    submit(sessions, "SENR", [student("Ana", ssid=SSID)])
+    with sessions.begin() as session:
+        session.add_all(OdsRecord(record_type="CRSE", op_key=f"course-{i}", lea="1964733",
+                                  fields=["CRSE", str(i)], submission_id=0, row=i)
+                        for i in range(BATCH + 3))
+    submit(sessions, "SENR", [student("Bea", ssid=SSID2, local="L2")])
+    assert sync(sessions) == BATCH + 5  # every posted record read once
+    with sessions() as session:
+        assert set(session.scalars(select(Identity.ssid))) == {SSID, SSID2}
+    assert sync(sessions) == 0
+
+
 @pytest.fixture
 def two_districts(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
     with sessions.begin() as session:
