@@ -41,12 +41,18 @@ STALE_POSTING = dt.timedelta(seconds=60)  # a school-by-school post that stopped
 
 def complete_and_free(session: Session) -> list[int]:
     """Submissions with every record staged that wait for no earlier file and are not being
-    posted."""
+    posted.
+
+    A row another transaction holds is passed over (``SKIP LOCKED``; the next round looks
+    again): on PostgreSQL a file another post worker is posting still reads as 'processing'
+    until its barrier commits, and claiming it waited on that barrier's row lock, so one
+    worker's watchdog held its worker up for every barrier of the other (SQLite has one
+    writer and no row locks: nothing to skip)."""
     return list(session.scalars(select(Submission.id).where(
         Submission.status.in_(("received", "processing")),
         Submission.expected_records.is_not(None),
         Submission.staged_records >= Submission.expected_records,
-        ~earlier_in_flight()).order_by(Submission.id)))
+        ~earlier_in_flight()).order_by(Submission.id).with_for_update(skip_locked=True)))
 
 
 def half_posted(session: Session, now: dt.datetime) -> list[int]:

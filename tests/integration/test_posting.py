@@ -4,13 +4,17 @@ acceptance mode, Delete -> Add/Update -> Replace, and idempotence under redelive
 from __future__ import annotations
 
 import datetime as dt
+import json
+import threading
+from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.post.staging import tidy_staging
-from services.post.worker import handle_events
+from services.post.watchdog import watch
+from services.post.worker import handle_events, post_in_line
 from services.web.submissions import job_json
 from shared.catalog.loader import Catalog, default_catalog
 from shared.catalog.models import Severity
@@ -23,7 +27,9 @@ from shared.db.models import (
     SubmissionIssue,
 )
 from shared.events.models import EndOfFile, Record, RecordBatch
+from shared.filestore import FileStore
 from shared.issues import Issue
+from shared.settings import WatchdogSettings
 
 pytestmark = pytest.mark.integration
 LEA, SCHOOL = "1964733", "6000001"
@@ -268,3 +274,36 @@ def test_missing_delete_warnings_are_capped_and_counted(sessions: sessionmaker[S
     with sessions() as session:
         assert session.scalars(select(SubmissionIssue.row).where(
             SubmissionIssue.submission_id == sid).order_by(SubmissionIssue.row)).all() == [1, 2]
+
+
+def test_the_watchdog_passes_over_a_file_another_worker_is_posting(
+        sessions: sessionmaker[Session], tmp_path: Path) -> None:
+    # PostgreSQL: a file being posted still reads as 'processing' until the barrier commits;
+    # another post worker's watchdog must not wait on it (SQLite has one writer: no such case).
+    if sessions.kw["bind"].dialect.name != "postgresql":
+        pytest.skip("SQLite serialises every writer")
+    catalog = default_catalog()
+    sid = new_submission(sessions)
+    with sessions.begin() as session:
+        session.execute(update(Submission).where(Submission.id == sid).values(
+            status="processing", expected_records=1, staged_records=1))
+
+    def round_of_watchdog() -> list[int]:
+        return [int(json.loads(o.value)["submission_id"]) for o in watch(
+            sessions, catalog, FileStore(tmp_path), WatchdogSettings(),
+            post=lambda s: post_in_line(sessions, catalog, s),
+            finish_large=lambda s: [])]
+
+    finished: list[list[int]] = []
+    holder = sessions()
+    with holder.begin():  # as another worker's barrier, between its claim and its commit
+        holder.execute(update(Submission).where(Submission.id == sid).values(status="posting"))
+        other = threading.Thread(target=lambda: finished.append(round_of_watchdog()))
+        other.start()
+        other.join(timeout=20)
+        assert not other.is_alive(), "the watchdog waited on a file another worker is posting"
+        holder.rollback()  # that worker stopped before posting it
+    other.join()
+    assert finished == [[]]
+    # Free again, the next round takes it: nothing is left behind.
+    assert sid in round_of_watchdog()
