@@ -15,7 +15,7 @@ from shared.events.models import FileReceived
 from shared.events.topics import Topic
 from shared.filestore import FileStore
 from shared.intake import check_upload
-from shared.messaging.runner import Outgoing
+from shared.messaging.runner import Outgoing, submission_key
 
 
 def received_event(submission: Submission, delimiter: str) -> Outgoing:
@@ -24,7 +24,7 @@ def received_event(submission: Submission, delimiter: str) -> Outgoing:
                          institution_id=submission.institution_id,
                          submitted_on=submission.received_at.date(),
                          sha256=submission.sha256 or "", delimiter=delimiter)
-    return Outgoing(Topic.FILES_RECEIVED, str(submission.id).encode(),
+    return Outgoing(Topic.FILES_RECEIVED, submission_key(submission.id),
                     event.model_dump_json().encode())
 
 

@@ -27,7 +27,7 @@ from shared.events.models import (
     encode,
 )
 from shared.events.topics import Topic
-from shared.messaging.runner import Outgoing, Worker
+from shared.messaging.runner import Outgoing, Worker, submission_key
 from shared.metrics import ISSUES, RECORDS_IN, RECORDS_OUT
 from shared.observability import Health
 from shared.privacy import Hasher, hasher
@@ -78,7 +78,7 @@ def key_of(event: RecordStreamEvent) -> bytes:
     file, and its completeness check then waited on the row lock that another worker's
     barrier held on the submission: two post workers on PostgreSQL were no faster than one.)
     Validation still spreads a file: the parsed batches are keyed by batch."""
-    return str(event.submission_id).encode()
+    return submission_key(event.submission_id)
 
 
 def build_worker(settings: Settings) -> Worker[RecordStreamEvent]:

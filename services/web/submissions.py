@@ -29,7 +29,7 @@ from shared.filestore import FileStore
 from shared.intake import DEFAULT_MAX_UNPACKED, check_upload, email_problem
 from shared.issues import Issue
 from shared.messaging import outbox
-from shared.messaging.runner import Outgoing
+from shared.messaging.runner import Outgoing, submission_key
 from shared.reader import file_issue
 from shared.redrive import received_event
 
@@ -122,7 +122,7 @@ def accept_upload(session: Session, catalog: Catalog, store: FileStore, *, strea
         resolves_suggestion_id=resolves, period=intake.period)
     session.add(submission)
     session.flush()
-    key = str(submission.id).encode()
+    key = submission_key(submission.id)
     if not intake.accepted or intake.delimiter is None:
         submission.message = " ".join(i.message for i in intake.issues)
         submission.finished_at = submission.received_at

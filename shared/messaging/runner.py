@@ -74,6 +74,11 @@ class DeadLetterSink(Protocol):
                  reason: str, fail_submission: bool) -> int: ...
 
 
+def submission_key(submission_id: int) -> bytes:
+    """The key of a submission's events: its id alone (every event of it to one partition)."""
+    return str(submission_id).encode()
+
+
 def submission_from_key(key: bytes | None) -> int | None:
     """Every topic is keyed by submission first (``"12"``, ``"12:school"``): the submission of
     an event that could not even be decoded."""
@@ -84,7 +89,7 @@ def submission_from_key(key: bytes | None) -> int | None:
 def status_event(submission_id: int, status: str) -> Outgoing:
     """The 'processed' milestone of a submission that reached a final status."""
     event = SubmissionStatus(submission_id=submission_id, milestone="processed", status=status)
-    return Outgoing(Topic.SUBMISSIONS_STATUS, str(submission_id).encode(),
+    return Outgoing(Topic.SUBMISSIONS_STATUS, submission_key(submission_id),
                     event.model_dump_json().encode())
 
 
