@@ -37,7 +37,17 @@ from services.post.effective import TimelinePoster
 from services.post.effects import apply_effects
 from services.post.matching import MatchingContext
 from services.post.planner import ADD, DELETE, ORDER, REPLACE
-from services.post.tables import HISTORY, HISTORY_COLUMNS, ODS, ODS_COLUMNS, STAGED
+from services.post.tables import (
+    HISTORY,
+    HISTORY_COLUMNS,
+    INDEX_ORDER,
+    ODS,
+    ODS_COLUMNS,
+    STAGED,
+    by_key,
+    staged_actions,
+    with_action,
+)
 from shared.catalog.loader import Catalog
 from shared.catalog.models import Collection, Layout, Method, Posting
 from shared.db.issue_counts import add_counts
@@ -80,10 +90,11 @@ class Poster:
                                 "nothing was deleted.")
             return applied
         steps = {DELETE: self.deletes, ADD: self.adds, REPLACE: self.replaces}
-        return sum(steps[action]() for action in ORDER)
+        present = staged_actions(self.session, self.sid)
+        return sum(steps[action]() for action in ORDER if action in present)
 
     def _staged(self, action: str) -> ColumnElement[bool]:
-        mine = and_(STAGED.submission_id == self.sid, STAGED.action == action)
+        mine = and_(STAGED.submission_id == self.sid, with_action(action))
         return mine if self.schools is None else and_(mine, STAGED.school.in_(self.schools))
 
     def _stored(self) -> ColumnElement[bool]:
@@ -159,12 +170,11 @@ class Poster:
         Two records with the same key in one file: the later row wins (the earlier ones are
         marked superseded first, so each key is written once).
         """
-        # School by school, the school is part of every key (``can_post_by_school``):
-        # grouping by it too lets SQLite read the part's schools from their index instead of
-        # every record of the file (2,000,000 records: one scan of the file per part).
-        keys = (STAGED.op_key,) if self.schools is None else (STAGED.school, STAGED.op_key)
+        # Grouped in the staging index's order where the key holds the school (always, school
+        # by school: ``can_post_by_school``), so the store reads the index, not every record
+        # of the file sorted.
         duplicated = (select(STAGED.op_key).where(self._staged(action))
-                      .group_by(*keys).having(func.count() > 1).limit(1))
+                      .group_by(*by_key(self.layout)).having(func.count() > 1).limit(1))
         if self.session.scalar(duplicated) is not None:
             ranked = (select(STAGED.row, func.row_number().over(
                 partition_by=STAGED.op_key, order_by=STAGED.row.desc()).label("rank"))
@@ -200,7 +210,7 @@ class Poster:
             ODS_COLUMNS,
             select(literal(self.record_type), STAGED.op_key, STAGED.set_key, STAGED.lea,
                    STAGED.school, STAGED.fields, literal(self.sid), STAGED.row,
-                   literal(self.now)).where(self._staged(action)))
+                   literal(self.now)).where(self._staged(action)).order_by(*INDEX_ORDER))
             .on_conflict_do_nothing(index_elements=["record_type", "op_key"]))
         self.session.execute(update(STAGED).where(STAGED.submission_id == self.sid,
                                                   STAGED.action == "-").values(action=action))

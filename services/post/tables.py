@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, or_
+from typing import Any
 
+from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from shared.catalog.models import Layout
 from shared.db.models import OdsRecord, RecordHistory, StagedRecord
 
 STAGED, ODS, HISTORY = StagedRecord, OdsRecord, RecordHistory
@@ -16,3 +20,33 @@ def marked(mark: int, unmarked: ColumnElement[bool]) -> ColumnElement[bool]:
     """Staged records with this mark (``services.post.planner``); for records staged before
     marks existed, ``unmarked`` decides (it reads their fields)."""
     return or_(STAGED.marks.op("&")(mark) != 0, and_(STAGED.marks.is_(None), unmarked))
+
+
+# The order of the staging index (submission, school, action, op_key): a file's records read in
+# it need no sort, and for a layout whose key starts with the school (SENR's school|SSID|date)
+# it is the key's own order, so the store's key indexes are written in order too.
+INDEX_ORDER: tuple[InstrumentedAttribute[Any], ...] = (STAGED.school, STAGED.action,
+                                                       STAGED.op_key)
+
+
+def with_action(action: str) -> ColumnElement[bool]:
+    """Staged records of one action, said as a range of one value: SQLite (3.40) reads an
+    equality on ``action`` as a constant that breaks the index's order for the columns after
+    it, and sorts what the index already orders (500,000 records: a sort of every key to group
+    them, one per school to post them in key order)."""
+    return and_(STAGED.action >= action, STAGED.action <= action)
+
+
+def by_key(layout: Layout) -> tuple[InstrumentedAttribute[Any], ...]:
+    """The columns that group the staged records of one action by operational key: in the
+    index's order when the key holds the school (equal keys then have equal schools), else
+    the key alone (the store sorts)."""
+    if layout.school_field is not None and layout.school_field in layout.row_key:
+        return INDEX_ORDER
+    return (STAGED.op_key,)
+
+
+def staged_actions(session: Session, submission_id: int) -> set[str]:
+    """The actions the file's staged records have (posting skips the steps of the others)."""
+    return {a for a in session.scalars(select(STAGED.action).where(
+        STAGED.submission_id == submission_id).distinct()) if a is not None}
