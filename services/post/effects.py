@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from services.post.planner import ADD, REPLACE, effect_mark
-from services.post.tables import HISTORY_COLUMNS, ODS, STAGED, marked
+from services.post.tables import HISTORY_COLUMNS, ODS, STAGED, marked, staged_summary
 from shared.catalog.loader import Catalog
 from shared.catalog.models import Effect, Layout
 from shared.db.bulk import insert_rows, json_text
@@ -27,8 +27,10 @@ def apply_effects(session: Session, catalog: Catalog, submission_id: int, layout
                   now: dt.datetime, schools: tuple[str, ...] | None = None) -> int:
     """Apply every effect of the layout for this submission (or some schools of it); returns
     how many stored records changed."""
+    summary = staged_summary(session, submission_id)
     return sum(_end_date(session, catalog.layouts[e.target], submission_id, layout, e, now,
-                         schools, effect_mark(n)) for n, e in enumerate(layout.effects))
+                         schools, effect_mark(n)) for n, e in enumerate(layout.effects)
+               if summary.may_have(effect_mark(n)))  # no record may cause it: not read
 
 
 def _end_date(session: Session, target: Layout, submission_id: int, layout: Layout,

@@ -22,7 +22,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from services.post.planner import ADD, MATCH, REPLACE, KeyMaker
-from services.post.tables import STAGED, marked
+from services.post.tables import STAGED, marked, staged_summary
 from shared.catalog.models import Layout, Severity
 from shared.db.issue_counts import keep_issues
 from shared.db.models import Identity, Submission, Suggestion
@@ -92,8 +92,9 @@ def plan(session: Session, submission: Submission, layout: Layout,
         return _chosen(session, submission.resolves_suggestion_id, reader, query, result,
                        StoreSequence(session))
     unusable: list[tuple[int, list[str]]] = []
+    asks = spec.every_record or staged_summary(session, submission.id).may_have(MATCH)
     rows = [(row, fields) for row, fields in session.execute(query.order_by(STAGED.row))
-            if fields is not None]  # only fatal records lack fields, and they are not matched
+            if fields is not None] if asks else []  # fatal records lack fields: not matched
     if rows:  # a file with nothing to match files no identity: files post side by side
         lock(session)
     for start in range(0, len(rows), PREFETCH):

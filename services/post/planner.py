@@ -23,6 +23,9 @@ def effect_mark(number: int) -> int:
 # was staged with them (a record staged by an earlier version has no such bits), and
 # ``code_mark(n)`` that the code of the layout's store rule ``n`` is filled in.
 CODED = 1 << 15
+# A file's summary only (``services.post.tables.StagedSummary``), never a record's: a record
+# with fields was staged with errors of its own.
+WITH_ERRORS = 1 << 14
 
 
 def code_mark(number: int) -> int:

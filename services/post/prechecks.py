@@ -13,8 +13,16 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, exists, func, select, update
 from sqlalchemy.orm import Session, aliased
 
-from services.post.planner import ADD, DELETE, MATCH
-from services.post.tables import ODS, STAGED, by_key, marked, staged_actions, with_action
+from services.post.planner import ADD, DELETE, MATCH, WITH_ERRORS
+from services.post.tables import (
+    ODS,
+    STAGED,
+    by_key,
+    marked,
+    staged_actions,
+    staged_summary,
+    with_action,
+)
 from shared.catalog.models import Layout, Method
 from shared.db.issue_counts import keep_issues
 from shared.within_file import key_groups, key_issue, repeat_issue, required_issue
@@ -102,7 +110,10 @@ def duplicates_in_file(session: Session, submission_id: int, layout: Layout, cap
 
 
 def _has_errors(session: Session, submission_id: int) -> bool:
-    """Whether a framed row of the file (one with fields) has errors of its own."""
+    """Whether a framed row of the file (one with fields) has errors of its own (asked before
+    the barrier's checks fail rows: the summary says what staging found)."""
+    if not staged_summary(session, submission_id).may_have(WITH_ERRORS):
+        return False
     return bool(session.execute(select(exists().where(
         STAGED.submission_id == submission_id, STAGED.fatal.is_(True),
         STAGED.fields.is_not(None)))).scalar())
@@ -172,6 +183,8 @@ def _any_blank(session: Session, submission_id: int, layout: Layout, name: str,
     the planner's ``MATCH`` mark says it without reading the records' fields."""
     blank = value == ""
     if name == layout.match_field and layout.matching and not layout.matching.every_record:
+        if not staged_summary(session, submission_id).may_have(MATCH):
+            return False
         blank = marked(MATCH, blank)
     return bool(session.execute(select(exists().where(
         STAGED.submission_id == submission_id, compared, blank))).scalar())

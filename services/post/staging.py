@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import cast
 
 from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.post.planner import KeyMaker
+from services.post.planner import WITH_ERRORS, KeyMaker
 from shared.db.bulk import insert_rows, json_text
 from shared.db.issue_counts import keep_issues
 from shared.db.models import FINAL_STATUSES, StagedRecord, Submission, utcnow
@@ -42,6 +43,20 @@ def _staged_row(submission_id: int, record: Record, keys: KeyMaker) -> tuple[obj
             keys.marks(fields))
 
 
+_FIELDS, _FATAL, _MARKS = (STAGED_COLUMNS.index(c) for c in ("fields", "fatal", "marks"))
+
+
+def summary_of(rows: Sequence[tuple[object, ...]]) -> int:
+    """What the file's summary learns of these staged rows (``StagedSummary``): the OR of their
+    marks, and ``WITH_ERRORS`` if one with fields is fatal."""
+    found = 0
+    for marks in {cast(int, row[_MARKS]) for row in rows}:
+        found |= marks
+    if any(row[_FATAL] and row[_FIELDS] is not None for row in rows):
+        found |= WITH_ERRORS
+    return found
+
+
 def stage_batches(session: Session, submission_id: int, batches: Sequence[RecordBatch],
                   keys: KeyMaker, max_issues_per_code: int) -> int:
     """Stage the records of these batches not staged yet; returns how many were new."""
@@ -56,13 +71,16 @@ def stage_batches(session: Session, submission_id: int, batches: Sequence[Record
     unique: dict[int, Record] = {r.row: r for r in new}  # the same row twice in one fetch
     if not unique:
         return 0
-    insert_rows(session, StagedRecord, STAGED_COLUMNS,
-                [_staged_row(submission_id, r, keys) for r in unique.values()])
+    staged = [_staged_row(submission_id, r, keys) for r in unique.values()]
+    insert_rows(session, StagedRecord, STAGED_COLUMNS, staged)
+    summary = summary_of(staged)
     keep_issues(session, submission_id, [
         (submission_id, i.row, i.field, i.field_name, i.code, i.severity.value, i.message,
          i.rule_id) for r in unique.values() for i in r.issues], max_issues_per_code)
     session.execute(update(Submission).where(Submission.id == submission_id).values(
-        staged_records=Submission.staged_records + len(unique), progress_at=utcnow(),
+        staged_records=Submission.staged_records + len(unique),
+        staged_marks=Submission.staged_marks.op("|")(summary),
+        marked_records=Submission.marked_records + len(unique), progress_at=utcnow(),
         status="processing").where(Submission.status.in_(("received", "processing"))))
     return len(unique)
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, aliased
 
 from services.post.planner import CODED, DELETE, REPLACE, code_mark, coded_fields
 from services.post.prechecks import fail_rows
-from services.post.tables import ODS, STAGED
+from services.post.tables import ODS, STAGED, StagedSummary, staged_summary
 from shared.catalog.base import Condition
 from shared.catalog.loader import Catalog
 from shared.catalog.models import FieldSpec, Layout
@@ -55,7 +55,10 @@ class StoreChecks:
         """Check every rule in order; returns how many rows failed one."""
         failed = 0
         self.ranges = bytewise(session)
+        summary = staged_summary(session, submission_id)
         for number, rule in enumerate(self.rules):
+            if not self._may_apply(number, summary):
+                continue
             candidates = select(STAGED.row).where(
                 STAGED.submission_id == submission_id, STAGED.fatal.is_(False),
                 STAGED.action != DELETE)
@@ -70,6 +73,13 @@ class StoreChecks:
                 "rule_id": rule.spec_rule_id or rule.id}) for row in rows], cap)
             failed += len(rows)
         return failed
+
+    def _may_apply(self, number: int, summary: StagedSummary) -> bool:
+        """Whether a record of the file may have the code rule ``number`` looks up: a rule
+        whose code field no record fills in (an NPS school in a file of none) is not run."""
+        if self.coded[number] is None or not summary.may_have(CODED):
+            return True  # no code marks (a record staged without them): the rule reads fields
+        return summary.may_have(code_mark(number))
 
     def _field_of(self, rule: StoreRule) -> FieldSpec:
         """The field an issue names: the code not in the directory; the date no enrollment

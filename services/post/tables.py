@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from shared.catalog.models import Layout
-from shared.db.models import OdsRecord, RecordHistory, StagedRecord
+from shared.db.models import OdsRecord, RecordHistory, StagedRecord, Submission
 
 STAGED, ODS, HISTORY = StagedRecord, OdsRecord, RecordHistory
 ODS_COLUMNS = ("record_type", "op_key", "set_key", "lea", "school", "fields", "submission_id",
@@ -20,6 +21,30 @@ def marked(mark: int, unmarked: ColumnElement[bool]) -> ColumnElement[bool]:
     """Staged records with this mark (``services.post.planner``); for records staged before
     marks existed, ``unmarked`` decides (it reads their fields)."""
     return or_(STAGED.marks.op("&")(mark) != 0, and_(STAGED.marks.is_(None), unmarked))
+
+
+@dataclass(frozen=True)
+class StagedSummary:
+    """What staging learnt of a file's records as they came: the OR of their marks
+    (``services.post.planner``; ``WITH_ERRORS`` too), or None when it does not cover every
+    staged record (a submission of an earlier version, or records staged by one during an
+    upgrade). The barrier skips a read for a mark no record has: each such read scans every
+    staged row of the file to find nothing (500,000 records: about 0.1 s each on SQLite,
+    0.5 s on PostgreSQL)."""
+
+    marks: int | None
+
+    def may_have(self, mark: int) -> bool:
+        """Whether a record of the file may have this mark (unknown: it may)."""
+        return self.marks is None or bool(self.marks & mark)
+
+
+def staged_summary(session: Session, submission_id: int) -> StagedSummary:
+    """The summary of a file's staged records (``Submission.staged_marks``)."""
+    marks, covered, staged = session.execute(
+        select(Submission.staged_marks, Submission.marked_records, Submission.staged_records)
+        .where(Submission.id == submission_id)).one()
+    return StagedSummary(marks if marks is not None and covered == staged else None)
 
 
 # The order of the staging index (submission, school, action, op_key): a file's records read in

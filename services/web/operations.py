@@ -91,8 +91,9 @@ def replay_submission(session: Session, catalog: Catalog, store: FileStore,
             session.execute(delete(table).where(table.submission_id == submission_id))
         session.execute(update(Submission).where(Submission.id == submission_id).values(
             status="received", replays=Submission.replays + 1, redrives=0,
-            expected_records=None, staged_records=0, records=0, posted=0, rejected=0,
-            warnings=0, held=0, message=None, finished_at=None, progress_at=now))
+            expected_records=None, staged_records=0, staged_marks=0, marked_records=0,
+            records=0, posted=0, rejected=0, warnings=0, held=0, message=None, finished_at=None,
+            progress_at=now))
         record_event(session, submission_id, "replayed",
                      f"Replayed by {by} from the stored file (it was {submission.status}); "
                      "it is checked and posted again from the start.")

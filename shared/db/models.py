@@ -74,6 +74,10 @@ class Submission(Base):
     finished_at: Mapped[dt.datetime | None]
     expected_records: Mapped[int | None]
     staged_records: Mapped[int] = mapped_column(default=0)
+    # The staged records' summary (services.post.tables.StagedSummary): the OR of their marks
+    # and how many records it covers; NULL for a submission of an earlier version.
+    staged_marks: Mapped[int | None] = mapped_column(default=0)
+    marked_records: Mapped[int | None] = mapped_column(default=0)
     records: Mapped[int] = mapped_column(default=0)
     posted: Mapped[int] = mapped_column(default=0)
     rejected: Mapped[int] = mapped_column(default=0)

@@ -7,10 +7,18 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from shared.db.models import Identity, IdentityChange, Institution, OdsRecord, Suggestion
+from services.post.worker import post_in_line
+from shared.db.models import (
+    Identity,
+    IdentityChange,
+    Institution,
+    OdsRecord,
+    Submission,
+    Suggestion,
+)
 from shared.db.registry import lock
 from shared.matching.ssid import ssid_problem
 from tests.integration.test_posting_methods import CATALOG, ode, record, submit
@@ -54,6 +62,22 @@ def test_a_new_student_gets_a_new_ssid_and_is_found_by_the_next_file(
     assert "1 records matched a student's SSID" in (again.message or "")
     assert identities(sessions) == 2
     assert sorted(set(posted_ssids(sessions))) == sorted(set(ssids))
+
+
+def test_a_file_staged_across_an_upgrade_still_has_its_students_matched(
+        sessions: sessionmaker[Session]) -> None:
+    """Its records were staged by a worker that kept no summary of them (the barrier skips
+    matching for a file whose summary says no record lacks its SSID)."""
+    staged = submit(sessions, "SENR", [student("Ana")], eof=False)
+    with sessions.begin() as session:
+        session.execute(update(Submission).where(Submission.id == staged.id).values(
+            expected_records=1, staged_marks=0, marked_records=0))
+    post_in_line(sessions, CATALOG, staged.id)
+    with sessions() as session:
+        done = session.get(Submission, staged.id)
+        assert done is not None and done.status == "posted", done and done.message
+    assert identities(sessions) == 1
+    assert [ssid_problem(s) for s in posted_ssids(sessions)] == [None]
 
 
 def test_the_same_new_student_twice_in_one_file_gets_one_ssid(

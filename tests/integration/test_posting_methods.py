@@ -553,6 +553,24 @@ def test_an_exit_end_dates_the_students_programs_in_the_same_posting(
     assert len(effects) == sum(1 for v in ended.values() if v)
 
 
+@pytest.mark.parametrize("summary", [
+    {"staged_marks": None, "marked_records": None},  # a submission of an earlier version
+    {"staged_marks": 0, "marked_records": 0},  # its records staged by a worker of before
+], ids=["no-summary", "summary-of-no-record"])
+def test_an_exit_staged_across_an_upgrade_still_ends_the_programs(
+        sessions: sessionmaker[Session], summary: dict[str, int | None]) -> None:
+    """The barrier skips the read for an effect no staged record may cause (the file's summary
+    of marks); a summary that does not cover every staged record says nothing."""
+    enroll(sessions, ("2222222", SSID), start="20250815")
+    submit(sessions, "SPRG", [sprg("113")])
+    staged = submit(sessions, "SENR", [exit_senr("T160")], eof=False)
+    with sessions.begin() as session:
+        session.execute(update(Submission).where(Submission.id == staged.id).values(
+            expected_records=1, **summary))
+    post_in_line(sessions, CATALOG, staged.id)
+    assert stored(sessions, "SPRG", "education_program_membership_end_date") == {("20260115",)}
+
+
 def test_a_program_already_ended_keeps_its_end_date(sessions: sessionmaker[Session]) -> None:
     enroll(sessions, ("2222222", SSID), start="20250815")
     submit(sessions, "SPRG", [sprg("113", end="20251201")])
