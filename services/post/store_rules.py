@@ -26,6 +26,8 @@ from shared.catalog.models import FieldSpec, Layout
 from shared.catalog.store_rules import StoreRule
 from shared.db.directory import DirectoryEntry
 
+SCHOOLS = 500  # schools looked up at a time
+
 
 def _value(fields: Any, position: int) -> ColumnElement[str]:
     return func.trim(func.coalesce(fields[position].as_string(), ""))
@@ -57,7 +59,9 @@ class StoreChecks:
         self.ranges = bytewise(session)
         summary = staged_summary(session, submission_id)
         for number, rule in enumerate(self.rules):
-            if not self._may_apply(number, summary):
+            if not self._may_apply(number, summary) or (
+                    rule.kind == "no-overlap"
+                    and not self._posted_at_the_schools(session, submission_id)):
                 continue
             candidates = select(STAGED.row).where(
                 STAGED.submission_id == submission_id, STAGED.fatal.is_(False),
@@ -80,6 +84,20 @@ class StoreChecks:
         if self.coded[number] is None or not summary.may_have(CODED):
             return True  # no code marks (a record staged without them): the rule reads fields
         return summary.may_have(code_mark(number))
+
+    def _posted_at_the_schools(self, session: Session, submission_id: int) -> bool:
+        """Whether an enrollment is posted at a school of the file (none: nothing can overlap;
+        a window's first files, a new school). The schools are listed first and looked up by
+        the store's school index a part at a time: a join could read every posted
+        enrollment."""
+        if self.source is None:
+            return False
+        schools = [s for s in session.scalars(select(STAGED.school).where(
+            STAGED.submission_id == submission_id).distinct()) if s is not None]
+        return any(session.scalar(select(ODS.id).where(
+            ODS.record_type == self.source.record_type,
+            ODS.school.in_(schools[start:start + SCHOOLS])).limit(1)) is not None
+            for start in range(0, len(schools), SCHOOLS))
 
     def _field_of(self, rule: StoreRule) -> FieldSpec:
         """The field an issue names: the code not in the directory; the date no enrollment
