@@ -71,6 +71,9 @@ class Decision:
     matched: int = 0  # records that found their SSID (hard matches)
     new: int = 0  # records given a new SSID
     suggested: int = 0  # records waiting in Review Suggestions
+    # No operational key is staged twice (the whole-file check found none and matching gave
+    # no record an SSID, which would change its key): posting need not look again.
+    keys_unique: bool = False
 
 
 def staged_counts(session: Session, submission_id: int) -> tuple[int, int]:
@@ -91,8 +94,8 @@ def decide(session: Session, submission: Submission, collection: Collection, lay
     sid = submission.id
     # An all-or-nothing file is rejected by any error: its rows with errors are compared too,
     # so a repeated key is said in the same round as the rows' own errors.
-    duplicates_in_file(session, sid, layout, max_issues_per_code,
-                       every_row=collection.acceptance is Acceptance.ALL_OR_NOTHING)
+    repeats = duplicates_in_file(session, sid, layout, max_issues_per_code,
+                                 every_row=collection.acceptance is Acceptance.ALL_OR_NOTHING)
     emptying_deletes(session, sid, layout, max_issues_per_code)
     StoreChecks(catalog or default_catalog(), layout).run(
         session, sid, submission.received_at.date(), max_issues_per_code)
@@ -109,10 +112,12 @@ def decide(session: Session, submission: Submission, collection: Collection, lay
     if fatal:
         hold_fatal(session, submission)
     if match is None:
-        return Decision(total, fatal, warnings, None)
+        return Decision(total, fatal, warnings, None, keys_unique=repeats.keys_unique)
     waiting = ssid_matching.apply(session, submission, layout, match, context)
     return Decision(total, fatal, warnings, None, matched=match.count(MatchDecision.HARD),
-                    new=match.count(MatchDecision.NEW), suggested=waiting)
+                    new=match.count(MatchDecision.NEW), suggested=waiting,
+                    keys_unique=repeats.keys_unique and not match.records
+                    and not match.redirects)
 
 
 def posted_outcome(decision: Decision, collection: Collection, posted: int, warnings: int,

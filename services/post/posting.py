@@ -66,8 +66,13 @@ class Poster:
     """
 
     def __init__(self, session: Session, submission_id: int, layout: Layout,
-                 max_issues_per_code: int, schools: tuple[str, ...] | None = None) -> None:
+                 max_issues_per_code: int, schools: tuple[str, ...] | None = None,
+                 keys_unique: bool = False) -> None:
         self.session = session
+        # The barrier's checks found no key twice among the file's records (``Decision``):
+        # the Add/Updates need not look for the later row of a repeated key.
+        self.keys_unique = keys_unique
+        self._counts: dict[str, int] | None = None
         self.schools = schools  # post only these schools' records (very large files)
         self.cap = max_issues_per_code
         self.sid = submission_id
@@ -90,8 +95,7 @@ class Poster:
                                 "nothing was deleted.")
             return applied
         steps = {DELETE: self.deletes, ADD: self.adds, REPLACE: self.replaces}
-        present = staged_actions(self.session, self.sid)
-        return sum(steps[action]() for action in ORDER if action in present)
+        return sum(steps[action]() for action in ORDER if self._total(action))
 
     def _staged(self, action: str) -> ColumnElement[bool]:
         mine = and_(STAGED.submission_id == self.sid, with_action(action))
@@ -173,9 +177,10 @@ class Poster:
         # Grouped in the staging index's order where the key holds the school (always, school
         # by school: ``can_post_by_school``), so the store reads the index, not every record
         # of the file sorted.
+        total = self._total(action)
         duplicated = (select(STAGED.op_key).where(self._staged(action))
                       .group_by(*by_key(self.layout)).having(func.count() > 1).limit(1))
-        if self.session.scalar(duplicated) is not None:
+        if not self.keys_unique and self.session.scalar(duplicated) is not None:
             ranked = (select(STAGED.row, func.row_number().over(
                 partition_by=STAGED.op_key, order_by=STAGED.row.desc()).label("rank"))
                 .where(self._staged(action)).subquery())
@@ -183,7 +188,6 @@ class Poster:
                 STAGED.submission_id == self.sid,
                 STAGED.row.in_(select(ranked.c.row).where(ranked.c.rank > 1))
             ).values(action="-"))
-        total = self._total(action) + self._total("-")
         # Only records that change are rewritten (and get a history row): resubmitting an
         # unchanged file changes nothing in the store.
         changes = or_(self._json_differs(ODS.fields, STAGED.fields),
@@ -250,8 +254,11 @@ class Poster:
         return func.json(left) != func.json(right)
 
     def _total(self, action: str) -> int:
-        return self.session.scalar(select(func.count()).select_from(STAGED).where(
-            self._staged(action))) or 0
+        """How many staged records (of the schools posted) have this action, counted once
+        before any is posted (the steps do not change a record's action for good)."""
+        if self._counts is None:
+            self._counts = staged_actions(self.session, self.sid, self.schools)
+        return self._counts.get(action, 0)
 
 
 def post_submission(session: Session, catalog: Catalog, submission: Submission,
@@ -263,7 +270,8 @@ def post_submission(session: Session, catalog: Catalog, submission: Submission,
                       catalog)
     outcome = decision.rejected
     if outcome is None:
-        poster = Poster(session, submission.id, layout, max_issues_per_code)
+        poster = Poster(session, submission.id, layout, max_issues_per_code,
+                        keys_unique=decision.keys_unique)
         replaced = 0
         if collection.posting is Posting.FULL_REPLACEMENT:
             replaced = poster.clear_institution(

@@ -8,7 +8,7 @@ code), and the acceptance mode decides what that means for the file.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, and_, case, exists, func, select, update
 from sqlalchemy.orm import Session, aliased
@@ -62,24 +62,33 @@ def _compared(session: Session, ids: tuple[str, ...], with_errors: bool
     return valid | and_(STAGED.fields.is_not(None), ~own)
 
 
+class Duplicates(NamedTuple):
+    """What ``duplicates_in_file`` found."""
+
+    failed: int  # rows that failed
+    keys_unique: bool  # no operational key is staged twice (False: not known)
+
+
 def duplicates_in_file(session: Session, submission_id: int, layout: Layout, cap: int,
-                       every_row: bool = False) -> int:
+                       every_row: bool = False) -> Duplicates:
     """Rows repeating an earlier row's values of a ``unique_in_file`` group, both rows of a
     repeated operational key (``key_unique_in_file``), and the rows of a repeated group whose
     field is blank (``required_when_repeated``); blank values never repeat;
     ``shared.within_file`` is the same rule offline. ``every_row``: rows with errors are
-    compared too (``_compared``). Returns how many rows failed."""
+    compared too (``_compared``)."""
     by_name = layout.positioned()
     failures: list[tuple[int, dict[str, str]]] = []
     # Asked once (each asking reads every staged row of a clean file): the rows' errors do not
     # change until the failures are written at the end.
     with_errors = every_row and _has_errors(session, submission_id)
+    keys_unique = False
     for group, both in key_groups(layout):
         compared = _compared(session, tuple(by_name[n][1].id for n in group), with_errors)
         # The narrowing by valid rows' keys cannot see a row with errors: then the full window.
         narrow = ([] if with_errors
                   else _repeated_keys(session, submission_id, layout, group))
         if narrow is None:  # the group's key repeats nowhere
+            keys_unique = True  # (only the row key's group is narrowed)
             continue
         values = [func.trim(STAGED.fields[by_name[n][0]].as_string()) for n in group]
         partition: list[ColumnElement[Any]] = list(values)
@@ -106,7 +115,7 @@ def duplicates_in_file(session: Session, submission_id: int, layout: Layout, cap
                 failures.append((row, key_issue(row, later if rank == 1 else earlier, specs)))
     failures += _blank_in_repeats(session, submission_id, layout, with_errors)
     fail_rows(session, submission_id, failures, cap)
-    return len(failures)
+    return Duplicates(len(failures), keys_unique)
 
 
 def _has_errors(session: Session, submission_id: int) -> bool:
@@ -135,9 +144,9 @@ def _repeated_keys(session: Session, submission_id: int, layout: Layout,
     # A file of one action (most are) is grouped in the order of the staging index where the
     # key holds the school, read alone: no sort of every key (500,000 rows: 0.9 -> 0.3 s).
     # (A staged row has an action only if it is not fatal, and then a key.)
-    actions = staged_actions(session, submission_id)
+    actions = list(staged_actions(session, submission_id))
     if len(actions) == 1:
-        mine = [STAGED.submission_id == submission_id, with_action(actions.pop())]
+        mine = [STAGED.submission_id == submission_id, with_action(actions[0])]
         keys = by_key(layout)
     repeated = select(STAGED.op_key).where(*mine).group_by(*keys).having(func.count() > 1)
     unkeyed = exists().where(STAGED.submission_id == submission_id, STAGED.fatal.is_(False),

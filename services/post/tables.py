@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from shared.catalog.models import Layout
@@ -71,7 +71,13 @@ def by_key(layout: Layout) -> tuple[InstrumentedAttribute[Any], ...]:
     return (STAGED.op_key,)
 
 
-def staged_actions(session: Session, submission_id: int) -> set[str]:
-    """The actions the file's staged records have (posting skips the steps of the others)."""
-    return {a for a in session.scalars(select(STAGED.action).where(
-        STAGED.submission_id == submission_id).distinct()) if a is not None}
+def staged_actions(session: Session, submission_id: int,
+                   schools: tuple[str, ...] | None = None) -> dict[str, int]:
+    """How many of the file's staged records (of these schools) have each action, in one read
+    (posting skips the steps of the others and reports these counts: on PostgreSQL each count
+    visits every staged row's heap tuple, 0.4 s at 500,000)."""
+    query = select(STAGED.action, func.count()).where(STAGED.submission_id == submission_id,
+                                                      STAGED.action.is_not(None))
+    if schools is not None:
+        query = query.where(STAGED.school.in_(schools))
+    return {str(a): int(n) for a, n in session.execute(query.group_by(STAGED.action))}

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.post.by_school import parts, post_schools
@@ -393,6 +393,24 @@ def test_replacement_of_a_key_with_nothing_stored_warns_once(
     assert done.status == "posted"
     assert done.posted == 2
     assert issues(sessions, done.id) == [(1, "replace-missing")]
+
+
+def test_a_key_sent_twice_in_one_file_stores_the_later_row(
+        sessions: sessionmaker[Session]) -> None:
+    """A layout whose key a file may repeat (SELA: LEA, SSID and status; only the SSID with the
+    start date is unique in a file): the later row is the one stored, written once."""
+    def sela(start: str) -> list[str]:
+        return record("SELA", school_of_attendance="2222222", academic_year_id="2025-2026",
+                      ssid=SSID, english_language_acquisition_status_code="EL",
+                      english_language_acquisition_status_start_date=start)
+
+    done = submit(sessions, "SELA", [sela("20250820"), sela("20250901")])
+    assert done.status == "posted", done.message
+    assert stored(sessions, "SELA", "english_language_acquisition_status_start_date") == {
+        ("20250901",)}
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(RecordHistory).where(
+            RecordHistory.submission_id == done.id)) == 1
 
 
 # --- Acceptance: full replacement (SSCE) and valid records post (ODE-SSID) -----------------
