@@ -29,6 +29,7 @@ import argparse
 import contextlib
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -236,6 +237,9 @@ def through_stack(paths: list[Path], work: Path, env: dict[str, str],
                   f"({100 * busy / total:.0f} %, {os.cpu_count()} cores)")
     finally:
         stack.stop()
+        # The run's store, broker log and files go now, not at the end: the next run would
+        # otherwise share the disk with their write-back.
+        shutil.rmtree(stack.data_dir, ignore_errors=True)
     return elapsed, statuses, rates, peaks
 
 
@@ -254,6 +258,7 @@ def run(files: int, n: int, work: Path, options: argparse.Namespace,
     store = "postgres" if options.postgres else "sqlite"
     ratios = []
     for _ in range(options.repeat):
+        os.sync()  # every run starts with the disk's earlier writes done
         base_s = baseline(paths)
         settings = env()
         if options.by_school_above is not None:
