@@ -46,6 +46,7 @@ from services.post.tables import (
     STAGED,
     by_key,
     staged_actions,
+    stored_at_schools,
     with_action,
 )
 from shared.catalog.loader import Catalog
@@ -73,6 +74,7 @@ class Poster:
         # the Add/Updates need not look for the later row of a repeated key.
         self.keys_unique = keys_unique
         self._counts: dict[str, int] | None = None
+        self._fresh: bool | None = None  # ``_all_fresh``, asked once
         self.schools = schools  # post only these schools' records (very large files)
         self.cap = max_issues_per_code
         self.sid = submission_id
@@ -188,25 +190,40 @@ class Poster:
                 STAGED.submission_id == self.sid,
                 STAGED.row.in_(select(ranked.c.row).where(ranked.c.rank > 1))
             ).values(action="-"))
-        # Only records that change are rewritten (and get a history row): resubmitting an
-        # unchanged file changes nothing in the store.
-        changes = or_(self._json_differs(ODS.fields, STAGED.fields),
-                      ODS.set_key.is_distinct_from(STAGED.set_key))
-        self.session.execute(insert(HISTORY).from_select(
-            HISTORY_COLUMNS,
-            select(ODS.record_type, ODS.op_key, literal("update"), ODS.fields, STAGED.fields,
-                   literal(self.sid), literal(self.now))
-            .where(self._staged(action), self._stored(), changes)))
-        self.session.execute(
-            update(ODS).where(self._staged(action), self._stored(), changes)
-            .values(fields=STAGED.fields, set_key=STAGED.set_key, submission_id=self.sid,
-                    row=STAGED.row, updated_at=self.now))
-        self._insert_fresh(action)
+        fresh = self._all_fresh()
+        if not fresh:
+            # Only records that change are rewritten (and get a history row): resubmitting an
+            # unchanged file changes nothing in the store.
+            changes = or_(self._json_differs(ODS.fields, STAGED.fields),
+                          ODS.set_key.is_distinct_from(STAGED.set_key))
+            self.session.execute(insert(HISTORY).from_select(
+                HISTORY_COLUMNS,
+                select(ODS.record_type, ODS.op_key, literal("update"), ODS.fields,
+                       STAGED.fields, literal(self.sid), literal(self.now))
+                .where(self._staged(action), self._stored(), changes)))
+            self.session.execute(
+                update(ODS).where(self._staged(action), self._stored(), changes)
+                .values(fields=STAGED.fields, set_key=STAGED.set_key, submission_id=self.sid,
+                        row=STAGED.row, updated_at=self.now))
+        self._insert_fresh(action, fresh)
+        self._fresh = False  # the store now holds this step's records (a later R step's too)
         self.session.execute(update(STAGED).where(STAGED.submission_id == self.sid,
                                                   STAGED.action == "-").values(action=action))
         return total
 
-    def _insert_fresh(self, action: str) -> None:
+    def _all_fresh(self) -> bool:
+        """Whether no staged key can be stored yet: the layout's key holds the school (equal
+        keys, equal schools) and the store has no record of the type at any school of the
+        file (a window's first file, a new school), so the updates and their history, each a
+        join of every staged record with the store, are not run."""
+        if self._fresh is None:
+            keyed = self.layout.school_field is not None and \
+                self.layout.school_field in self.layout.row_key
+            self._fresh = keyed and not stored_at_schools(
+                self.session, self.sid, self.record_type, self.schools)
+        return self._fresh
+
+    def _insert_fresh(self, action: str, fresh: bool = False) -> None:
         """Store the staged records of ``action`` whose key is not stored yet, each with its
         'add' history row (no images: ``shared.db.history``).
 
@@ -235,9 +252,10 @@ class Poster:
             self.session.execute(insert(HISTORY).add_cte(added).from_select(
                 HISTORY_COLUMNS, history(added.c.op_key)))
             return
-        fresh = and_(self._staged(action), ~exists().where(self._stored()))
+        new = self._staged(action) if fresh else and_(self._staged(action),
+                                                        ~exists().where(self._stored()))
         self.session.execute(insert(HISTORY).from_select(
-            HISTORY_COLUMNS, history(STAGED.op_key).where(fresh)))
+            HISTORY_COLUMNS, history(STAGED.op_key).where(new)))
         self.session.execute(store)
 
     def replaces(self) -> int:

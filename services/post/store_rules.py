@@ -19,14 +19,12 @@ from sqlalchemy.orm import Session, aliased
 
 from services.post.planner import CODED, DELETE, REPLACE, code_mark, coded_fields
 from services.post.prechecks import fail_rows
-from services.post.tables import ODS, STAGED, StagedSummary, staged_summary
+from services.post.tables import ODS, STAGED, StagedSummary, staged_summary, stored_at_schools
 from shared.catalog.base import Condition
 from shared.catalog.loader import Catalog
 from shared.catalog.models import FieldSpec, Layout
 from shared.catalog.store_rules import StoreRule
 from shared.db.directory import DirectoryEntry
-
-SCHOOLS = 500  # schools looked up at a time
 
 
 def _value(fields: Any, position: int) -> ColumnElement[str]:
@@ -87,17 +85,9 @@ class StoreChecks:
 
     def _posted_at_the_schools(self, session: Session, submission_id: int) -> bool:
         """Whether an enrollment is posted at a school of the file (none: nothing can overlap;
-        a window's first files, a new school). The schools are listed first and looked up by
-        the store's school index a part at a time: a join could read every posted
-        enrollment."""
-        if self.source is None:
-            return False
-        schools = [s for s in session.scalars(select(STAGED.school).where(
-            STAGED.submission_id == submission_id).distinct()) if s is not None]
-        return any(session.scalar(select(ODS.id).where(
-            ODS.record_type == self.source.record_type,
-            ODS.school.in_(schools[start:start + SCHOOLS])).limit(1)) is not None
-            for start in range(0, len(schools), SCHOOLS))
+        a window's first files, a new school)."""
+        return self.source is not None and stored_at_schools(
+            session, submission_id, self.source.record_type)
 
     def _field_of(self, rule: StoreRule) -> FieldSpec:
         """The field an issue names: the code not in the directory; the date no enrollment

@@ -71,6 +71,22 @@ def by_key(layout: Layout) -> tuple[InstrumentedAttribute[Any], ...]:
     return (STAGED.op_key,)
 
 
+SCHOOLS = 500  # schools looked up at a time (``stored_at_schools``)
+
+
+def stored_at_schools(session: Session, submission_id: int, record_type: str,
+                      schools: tuple[str, ...] | None = None) -> bool:
+    """Whether the store holds a record of this type at a school of the file (or of
+    ``schools``). The schools are listed first, then looked up by the store's school index a
+    part at a time: a join could read every stored record of the type."""
+    listed = list(schools) if schools is not None else [
+        s for s in session.scalars(select(STAGED.school).where(
+            STAGED.submission_id == submission_id).distinct()) if s is not None]
+    return any(session.scalar(select(ODS.id).where(
+        ODS.record_type == record_type, ODS.school.in_(listed[start:start + SCHOOLS]))
+        .limit(1)) is not None for start in range(0, len(listed), SCHOOLS))
+
+
 def staged_actions(session: Session, submission_id: int,
                    schools: tuple[str, ...] | None = None) -> dict[str, int]:
     """How many of the file's staged records (of these schools) have each action, in one read

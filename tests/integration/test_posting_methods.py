@@ -413,6 +413,22 @@ def test_a_key_sent_twice_in_one_file_stores_the_later_row(
             RecordHistory.submission_id == done.id)) == 1
 
 
+def test_a_replace_after_an_add_of_the_same_key_in_a_new_store_wins(
+        sessions: sessionmaker[Session]) -> None:
+    """Posting order is D, A, R: the R of a key the same file adds is applied after the A
+    (SELA, whose key a file may repeat), into a store that held nothing before the file."""
+    def sela(action: str, start: str) -> list[str]:
+        return record("SELA", transaction_type_code=action, school_of_attendance="2222222",
+                      academic_year_id="2025-2026", ssid=SSID,
+                      english_language_acquisition_status_code="EL",
+                      english_language_acquisition_status_start_date=start)
+
+    done = submit(sessions, "SELA", [sela("A", "20250820"), sela("R", "20250901")])
+    assert done.status == "posted", done.message
+    assert stored(sessions, "SELA", "english_language_acquisition_status_start_date") == {
+        ("20250901",)}
+
+
 # --- Acceptance: full replacement (SSCE) and valid records post (ODE-SSID) -----------------
 
 def ssce(cds: str, ssid: str, local: str) -> list[str]:
