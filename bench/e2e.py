@@ -8,7 +8,9 @@ Usage: python bench/e2e.py [--postgres] [--post-workers K] [--validate-workers V
 For each N it generates a clean SENR file with ../shared/tools/gen_senr.py, runs
 ../shared/tools/baseline_load.py on it, submits it to a fresh embedded stack and waits for it to
 post, then prints both times, their ratio, each stage's busy rate (records per second of handler
-time, from the workers' own metrics), every process's CPU seconds and peak memory. ``10x50000``
+time, from the workers' own metrics), every process's CPU seconds and peak memory, and the
+machine's busy core-seconds: the work divided by the cores is the least time any number of
+workers could take on this machine (a second worker cannot beat that). ``10x50000``
 submits ten files of 50,000 records at once and times until the last one posts. ``--repeat 3``
 runs each size three times and reports the median ratio. ``--postgres`` runs the stack on a
 throwaway PostgreSQL server (tests/fixtures/postgres.py) instead of SQLite. Each size ends with
@@ -233,8 +235,12 @@ def through_stack(paths: list[Path], work: Path, env: dict[str, str],
         busy, total = (b - a for a, b in zip(machine, machine_busy(), strict=True))
         if database or postgres_cpu():
             peaks += f", PostgreSQL {postgres_cpu() - database:.1f} s"
+        cores = os.cpu_count() or 1
+        # The same work with every core busy: what any number of workers could reach here.
         peaks += (f"; the machine {busy:.0f} of {total:.0f} core-seconds busy "
-                  f"({100 * busy / total:.0f} %, {os.cpu_count()} cores)")
+                  f"({100 * busy / total:.0f} %, {cores} cores): with every core busy at "
+                  f"least {busy / cores:.1f} s, at most {elapsed * cores / busy:.2f}x faster "
+                  "than this run")
     finally:
         stack.stop()
         # The run's store, broker log and files go now, not at the end: the next run would
