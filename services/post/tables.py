@@ -75,10 +75,10 @@ SCHOOLS = 500  # schools looked up at a time (``stored_at_schools``)
 
 
 def file_schools(session: Session, submission_id: int) -> list[str]:
-    """The schools of a file's staged records, listed once per session: a barrier asks twice
-    (the overlap rule, then the Add/Updates), and on PostgreSQL each listing read every staged
-    row's index entry (500,000 records: 0.2 s). Kept for the transaction it was read in: a
-    complete file's staged rows do not change during its barrier."""
+    """The schools of a file's staged records, listed once per transaction: a barrier asks
+    twice (the overlap rule, then the Add/Updates), and on PostgreSQL each listing read every
+    staged row's index entry (500,000 records: 0.2 s). A complete file's staged rows do not
+    change during its barrier; a later transaction lists them again."""
     cache: dict[int, tuple[Any, list[str]]] = session.info.setdefault("file_schools", {})
     session.connection()  # the transaction begins here if none has yet
     transaction = session.get_transaction()
