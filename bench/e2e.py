@@ -79,10 +79,20 @@ def postgres_cpu() -> float:
 @contextlib.contextmanager
 def postgres() -> Iterator[Callable[[], dict[str, str]]]:
     """A throwaway PostgreSQL server, as the tests start one; yields a maker of the settings of
-    a fresh database on it (one per stack, so every run starts from an empty store)."""
+    a fresh database on it (one per stack, so every run starts from an empty store). The
+    previous run's database is dropped and the server checkpointed first, so a run does not
+    share the machine with the write-back of the one before (as with SQLite's files)."""
+    import psycopg
     from sqlalchemy.engine import URL
 
-    from tests.fixtures.postgres import SUPERUSER, _create_database, _LocalServer, find_binaries
+    from tests.fixtures.postgres import (
+        SUPERUSER,
+        _conninfo,
+        _create_database,
+        _drop_database,
+        _LocalServer,
+        find_binaries,
+    )
 
     binaries = find_binaries()
     if binaries is None:
@@ -93,9 +103,15 @@ def postgres() -> Iterator[Callable[[], dict[str, str]]]:
         admin = URL.create("postgresql+psycopg", username=SUPERUSER, host="127.0.0.1",
                            port=server.start(), database="postgres")
         made = iter(range(1_000))
+        previous: list[str] = []
 
         def fresh() -> dict[str, str]:
             name = f"edcs_bench_{next(made)}"
+            for old in previous:
+                _drop_database(admin, old)
+            with psycopg.connect(_conninfo(admin), autocommit=True) as connection:
+                connection.execute("CHECKPOINT")
+            previous[:] = [name]
             _create_database(admin, name)
             return {"EDCS_DATABASE__URL": admin.set(database=name).render_as_string(False)}
 
@@ -264,9 +280,9 @@ def run(files: int, n: int, work: Path, options: argparse.Namespace,
     store = "postgres" if options.postgres else "sqlite"
     ratios = []
     for _ in range(options.repeat):
+        settings = env()  # (PostgreSQL: the last run's database dropped, the server checkpointed)
         os.sync()  # every run starts with the disk's earlier writes done
         base_s = baseline(paths)
-        settings = env()
         if options.by_school_above is not None:
             settings["EDCS_PIPELINE__POST_BY_SCHOOL_ABOVE"] = str(options.by_school_above)
         if leas:

@@ -57,16 +57,30 @@ def summary_of(rows: Sequence[tuple[object, ...]]) -> int:
     return found
 
 
+def row_ranges(batches: Sequence[RecordBatch]) -> list[tuple[int, int]]:
+    """The ranges of rows these batches hold, adjacent ones joined: a batch's rows are a range
+    of the file (version 1: mostly), and a fetch holds a file's batches one after the other,
+    so staging asks once a fetch whether any is staged already, not once a batch (500,000
+    records: 1,000 questions, 0.55 s on PostgreSQL)."""
+    spans = sorted((min(rows), max(rows)) for rows in (
+        [r.row for r in batch.records] for batch in batches) if rows)
+    joined: list[tuple[int, int]] = []
+    for low, high in spans:
+        if joined and low <= joined[-1][1] + 1:
+            joined[-1] = (joined[-1][0], max(high, joined[-1][1]))
+        else:
+            joined.append((low, high))
+    return joined
+
+
 def stage_batches(session: Session, submission_id: int, batches: Sequence[RecordBatch],
                   keys: KeyMaker, max_issues_per_code: int) -> int:
     """Stage the records of these batches not staged yet; returns how many were new."""
     existing: set[int] = set()
-    for batch in batches:  # a batch's rows are a range of the file (version 1: mostly)
-        rows = [r.row for r in batch.records]
-        if rows:
-            existing.update(session.scalars(select(StagedRecord.row).where(
-                StagedRecord.submission_id == submission_id,
-                StagedRecord.row.between(min(rows), max(rows)))))
+    for low, high in row_ranges(batches):
+        existing.update(session.scalars(select(StagedRecord.row).where(
+            StagedRecord.submission_id == submission_id,
+            StagedRecord.row.between(low, high))))
     new = [r for b in batches for r in b.records if r.row not in existing]
     unique: dict[int, Record] = {r.row: r for r in new}  # the same row twice in one fetch
     if not unique:
@@ -89,6 +103,32 @@ def record_end_of_file(session: Session, event: EndOfFile) -> None:
     """Remember how many records the file has: the barrier opens when that many are staged."""
     session.execute(update(Submission).where(Submission.id == event.submission_id).values(
         expected_records=event.records, progress_at=utcnow()))
+
+
+def settle_for_barrier(sessions: sessionmaker[Session], submission_id: int) -> None:
+    """PostgreSQL, before the barrier of a file whose every record is staged: vacuum staging,
+    so the file's new rows are marked visible to all and the barrier's reads that need only
+    the staging index (the repeated-key check, the count of actions, the file's schools) read
+    the index alone. PostgreSQL cannot tell a row is visible from its index entry until a
+    vacuum has marked its page: each of those reads visited every staged row's heap tuple
+    (500,000 records: the key check 0.77 -> 0.10 s; the vacuum itself 0.09 s).
+
+    ``SKIP_LOCKED``: a vacuum another worker (or autovacuum) is running is not waited for;
+    ``INDEX_CLEANUP OFF`` and ``TRUNCATE OFF``: the rows of files tidied away are left to
+    autovacuum, and no lock is taken that would hold staging up. SQLite: nothing to do."""
+    engine = sessions.kw["bind"]
+    if engine.dialect.name != "postgresql":
+        return
+    with sessions() as session:
+        found = session.execute(select(
+            Submission.status, Submission.expected_records, Submission.staged_records)
+            .where(Submission.id == submission_id)).first()
+    if found is None or found.status not in ("received", "processing") or \
+            found.expected_records is None or found.staged_records < found.expected_records:
+        return  # not complete: no barrier yet
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql(
+            "VACUUM (SKIP_LOCKED, INDEX_CLEANUP OFF, TRUNCATE OFF) staged_records")
 
 
 def staged_submissions(session: Session) -> list[int]:

@@ -21,7 +21,12 @@ from services.post.decision import Outcome, claim, decide, finish
 from services.post.matching import MatchingContext
 from services.post.planner import KeyMaker, coded_fields
 from services.post.posting import post_submission
-from services.post.staging import record_end_of_file, stage_batches, tidy_staging
+from services.post.staging import (
+    record_end_of_file,
+    settle_for_barrier,
+    stage_batches,
+    tidy_staging,
+)
 from services.post.watchdog import watch
 from shared.catalog.loader import Catalog, default_catalog
 from shared.catalog.models import Collection, Layout
@@ -98,6 +103,7 @@ def post_if_complete(sessions: sessionmaker[Session], catalog: Catalog, submissi
     transaction, or school by school when the file has more than ``by_school_above`` records."""
     started = time.perf_counter()
     outcome: Outcome | None = None
+    settle_for_barrier(sessions, submission_id)
     with sessions.begin() as session:
         if not claim(session, submission_id):
             return None
