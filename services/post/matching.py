@@ -22,7 +22,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from services.post.planner import ADD, MATCH, REPLACE, KeyMaker
-from services.post.tables import STAGED, marked, staged_summary
+from services.post.tables import STAGED, actions_changed, marked, staged_summary
 from shared.catalog.models import Layout, Severity
 from shared.db.issue_counts import keep_issues
 from shared.db.models import Identity, Submission, Suggestion
@@ -162,6 +162,7 @@ def _mark_unusable(session: Session, submission_id: int, layout: Layout,
         rows.append((submission_id, row, None, shown, "unmatchable", Severity.FATAL.value,
                      message, None))
     keep_issues(session, submission_id, rows, cap=len(rows))
+    actions_changed(session, submission_id)
 
 
 def apply(session: Session, submission: Submission, layout: Layout, match: MatchPlan,
@@ -212,6 +213,8 @@ def apply(session: Session, submission: Submission, layout: Layout, match: Match
         same = [c for c in changed if kind <= c.keys()]
         if same:
             session.execute(update(STAGED), same)
+    if any("action" in c for c in changed):  # records held for review have no action now
+        actions_changed(session, submission.id)
     _resolve(session, match)
     session.flush()
     return waiting

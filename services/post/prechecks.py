@@ -17,6 +17,7 @@ from services.post.planner import ADD, DELETE, MATCH, WITH_ERRORS
 from services.post.tables import (
     ODS,
     STAGED,
+    actions_changed,
     by_key,
     marked,
     staged_actions,
@@ -40,6 +41,7 @@ def fail_rows(session: Session, submission_id: int, failures: list[tuple[int, di
     session.execute(update(STAGED), [
         {"submission_id": submission_id, "row": row, "fatal": True, "action": None,
          "issues": [{**issue, "severity": "fatal"}]} for row, issue in failures])
+    actions_changed(session, submission_id)
 
 
 def _compared(session: Session, ids: tuple[str, ...], with_errors: bool

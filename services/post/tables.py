@@ -105,9 +105,26 @@ def staged_actions(session: Session, submission_id: int,
                    schools: tuple[str, ...] | None = None) -> dict[str, int]:
     """How many of the file's staged records (of these schools) have each action, in one read
     (posting skips the steps of the others and reports these counts: on PostgreSQL each count
-    visits every staged row's heap tuple, 0.4 s at 500,000)."""
-    query = select(STAGED.action, func.count()).where(STAGED.submission_id == submission_id,
-                                                      STAGED.action.is_not(None))
-    if schools is not None:
-        query = query.where(STAGED.school.in_(schools))
-    return {str(a): int(n) for a, n in session.execute(query.group_by(STAGED.action))}
+    visits every staged row's heap tuple, 0.14-0.4 s at 500,000). Read once per transaction
+    until a record is failed (``actions_changed``): the barrier's checks ask, then posting."""
+    cache: dict[tuple[int, tuple[str, ...] | None], tuple[Any, dict[str, int]]] = \
+        session.info.setdefault("staged_actions", {})
+    session.connection()  # the transaction begins here if none has yet
+    transaction = session.get_transaction()
+    found = cache.get((submission_id, schools))
+    if found is None or found[0] is not transaction:
+        query = select(STAGED.action, func.count()).where(
+            STAGED.submission_id == submission_id, STAGED.action.is_not(None))
+        if schools is not None:
+            query = query.where(STAGED.school.in_(schools))
+        found = (transaction, {str(a): int(n) for a, n in session.execute(
+            query.group_by(STAGED.action))})
+        cache[(submission_id, schools)] = found
+    return dict(found[1])
+
+
+def actions_changed(session: Session, submission_id: int) -> None:
+    """Records of the file were failed (their action is gone): ``staged_actions`` reads again."""
+    cache = session.info.get("staged_actions", {})
+    for key in [k for k in cache if k[0] == submission_id]:
+        del cache[key]
