@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -11,6 +12,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from shared.catalog.models import Layout
 from shared.db.models import OdsRecord, RecordHistory, StagedRecord, Submission
 
+T = TypeVar("T")
 STAGED, ODS, HISTORY = StagedRecord, OdsRecord, RecordHistory
 ODS_COLUMNS = ("record_type", "op_key", "set_key", "lea", "school", "fields", "submission_id",
                "row", "updated_at")
@@ -74,20 +76,28 @@ def by_key(layout: Layout) -> tuple[InstrumentedAttribute[Any], ...]:
 SCHOOLS = 500  # schools looked up at a time (``stored_at_schools``)
 
 
+def in_transaction(session: Session, name: str, key: Hashable, read: Callable[[], T]) -> T:
+    """What ``read`` returns, read once per transaction for this key: a barrier asks some
+    questions of its file's staged rows more than once, and the rows do not change between
+    (or the caller drops the answer: ``actions_changed``); the next transaction reads again."""
+    cache: dict[Hashable, tuple[Any, Any]] = session.info.setdefault(name, {})
+    session.connection()  # the transaction begins here if none has yet
+    transaction = session.get_transaction()
+    found = cache.get(key)
+    if found is None or found[0] is not transaction:
+        found = (transaction, read())
+        cache[key] = found
+    return cast(T, found[1])
+
+
 def file_schools(session: Session, submission_id: int) -> list[str]:
     """The schools of a file's staged records, listed once per transaction: a barrier asks
     twice (the overlap rule, then the Add/Updates), and on PostgreSQL each listing read every
     staged row's index entry (500,000 records: 0.2 s). A complete file's staged rows do not
     change during its barrier; a later transaction lists them again."""
-    cache: dict[int, tuple[Any, list[str]]] = session.info.setdefault("file_schools", {})
-    session.connection()  # the transaction begins here if none has yet
-    transaction = session.get_transaction()
-    found = cache.get(submission_id)
-    if found is None or found[0] is not transaction:
-        found = (transaction, [s for s in session.scalars(select(STAGED.school).where(
-            STAGED.submission_id == submission_id).distinct()) if s is not None])
-        cache[submission_id] = found
-    return found[1]
+    return list(in_transaction(session, "file_schools", submission_id, lambda: [
+        s for s in session.scalars(select(STAGED.school).where(
+            STAGED.submission_id == submission_id).distinct()) if s is not None]))
 
 
 def stored_at_schools(session: Session, submission_id: int, record_type: str,
@@ -107,20 +117,12 @@ def staged_actions(session: Session, submission_id: int,
     (posting skips the steps of the others and reports these counts: on PostgreSQL each count
     visits every staged row's heap tuple, 0.14-0.4 s at 500,000). Read once per transaction
     until a record is failed (``actions_changed``): the barrier's checks ask, then posting."""
-    cache: dict[tuple[int, tuple[str, ...] | None], tuple[Any, dict[str, int]]] = \
-        session.info.setdefault("staged_actions", {})
-    session.connection()  # the transaction begins here if none has yet
-    transaction = session.get_transaction()
-    found = cache.get((submission_id, schools))
-    if found is None or found[0] is not transaction:
-        query = select(STAGED.action, func.count()).where(
-            STAGED.submission_id == submission_id, STAGED.action.is_not(None))
-        if schools is not None:
-            query = query.where(STAGED.school.in_(schools))
-        found = (transaction, {str(a): int(n) for a, n in session.execute(
-            query.group_by(STAGED.action))})
-        cache[(submission_id, schools)] = found
-    return dict(found[1])
+    query = select(STAGED.action, func.count()).where(
+        STAGED.submission_id == submission_id, STAGED.action.is_not(None))
+    if schools is not None:
+        query = query.where(STAGED.school.in_(schools))
+    return dict(in_transaction(session, "staged_actions", (submission_id, schools), lambda: {
+        str(a): int(n) for a, n in session.execute(query.group_by(STAGED.action))}))
 
 
 def actions_changed(session: Session, submission_id: int) -> None:
