@@ -1,14 +1,17 @@
 """The post worker's work alone: stage and post K files of N SENR records into a fresh store,
 file after file, printing each file's staging and barrier time and the costliest statements.
 
-Usage: python bench/barrier.py [--postgres] [K] [N]   (default 10 files of 50,000 records)
+Usage: python bench/barrier.py [--postgres] [--shared-schools] [K] [N]
+       (default 10 files of 50,000 records)
 
 No broker and no other worker: the files are parsed and validated in this process first (not
 timed), then handed to ``services.post.worker.handle_events`` in fetches of 64 batches, as the
-post worker gets them, and their end of file last. File i is of district DISTRICT + i over
-gen_senr.py's 400 schools (bench/e2e.py ``--districts``), so from the second file on the store
-holds records at the file's schools. ``--postgres`` uses a throwaway PostgreSQL server (its
-staging COPY goes to the driver directly and is not among the statements listed).
+post worker gets them, and their end of file last. File i is of district DISTRICT + i over its
+own 400 schools (bench/e2e.py ``--districts``). ``--shared-schools`` puts every file at
+gen_senr.py's same 400 schools, so from the second file on the store holds records at the
+file's schools and each file's keys fall all over the store's indexes. ``--postgres`` uses a
+throwaway PostgreSQL server (its staging COPY goes to the driver directly and is not among the
+statements listed).
 """
 
 from __future__ import annotations
@@ -101,6 +104,7 @@ def events_of(path: Path, submission_id: int, lea: str) -> list[RecordStreamEven
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postgres", action="store_true")
+    parser.add_argument("--shared-schools", action="store_true")
     parser.add_argument("files", nargs="?", type=int, default=10)
     parser.add_argument("records", nargs="?", type=int, default=50_000)
     options = parser.parse_args()
@@ -127,7 +131,8 @@ def main() -> None:
                 session.add(submission)
                 session.flush()
                 sid = submission.id
-            path = e2e.generate(options.records, work / f"senr-{i}.csv", seed=7 + i, lea=lea)
+            path = e2e.generate(options.records, work / f"senr-{i}.csv", seed=7 + i, lea=lea,
+                                school_block=0 if options.shared_schools else i)
             events = events_of(path, sid, lea)
             batches = [e for e in events if isinstance(e, RecordBatch)]
             statements.clear()

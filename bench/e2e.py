@@ -2,7 +2,8 @@
 nothing.
 
 Usage: python bench/e2e.py [--postgres] [--post-workers K] [--validate-workers V] [--repeat R]
-                           [--schools S] [--by-school-above M] [--districts] [N | FILESxN ...]
+                           [--schools S] [--by-school-above M] [--districts [--shared-schools]]
+                           [N | FILESxN ...]
        (default 100000; e.g. 500000 200000 10x50000)
 
 For each N it generates a clean SENR file with ../shared/tools/gen_senr.py, runs
@@ -20,7 +21,9 @@ a ``RATIO`` line naming its target, so a rerun shows at a glance what holds.
 ``--by-school-above M`` posts files of more than M records school by school (the setting
 ``EDCS_PIPELINE__POST_BY_SCHOOL_ABOVE``), so a small file measures that path too.
 ``--districts`` makes the files of ``FILESxN`` the files of as many districts (file i of LEA
-DISTRICT + i, added to the shipped institutions in a file the stack loads), so
+DISTRICT + i, added to the shipped institutions in a file the stack loads, over its own 400
+schools: a school is reported by the LEA it belongs to, CFS 1.05; ``--shared-schools`` puts
+every district's records at the same 400 schools, a worst case for the store's indexes), so
 ``--postgres --districts --post-workers 2 10x50000`` measures what a second post worker gives
 when ten districts submit at once (files of one district post one after the other).
 """
@@ -165,20 +168,23 @@ SHIPPED = Path(__file__).resolve().parents[1] / "shared" / "reference" / "instit
 
 
 def generate(n: int, path: Path, seed: int = 7, schools: int | None = None,
-             lea: str | None = None) -> Path:
+             lea: str | None = None, school_block: int = 0) -> Path:
     """A clean SENR file of N records (over ``schools`` schools: record i at school
     6000000 + i mod S; else gen_senr.py's 400, drawn at random), of ``lea`` if given (else
-    gen_senr.py's 1964733)."""
+    gen_senr.py's 1964733). ``school_block`` B > 0 moves every school code up by 10,000 x B:
+    the schools of another district (``--districts``)."""
     subprocess.run([sys.executable, str(TOOLS / "gen_senr.py"), str(n), str(path),
                     "--errors", "0", "--seed", str(seed)], check=True)
     students_of_seed(path, seed)  # files of several seeds are of distinct students
-    if schools is not None or lea is not None:
+    if schools is not None or lea is not None or school_block:
         spread = path.with_suffix(".spread")
         with path.open(newline="") as src, spread.open("w", newline="") as out:
             for i, line in enumerate(src):
                 fields = line.split(",")
                 if schools is not None:
                     fields[SCHOOL] = f"{6000000 + i % schools:07d}"
+                if school_block:
+                    fields[SCHOOL] = f"{int(fields[SCHOOL]) + 10_000 * school_block:07d}"
                 if lea is not None:
                     for at in LEAS:
                         fields[at] = lea
@@ -269,14 +275,15 @@ def run(files: int, n: int, work: Path, options: argparse.Namespace,
         env: Callable[[], dict[str, str]]) -> None:
     """FILES files of N records each, submitted together, ``options.repeat`` times."""
     leas = [str(DISTRICT + i) for i in range(files)] if options.districts else None
+    own = leas is not None and not options.shared_schools
     paths = [generate(n, work / f"senr-{n}-{i}.csv", seed=7 + i, schools=options.schools,
-                      lea=leas[i] if leas else None)
+                      lea=leas[i] if leas else None, school_block=i if own else 0)
              for i in range(files)]
     label = f"N={n}" if files == 1 else f"{files} files x {n}"
     if options.schools is not None:
         label += f" over {options.schools} schools"
     if leas:
-        label += f" of {files} districts"
+        label += f" of {files} districts" + (" over shared schools" if not own else "")
     store = "postgres" if options.postgres else "sqlite"
     ratios = []
     for _ in range(options.repeat):
@@ -317,6 +324,7 @@ def main() -> None:
     parser.add_argument("--schools", type=int, default=None)
     parser.add_argument("--by-school-above", type=int, default=None)
     parser.add_argument("--districts", action="store_true")
+    parser.add_argument("--shared-schools", action="store_true")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="edcs-bench-") as tmp, contextlib.ExitStack() as es:
         env: Callable[[], dict[str, str]] = dict
