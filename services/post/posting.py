@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session, aliased
 from services.post.decision import Outcome, decide, finish, posted_outcome
 from services.post.effective import TimelinePoster
 from services.post.effects import apply_effects
+from services.post.locks import hold_schools
 from services.post.matching import MatchingContext
 from services.post.planner import ADD, DELETE, ORDER, REPLACE
 from services.post.tables import (
@@ -46,6 +47,8 @@ from services.post.tables import (
     ODS_COLUMNS,
     STAGED,
     by_key,
+    file_schools,
+    key_holds_school,
     staged_actions,
     stored_at_schools,
     with_action,
@@ -76,6 +79,7 @@ class Poster:
         self.keys_unique = keys_unique
         self._counts: dict[str, int] | None = None
         self._fresh: bool | None = None  # ``_all_fresh``, asked once
+        self._held = False  # ``_hold``: the posting locks of the schools written
         self.schools = schools  # post only these schools' records (very large files)
         self.cap = max_issues_per_code
         self.sid = submission_id
@@ -87,6 +91,7 @@ class Poster:
 
     def post(self) -> int:
         """Every staged record in method order; returns how many were applied."""
+        self._hold()
         if self.layout.method is Method.EFFECTIVE_DATE:
             timelines = TimelinePoster(self.session, self.sid, self.layout, self.now)
             applied = timelines.post()
@@ -99,6 +104,17 @@ class Poster:
             return applied
         steps = {DELETE: self.deletes, ADD: self.adds, REPLACE: self.replaces}
         return sum(steps[action]() for action in ORDER if self._total(action))
+
+    def _hold(self) -> None:
+        """Before the first write to the store: the posting locks of the schools this
+        barrier writes at (``services.post.locks``), held until it commits."""
+        if not self._held:
+            self._held = True
+            schools = None
+            if key_holds_school(self.layout):
+                schools = (self.schools if self.schools is not None
+                           else tuple(file_schools(self.session, self.sid)))
+            hold_schools(self.session, self.record_type, schools)
 
     def _staged(self, action: str) -> ColumnElement[bool]:
         mine = and_(STAGED.submission_id == self.sid, with_action(action))
@@ -140,6 +156,7 @@ class Poster:
         sent again are updated by the method's own steps, only where they changed.
         ``period``: an EDFacts file replaces the records of its reporting period only (their
         keys start with it: ``KeyMaker``)."""
+        self._hold()
         mine = ODS.lea == institution_id
         if period is not None:
             # The key starts with the period: compared exactly, as text. (A range on the key's
@@ -221,9 +238,7 @@ class Poster:
         file (a window's first file, a new school), so the updates and their history, each a
         join of every staged record with the store, are not run."""
         if self._fresh is None:
-            keyed = self.layout.school_field is not None and \
-                self.layout.school_field in self.layout.row_key
-            self._fresh = keyed and not stored_at_schools(
+            self._fresh = key_holds_school(self.layout) and not stored_at_schools(
                 self.session, self.sid, self.record_type, self.schools)
         return self._fresh
 
@@ -235,10 +250,10 @@ class Poster:
         ``stored=False``: the barrier found nothing stored at the file's schools
         (``_all_fresh``), so every key is new. On PostgreSQL the records then go in as a plain
         insert (500,000 records: 4.7 -> 4.1 s with their history; ``ON CONFLICT`` checks the
-        key's index once more per row), in a savepoint: another post worker may have stored
-        one of the keys since the check (a file of another district at the same school), and
-        then this insert undoes itself and the caller posts the step as over a stored key
-        (update, then insert), as if the files had posted one after the other.
+        key's index once more per row), in a savepoint. Barriers at a common school post one
+        after the other (``_hold``), so no other post worker stores one of the keys since the
+        check; should another writer do so all the same, this insert undoes itself and the
+        caller posts the step as over a stored key (update, then insert).
 
         ``stored=True``: every staged key is stored by now but the fresh ones, which the
         unique key lets through. (A NOT EXISTS on the table being inserted into made

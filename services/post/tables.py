@@ -64,13 +64,15 @@ def with_action(action: str) -> ColumnElement[bool]:
     return and_(STAGED.action >= action, STAGED.action <= action)
 
 
+def key_holds_school(layout: Layout) -> bool:
+    """Whether the layout's key holds the school: equal keys then have equal schools."""
+    return layout.school_field is not None and layout.school_field in layout.row_key
+
+
 def by_key(layout: Layout) -> tuple[InstrumentedAttribute[Any], ...]:
     """The columns that group the staged records of one action by operational key: in the
-    index's order when the key holds the school (equal keys then have equal schools), else
-    the key alone (the store sorts)."""
-    if layout.school_field is not None and layout.school_field in layout.row_key:
-        return INDEX_ORDER
-    return (STAGED.op_key,)
+    index's order when the key holds the school, else the key alone (the store sorts)."""
+    return INDEX_ORDER if key_holds_school(layout) else (STAGED.op_key,)
 
 
 SCHOOLS = 500  # schools looked up at a time (``stored_at_schools``)

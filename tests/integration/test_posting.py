@@ -335,17 +335,26 @@ def test_the_watchdog_passes_over_a_file_another_worker_is_posting(
     assert sid in round_of_watchdog()
 
 
-def test_a_key_another_worker_stores_during_the_barrier_is_updated_not_lost(
-        sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("stored_before", [False, True], ids=["nothing-stored", "stored"])
+def test_a_key_another_worker_posts_during_the_barrier_is_not_lost(
+        sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch,
+        stored_before: bool) -> None:
     """Two post workers post files of two districts with a key in common (one student at one
-    school). The first barrier finds nothing stored at the school; before it stores its
-    records, the other worker's file posts that key. The first file's record must then update
-    the stored one, as if the files had posted one after the other, and its other record be
-    added: no record of either file is lost."""
+    school). Right before the first barrier inserts its new keys (after its look at the store:
+    nothing stored at the school, or updates of what is), the other district's file posts on
+    another worker. No record of either file may be lost: the files post as if one after the
+    other, each file's change of the shared record is in its history, and the version of the
+    file that posted last is stored."""
     # PostgreSQL only: SQLite has one writer, so no file can post inside another's barrier.
     if sessions.kw["bind"].dialect.name != "postgresql":
         pytest.skip("SQLite serialises every writer")
     catalog = default_catalog()
+    keys = {f"{SCHOOL}|1000000001|20250820", f"{SCHOOL}|2000000002|20250820"}
+    if stored_before:  # the first barrier then updates before it inserts
+        earlier = new_submission(sessions)
+        assert "posted" in (send(sessions, catalog, earlier,
+                                 [Record(row=1, fields=senr("3000000003", "20250820"))]) or "")
+        keys.add(f"{SCHOOL}|3000000003|20250820")
     shared, own = senr("1000000001", "20250820"), senr("2000000002", "20250820")
     theirs = senr("1000000001", "20250820")
     theirs[9] = "Eva"  # the other district's version of the shared record
@@ -356,37 +365,45 @@ def test_a_key_another_worker_stores_during_the_barrier_is_updated_not_lost(
         session.add(other_job)
         session.flush()
         other = other_job.id
-    real = posting.stored_at_schools
-    overtaken: list[str | None] = []
+    other_posted: list[str | None] = []
 
-    def then_the_other_file_posts(session: Session, *args: object) -> bool:
-        found = real(session, *args)  # type: ignore[arg-type]
-        if not overtaken:  # the first barrier's question; the other file's own is answered
-            overtaken.append(None)
-            ref = {"submission_id": other, "collection": "SENR", "institution_id": "2180",
-                   "submitted_on": dt.date(2025, 9, 1)}
-            out = handle_events(sessions, catalog, [
-                RecordBatch(**ref, records=[Record(row=1, fields=theirs)]),
-                EndOfFile(**ref, records=1)])
-            overtaken[0] = out[0].value.decode() if out else None
-        return found
+    def the_other_file() -> None:
+        ref = {"submission_id": other, "collection": "SENR", "institution_id": "2180",
+               "submitted_on": dt.date(2025, 9, 1)}
+        out = handle_events(sessions, catalog, [
+            RecordBatch(**ref, records=[Record(row=1, fields=theirs)]),
+            EndOfFile(**ref, records=1)])
+        other_posted.append(out[0].value.decode() if out else None)
 
-    monkeypatch.setattr(posting, "stored_at_schools", then_the_other_file_posts)
+    real = posting.Poster._insert_new
+    workers: list[threading.Thread] = []
+
+    def the_other_file_posts_first(self: posting.Poster, action: str,
+                                   stored: bool = True) -> bool:
+        if self.sid == first and not workers:
+            workers.append(threading.Thread(target=the_other_file))
+            workers[0].start()
+            workers[0].join(2)  # it posts now, unless it waits for this barrier to commit
+        return real(self, action, stored)
+
+    monkeypatch.setattr(posting.Poster, "_insert_new", the_other_file_posts_first)
     assert "posted" in (send(sessions, catalog, first, [Record(row=1, fields=shared),
                                                         Record(row=2, fields=own)]) or "")
-    assert overtaken and "posted" in (overtaken[0] or ""), "the other file did not post first"
-    assert status(sessions, first).status == "posted"
+    assert workers, "the first barrier inserted nothing"
+    workers[0].join(30)
+    assert other_posted and "posted" in (other_posted[0] or "")
     stored = current(sessions)
-    assert set(stored) == {f"{SCHOOL}|1000000001|20250820", f"{SCHOOL}|2000000002|20250820"}
-    assert stored[f"{SCHOOL}|1000000001|20250820"][9] == "Ana"  # the later post wins
+    assert set(stored) == keys
+    key = f"{SCHOOL}|1000000001|20250820"
     with sessions() as session:
         changes = session.execute(
-            select(RecordHistory.op_key, RecordHistory.action, RecordHistory.submission_id)
-            .order_by(RecordHistory.id)).all()
-    assert [tuple(c) for c in changes] == [
-        (f"{SCHOOL}|1000000001|20250820", "add", other),
-        (f"{SCHOOL}|1000000001|20250820", "update", first),
-        (f"{SCHOOL}|2000000002|20250820", "add", first)]
+            select(RecordHistory.action, RecordHistory.submission_id)
+            .where(RecordHistory.op_key == key).order_by(RecordHistory.id)).all()
+    assert [tuple(c) for c in changes] in ([("add", first), ("update", other)],
+                                           [("add", other), ("update", first)])
+    last = changes[-1][1]
+    assert stored[key][9] == ("Eva" if last == other else "Ana")
+    assert status(sessions, first).posted == 2
 
 
 def test_a_file_large_enough_to_vacuum_staging_first_posts(
