@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.post import posting, staging
+from services.post import locks, posting, staging
 from services.post.staging import tidy_staging
 from services.post.watchdog import watch
 from services.post.worker import handle_events, post_in_line
@@ -335,16 +335,19 @@ def test_the_watchdog_passes_over_a_file_another_worker_is_posting(
     assert sid in round_of_watchdog()
 
 
-@pytest.mark.parametrize("stored_before", [False, True], ids=["nothing-stored", "stored"])
+@pytest.mark.parametrize(("stored_before", "school_locks"), [
+    (False, locks.SCHOOL_LOCKS), (True, locks.SCHOOL_LOCKS), (True, 0)],
+    ids=["nothing-stored", "stored", "whole-type-locked"])
 def test_a_key_another_worker_posts_during_the_barrier_is_not_lost(
         sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch,
-        stored_before: bool) -> None:
+        stored_before: bool, school_locks: int) -> None:
     """Two post workers post files of two districts with a key in common (one student at one
     school). Right before the first barrier inserts its new keys (after its look at the store:
     nothing stored at the school, or updates of what is), the other district's file posts on
     another worker. No record of either file may be lost: the files post as if one after the
     other, each file's change of the shared record is in its history, and the version of the
-    file that posted last is stored."""
+    file that posted last is stored. (``school_locks`` 0: every file counts as one at more
+    schools than are locked one by one, so each barrier locks the whole record type.)"""
     # PostgreSQL only: SQLite has one writer, so no file can post inside another's barrier.
     if sessions.kw["bind"].dialect.name != "postgresql":
         pytest.skip("SQLite serialises every writer")
@@ -387,6 +390,7 @@ def test_a_key_another_worker_posts_during_the_barrier_is_not_lost(
         return real(self, action, stored)
 
     monkeypatch.setattr(posting.Poster, "_insert_new", the_other_file_posts_first)
+    monkeypatch.setattr(locks, "SCHOOL_LOCKS", school_locks)
     assert "posted" in (send(sessions, catalog, first, [Record(row=1, fields=shared),
                                                         Record(row=2, fields=own)]) or "")
     assert workers, "the first barrier inserted nothing"
