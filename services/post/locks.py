@@ -19,7 +19,7 @@ a time: nothing to take.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -33,12 +33,15 @@ _SCHOOLS = text("SELECT count(pg_advisory_xact_lock(hashtextextended(name, 0))) 
                 "FROM unnest(CAST(:names AS text[])) AS name")
 
 
-def hold_schools(session: Session, record_type: str, schools: Sequence[str] | None) -> None:
-    """Lock the store's records of ``record_type`` at ``schools`` (None: every school) for
-    writing until the transaction ends; waits for a barrier that holds any of them."""
+def hold_schools(session: Session, record_type: str,
+                 schools_of: Callable[[], Sequence[str]] | None) -> None:
+    """Lock the store's records of ``record_type`` at the schools ``schools_of`` lists (None:
+    every school) for writing until the transaction ends; waits for a barrier that holds any of
+    them. (The schools are asked for only where there is something to lock.)"""
     if session.get_bind().dialect.name != "postgresql":
         return
     whole = f"{record_type}|*"
+    schools = schools_of() if schools_of is not None else None
     if schools is None or len(schools) > SCHOOL_LOCKS:
         session.execute(_WHOLE, {"name": whole})
         return

@@ -110,11 +110,13 @@ class Poster:
         barrier writes at (``services.post.locks``), held until it commits."""
         if not self._held:
             self._held = True
-            schools = None
-            if key_holds_school(self.layout):
-                schools = (self.schools if self.schools is not None
-                           else tuple(file_schools(self.session, self.sid)))
-            hold_schools(self.session, self.record_type, schools)
+            hold_schools(self.session, self.record_type,
+                         self._schools if key_holds_school(self.layout) else None)
+
+    def _schools(self) -> tuple[str, ...]:
+        """The schools this barrier posts (all the file's, unless posting school by school)."""
+        return self.schools if self.schools is not None else tuple(
+            file_schools(self.session, self.sid))
 
     def _staged(self, action: str) -> ColumnElement[bool]:
         mine = and_(STAGED.submission_id == self.sid, with_action(action))
