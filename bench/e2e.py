@@ -90,17 +90,17 @@ def postgres() -> Iterator[Callable[[], dict[str, str]]]:
 
     from tests.fixtures.postgres import (
         SUPERUSER,
-        _conninfo,
-        _create_database,
-        _drop_database,
-        _LocalServer,
+        LocalServer,
+        conninfo,
+        create_database,
+        drop_database,
         find_binaries,
     )
 
     binaries = find_binaries()
     if binaries is None:
         raise SystemExit("PostgreSQL server binaries not found")
-    server = _LocalServer(binaries)
+    server = LocalServer(binaries)
     try:
         server.init()
         admin = URL.create("postgresql+psycopg", username=SUPERUSER, host="127.0.0.1",
@@ -111,11 +111,11 @@ def postgres() -> Iterator[Callable[[], dict[str, str]]]:
         def fresh() -> dict[str, str]:
             name = f"edcs_bench_{next(made)}"
             for old in previous:
-                _drop_database(admin, old)
-            with psycopg.connect(_conninfo(admin), autocommit=True) as connection:
+                drop_database(admin, old)
+            with psycopg.connect(conninfo(admin), autocommit=True) as connection:
                 connection.execute("CHECKPOINT")
             previous[:] = [name]
-            _create_database(admin, name)
+            create_database(admin, name)
             return {"EDCS_DATABASE__URL": admin.set(database=name).render_as_string(False)}
 
         yield fresh

@@ -16,7 +16,7 @@ from edcs.mailsink import start as start_sink
 from edcs.stack import free_port
 from tests.e2e.test_faults import FAST, assert_posted_once, history, senr_file
 from tests.e2e.test_up import edcs_up
-from tests.fixtures.postgres import SUPERUSER, _create_database, _LocalServer, find_binaries
+from tests.fixtures.postgres import SUPERUSER, LocalServer, create_database, find_binaries
 from tests.fixtures.stack import start_stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
@@ -41,24 +41,24 @@ def test_stopping_edcs_up_mid_file_and_starting_it_again_loses_nothing(tmp_path:
 
 
 @pytest.fixture
-def own_postgres() -> Iterator[tuple[_LocalServer, int, str]]:
+def own_postgres() -> Iterator[tuple[LocalServer, int, str]]:
     binaries = find_binaries()
     if binaries is None:
         pytest.skip("PostgreSQL server binaries not found")
-    server = _LocalServer(binaries)
+    server = LocalServer(binaries)
     try:
         server.init()
         port = server.start()
         admin = URL.create("postgresql+psycopg", username=SUPERUSER, host="127.0.0.1",
                            port=port, database="postgres")
-        _create_database(admin, "edcs_outage")
+        create_database(admin, "edcs_outage")
         yield server, port, admin.set(database="edcs_outage").render_as_string(False)
     finally:
         server.stop()
 
 
 def test_the_database_down_for_30_seconds_mid_file(
-        own_postgres: tuple[_LocalServer, int, str], tmp_path: Path) -> None:
+        own_postgres: tuple[LocalServer, int, str], tmp_path: Path) -> None:
     server, port, url = own_postgres
     for stack in start_stack(tmp_path / "stack", url, env_extra=FAST):
         path = senr_file(tmp_path / "pg.csv", 40_000, 22)
