@@ -382,12 +382,12 @@ def test_a_key_another_worker_posts_during_the_barrier_is_not_lost(
     workers: list[threading.Thread] = []
 
     def the_other_file_posts_first(self: posting.Poster, action: str,
-                                   stored: bool = True) -> bool:
+                                   stored: bool = True) -> None:
         if self.sid == first and not workers:
             workers.append(threading.Thread(target=the_other_file))
             workers[0].start()
             workers[0].join(2)  # it posts now, unless it waits for this barrier to commit
-        return real(self, action, stored)
+        real(self, action, stored)
 
     monkeypatch.setattr(posting.Poster, "_insert_new", the_other_file_posts_first)
     monkeypatch.setattr(locks, "SCHOOL_LOCKS", school_locks)
