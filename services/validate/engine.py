@@ -7,9 +7,11 @@ in the offline ``edcs validate`` command, so both give the same answer for the s
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from services.validate.rules.field import FieldChecker, compile_field
+from services.validate.codegen import Source
+from services.validate.rules.field import FieldChecker, compile_field, passes
 from services.validate.rules.record import RuleSet, Trigger, compile_rule
 from shared.catalog.loader import Catalog
 from shared.catalog.models import Layout, Severity
@@ -29,8 +31,9 @@ class Context:
     collection_year: CollectionYear | None = None
 
 
-_Step = tuple[str, FieldChecker, bool, "set[str] | frozenset[str]", "Trigger | None"]
-"""One field as the engine reads it: name, checks, required, values that passed, trigger."""
+FieldLoop = Callable[[list[str], int, list[Issue], set[str], list[int]], None]
+"""(fields, row, issues, failed, applies): checks every field of a record, adding its issues,
+the names of the fields that failed and the positions of the rules that apply."""
 
 
 class Validator:
@@ -58,15 +61,11 @@ class Validator:
         # Values of a field that passed its checks (which read only the value): most fields
         # repeat few values (codes, dates, schools), so a set lookup replaces the check. Never
         # kept for personal data (pii), and at most PASSED_LIMIT values a field.
-        passed: tuple[set[str] | frozenset[str], ...] = tuple(
-            frozenset() if f.pii else set() for f in layout.fields)
-        # What the engine reads for each field of a record, in one tuple (one zip per record).
-        self._plan: tuple[_Step, ...] = tuple(zip(
-            self.names, fields, (f.required for f in layout.fields), passed,
-            self._rules.triggers, strict=True))
-        self._delete_plan: tuple[_Step, ...] = tuple(zip(
-            self.names, delete_fields, (f.required for f in layout.fields), passed,
-            self._delete_rules.triggers, strict=True))
+        passed: tuple[set[str] | None, ...] = tuple(
+            None if f.pii else set() for f in layout.fields)
+        self._fields = _field_loop(layout, catalog, fields, passed, self._rules.triggers)
+        self._delete_fields = _field_loop(layout, catalog, delete_fields, passed,
+                                          self._delete_rules.triggers)
         self._lea = None
         if layout.lea_field is not None:
             self._lea = (self.names.index(layout.lea_field), by_name[layout.lea_field])
@@ -86,22 +85,11 @@ class Validator:
                                   f"{self.layout.record_type} record has {len(self.names)}.")]
         issues: list[Issue] = []
         failed: set[str] = set()
-        plan, rules = self._plan, self._rules
-        if self._op_index is not None and is_delete(fields[self._op_index]):
-            plan, rules = self._delete_plan, self._delete_rules
         applies: list[int] = []  # rules whose condition holds, from the values read
-        for (name, check, required, passed, trigger), value in zip(plan, fields, strict=True):
-            if not value and not required:
-                continue  # the common case: an empty optional field
-            if value not in passed:
-                problem = check(value, row)
-                if problem is not None:
-                    issues.append(problem)
-                    failed.add(name)
-                    continue
-                _remember(passed, value)
-            if trigger is not None:
-                applies += trigger(value)
+        check, rules = self._fields, self._rules
+        if self._op_index is not None and is_delete(fields[self._op_index]):
+            check, rules = self._delete_fields, self._delete_rules
+        check(fields, row, issues, failed, applies)
         today, compiled = context.submitted_on, rules.rules
         for pos in sorted({*rules.always, *applies}) if applies else rules.always:
             reads, holds, issue = compiled[pos]
@@ -145,10 +133,51 @@ class Validator:
 PASSED_LIMIT = 1024  # a field; bounds a long-running worker's memory (24 layouts)
 
 
-def _remember(passed: set[str] | frozenset[str], value: str) -> None:
-    """Keep a value that passed, unless blank (a Delete's checks pass a blank required field)."""
-    if isinstance(passed, set) and len(passed) < PASSED_LIMIT and value.strip():
-        passed.add(value)
+def _field_loop(layout: Layout, catalog: Catalog, checks: Sequence[FieldChecker],
+                passed: Sequence[set[str] | None], triggers: Sequence[Trigger | None]
+                ) -> FieldLoop:
+    """The engine's pass over a record's fields, written out field by field.
+
+    For each field: an empty optional field is skipped; a value that passed before, or passes
+    the field's checks as one expression (``rules.field.passes``), is remembered and its
+    trigger run; any other value gets its issue from the field's full check (which may find
+    none: a blank optional value, say) and, with an issue, the field is failed.
+    """
+    source = Source()
+
+    def block(depth: int, *lines: str | None) -> None:
+        for line in [line for line in lines if line] or ["pass"]:
+            source.add(depth, line)
+
+    for i, (spec, check, seen, trigger) in enumerate(
+            zip(layout.fields, checks, passed, triggers, strict=True)):
+        fire = None if trigger is None else f"applies += {source.ref(trigger, 'trigger')}(v)"
+        keep = None
+        depth = 1
+        source.add(depth, f"v = f[{i}]")
+        if not spec.required:
+            source.add(depth, "if v:")
+            depth += 1
+        test = passes(spec, catalog.codesets, source)
+        if seen is None:
+            source.add(depth, f"if {test}:")
+        else:
+            remembered = source.ref(seen, "passed")
+            keep = f"if len({remembered}) < {PASSED_LIMIT}: {remembered}.add(v)"
+            source.add(depth, f"if v in {remembered}:")
+            block(depth + 1, fire)
+            source.add(depth, f"elif {test}:")
+        block(depth + 1, keep, fire)
+        source.add(depth, "else:")
+        source.add(depth + 1, f"problem = {source.ref(check, 'check')}(v, row)")
+        source.add(depth + 1, "if problem is None:")
+        # Not remembered when blank: a Delete's checks pass a blank required field.
+        block(depth + 2, keep and keep.replace("if ", "if v.strip() and ", 1), fire)
+        source.add(depth + 1, "else:")
+        block(depth + 2, "issues.append(problem)",
+              f"failed.add({source.ref(spec.name, 'name')})")
+    loop: FieldLoop = source.function("check_fields", "f, row, issues, failed, applies")
+    return loop
 
 
 _validators: dict[str, Validator] = {}

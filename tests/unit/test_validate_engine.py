@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from services.validate.engine import Context, Validator, validator_for
+from services.validate.rules.field import compile_field
 from shared.catalog.loader import default_catalog
+from shared.catalog.models import FieldSpec
 from shared.issues import Issue
 from shared.reader import SNIFF_BYTES, read_records, sniff
 from tests.unit.senr_rows import FIELD_ID, INDEX, LAYOUT, LEA, generate, senr_row
@@ -249,3 +251,22 @@ def test_replace_only_in_the_current_academic_year(
     fields = senr_row(transaction_type_code=action, academic_year_id=year)
     issues = validator.validate(fields, 7, Context(institution_id=LEA, submitted_on=submitted))
     assert [(i.row, i.field, i.code) for i in issues] == expected
+
+
+def test_catalog_text_reaches_the_generated_checks_as_values_never_as_code() -> None:
+    """The field checks are generated Python (services/validate/codegen.py); a layout's
+    names, codes and patterns are read as objects, so quotes, newlines and code in them are
+    just text in a message."""
+    hostile = '")\nraise SystemExit(1)\n#'
+    spec = FieldSpec(id=hostile, name="x", title=f"{hostile}'''", max_length=40,
+                     required=True, allowed=(hostile, "A\"B"), pattern='[A-Z"\']+\\n?')
+    check = compile_field(spec, default_catalog().codesets)
+    assert check('A"B', 1) is None
+    blank = check("", 3)
+    assert blank is not None and (blank.code, blank.field) == ("required", hostile)
+    assert blank.message == f"{hostile}''' ({hostile}) is required."
+    wrong = check("C", 4)
+    assert wrong is not None and wrong.code == "invalid-code"
+    assert wrong.message == f"{hostile}''' ({hostile}) 'C' is not a valid allowed code."
+    odd = check(hostile, 5)  # an allowed code that the pattern refuses
+    assert odd is not None and odd.code == "invalid-format"

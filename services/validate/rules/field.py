@@ -1,4 +1,10 @@
-"""Single-field checks compiled from a FieldSpec: required, length, type, code, characters."""
+"""Single-field checks compiled from a FieldSpec: required, length, type, code, characters.
+
+A field's checks are data first (``field_tests``): for each, the expression that holds when a
+value passes and the issue when it does not. ``compile_field`` writes them out as one function
+that returns a value's first issue; the engine reads the same expressions as one test of a value
+that passes them all (``passes``), and calls the function only for a value that does not.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,9 @@ import re
 import string
 import unicodedata
 from collections.abc import Callable
+from dataclasses import dataclass
 
+from services.validate.codegen import Source
 from shared.catalog.models import Charset, CodeSet, FieldCheck, FieldSpec, FieldType, Severity
 from shared.issues import Issue
 from shared.matching.ssid import ssid_problem
@@ -49,6 +57,29 @@ def is_date(value: str, form: str = "CCYYMMDD") -> bool:
     return True
 
 
+def is_name(value: str, charset: Charset) -> bool:
+    """Whether every character of the value is one of the charset's (IVR0009)."""
+    if value.isascii():
+        return not value.strip(_ASCII_CHARSETS[charset])
+    return _CHARSETS[charset].fullmatch(unicodedata.normalize("NFC", value)) is not None
+
+
+def is_academic_year(value: str) -> bool:
+    """Whether the value is an academic year such as 2025-2026."""
+    match = _ACADEMIC_YEAR.fullmatch(value)
+    return match is not None and int(match[2]) == int(match[1]) + 1
+
+
+@dataclass(frozen=True, slots=True)
+class FieldTest:
+    """One check of a non-blank value: ``passes`` is a Python expression over the value ``v``
+    (names from the Source it was made with) that holds when the value passes; ``failure`` gives
+    the issue's code and message for a value that does not."""
+
+    passes: str
+    failure: Callable[[str], tuple[str, str]]
+
+
 def _allowed_values(spec: FieldSpec, codesets: dict[str, CodeSet]
                     ) -> tuple[frozenset[str] | None, str]:
     """The values a field may take (None: any) and the name of its code set."""
@@ -58,73 +89,141 @@ def _allowed_values(spec: FieldSpec, codesets: dict[str, CodeSet]
     return (frozenset(spec.allowed) if spec.allowed is not None else None), "allowed"
 
 
-def compile_field(spec: FieldSpec, codesets: dict[str, CodeSet]) -> FieldChecker:  # noqa: C901
-    """One function that applies every check of the field, in the order users expect."""
-    label = f"{spec.title} ({spec.id})"
+_SSID_MESSAGES = {
+    "ssid-format": "must be 10 digits and must not start with 0.",
+    "ssid-check-digit": "has a wrong check digit; check the SSID for a typing error.",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Said:
+    """How a field's issues name it and its value (a pii value is never shown)."""
+
+    label: str
+    pii: bool
+
+    def shown(self, value: str) -> str:
+        return "" if self.pii else f" '{value}'"
+
+
+def field_tests(spec: FieldSpec, codesets: dict[str, CodeSet],
+                source: Source) -> list[FieldTest]:
+    """The checks of a non-blank value of the field, in the order users expect (the first
+    that fails is the value's issue)."""
+    said = _Said(f"{spec.title} ({spec.id})", spec.pii)
+    return [*_form_tests(spec, source, said), *_value_tests(spec, codesets, source, said),
+            *_named_tests(spec, source, said)]
+
+
+def _form_tests(spec: FieldSpec, source: Source, said: _Said) -> list[FieldTest]:
+    """The value's type and length."""
+    label, shown, tests = said.label, said.shown, []
+    if spec.type is FieldType.DT:
+        form = spec.date_format
+
+        def bad_date(v: str) -> tuple[str, str]:
+            return "invalid-date", f"{label}{shown(v)} is not a valid date in the form {form}."
+
+        tests.append(FieldTest(f"{source.ref(is_date, 'is_date')}(v, {source.ref(form, 'form')})",
+                               bad_date))
+    limit = spec.max_length
+
+    def too_long(v: str) -> tuple[str, str]:
+        return "max-length", f"{label} is {len(v)} characters; the maximum is {limit}."
+
+    tests.append(FieldTest(f"len(v) <= {source.ref(limit, 'limit')}", too_long))
+    if spec.type is FieldType.NU:
+        def not_number(v: str) -> tuple[str, str]:
+            return "invalid-number", f"{label}{shown(v)} is not a number."
+
+        tests.append(FieldTest('v.replace(".", "", 1).isdigit()', not_number))
+    return tests
+
+
+def _value_tests(spec: FieldSpec, codesets: dict[str, CodeSet], source: Source,
+                 said: _Said) -> list[FieldTest]:
+    """The values and characters the field allows."""
+    label, shown, tests = said.label, said.shown, []
     allowed, code_label = _allowed_values(spec, codesets)
-    charset = _CHARSETS[spec.charset] if spec.charset is not None else None
-    ascii_chars = _ASCII_CHARSETS[spec.charset] if spec.charset is not None else ""
-    pattern = re.compile(spec.pattern) if spec.pattern else None
+    if allowed is not None:
+        def not_code(v: str) -> tuple[str, str]:
+            return "invalid-code", f"{label}{shown(v)} is not a valid {code_label} code."
 
-    # Everything read per call is a closure local: this runs for every field of every record.
-    required, max_length, pii, checks = spec.required, spec.max_length, spec.pii, spec.checks
-    dated, is_number = spec.type is FieldType.DT, spec.type is FieldType.NU
-    date_format = spec.date_format
-    charset_text = ("apostrophes, slashes and spaces." if spec.charset is Charset.NAME
-                    else "and apostrophes.")
+        tests.append(FieldTest(f"v in {source.ref(allowed, 'allowed')}", not_code))
+    if spec.charset is not None:
+        charset = spec.charset
+        allowed_text = ("apostrophes, slashes and spaces." if charset is Charset.NAME
+                        else "and apostrophes.")
 
-    def shown(value: str) -> str:
-        return "" if pii else f" '{value}'"
+        def bad_characters(v: str) -> tuple[str, str]:
+            return "invalid-characters", (f"{label} may contain only letters, digits, periods, "
+                                          f"hyphens, {allowed_text}")
 
-    def issue(row: int, code: str, message: str) -> Issue:
-        return Issue(row=row, field=spec.id, field_name=spec.title, code=code,
-                     severity=Severity.FATAL, message=message)
+        # An ASCII name is tested inline (every value of a name field is tested: pii is never
+        # remembered); any other goes through is_name's pattern.
+        tests.append(FieldTest(
+            f"(not v.strip({source.ref(_ASCII_CHARSETS[charset], 'chars')}) if v.isascii() "
+            f"else {source.ref(is_name, 'is_name')}(v, {source.ref(charset, 'charset')}))",
+            bad_characters))
+    if spec.pattern:
+        def bad_format(v: str) -> tuple[str, str]:
+            return "invalid-format", f"{label}{shown(v)} has the wrong format."
 
-    def check(value: str, row: int) -> Issue | None:
-        if not value.strip():  # blank, or only spaces: harmless in an optional field
-            return issue(row, "required", f"{label} is required.") if required else None
-        if dated and not is_date(value, date_format):
-            return issue(row, "invalid-date",
-                         f"{label}{shown(value)} is not a valid date in the form "
-                         f"{date_format}.")
-        if len(value) > max_length:
-            return issue(row, "max-length", f"{label} is {len(value)} characters; the maximum "
-                                            f"is {max_length}.")
-        if is_number and not value.replace(".", "", 1).isdigit():
-            return issue(row, "invalid-number", f"{label}{shown(value)} is not a number.")
-        if allowed is not None and value not in allowed:
-            return issue(row, "invalid-code",
-                         f"{label}{shown(value)} is not a valid {code_label} code.")
-        if charset is not None and (value.strip(ascii_chars) if value.isascii() else
-                                    not charset.fullmatch(unicodedata.normalize("NFC", value))):
-            return issue(row, "invalid-characters",
-                         f"{label} may contain only letters, digits, periods, hyphens, "
-                         + charset_text)
-        if pattern is not None and not pattern.fullmatch(value):
-            return issue(row, "invalid-format", f"{label}{shown(value)} has the wrong format.")
-        for extra in checks:
-            problem = _named_check(extra, value)
-            if problem is not None:
-                return issue(row, problem[0], f"{label}{shown(value)} {problem[1]}")
-        return None
+        pattern = re.compile(spec.pattern).fullmatch
+        tests.append(FieldTest(f"{source.ref(pattern, 'pattern')}(v) is not None", bad_format))
+    return tests
 
+
+def _named_tests(spec: FieldSpec, source: Source, said: _Said) -> list[FieldTest]:
+    """The field's named checks (FieldCheck)."""
+    label, shown, tests = said.label, said.shown, []
+    for extra in spec.checks:
+        if extra is FieldCheck.SSID:
+            def bad_ssid(v: str) -> tuple[str, str]:
+                code = ssid_problem(v) or "ssid-format"
+                return code, f"{label}{shown(v)} {_SSID_MESSAGES[code]}"
+
+            tests.append(FieldTest(f"{source.ref(ssid_problem, 'ssid_problem')}(v) is None",
+                                   bad_ssid))
+        else:
+            def bad_year(v: str) -> tuple[str, str]:
+                return "invalid-academic-year", (f"{label}{shown(v)} must be an academic year "
+                                                 "such as 2025-2026.")
+
+            tests.append(FieldTest(f"{source.ref(is_academic_year, 'is_year')}(v)", bad_year))
+    return tests
+
+
+def passes(spec: FieldSpec, codesets: dict[str, CodeSet], source: Source) -> str:
+    """An expression over ``v`` that holds when the value passes every check of the field
+    (a blank value does not: whether blank is allowed is the full check's answer)."""
+    test = " and ".join(["v.strip()", *(f"({t.passes})" for t in field_tests(
+        spec, codesets, source))])
     if spec.hashed:  # a value in the stored form (from an export, a held record) is kept
-        def check_hashed(value: str, row: int) -> Issue | None:
-            return None if is_hashed(value.strip()) else check(value, row)
-
-        return check_hashed
-    return check
+        return f"({source.ref(is_hashed, 'is_hashed')}(v.strip()) or ({test}))"
+    return test
 
 
-def _named_check(check: FieldCheck, value: str) -> tuple[str, str] | None:
-    if check is FieldCheck.SSID:
-        code = ssid_problem(value)
-        if code == "ssid-format":
-            return code, "must be 10 digits and must not start with 0."
-        if code == "ssid-check-digit":
-            return code, "has a wrong check digit; check the SSID for a typing error."
-        return None
-    match = _ACADEMIC_YEAR.fullmatch(value)
-    if match is None or int(match[2]) != int(match[1]) + 1:
-        return "invalid-academic-year", "must be an academic year such as 2025-2026."
-    return None
+def compile_field(spec: FieldSpec, codesets: dict[str, CodeSet]) -> FieldChecker:
+    """One function that applies every check of the field, in the order users expect."""
+    source = Source()
+
+    def issue(row: int, failure: tuple[str, str]) -> Issue:
+        return Issue(row=row, field=spec.id, field_name=spec.title, code=failure[0],
+                     severity=Severity.FATAL, message=failure[1])
+
+    fail = source.ref(issue, "issue")
+    if spec.hashed:
+        source.add(1, f"if {source.ref(is_hashed, 'is_hashed')}(v.strip()):")
+        source.add(2, "return None")
+    def blank() -> tuple[str, str]:
+        return "required", f"{spec.title} ({spec.id}) is required."
+
+    source.add(1, "if not v.strip():")  # blank, or only spaces: harmless in an optional field
+    source.add(2, f"return {fail}(row, {source.ref(blank(), 'blank')})" if spec.required
+               else "return None")
+    for test in field_tests(spec, codesets, source):
+        source.add(1, f"if not ({test.passes}):")
+        source.add(2, f"return {fail}(row, {source.ref(test.failure, 'failure')}(v))")
+    checker: FieldChecker = source.function("check", "v, row")
+    return checker
