@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import cast
 
 from sqlalchemy import and_, delete, func, select, update
@@ -90,8 +90,15 @@ def stage_batches(session: Session, submission_id: int, batches: Sequence[Record
     unique: dict[int, Record] = {r.row: r for r in new}  # the same row twice in one fetch
     if not unique:
         return 0
-    staged = [_staged_row(submission_id, r, keys) for r in unique.values()]
-    insert_rows(session, StagedRecord, STAGED_COLUMNS, staged)
+    staged: list[tuple[object, ...]] = []
+
+    def made() -> Iterator[tuple[object, ...]]:  # as the insert writes them (insert_rows)
+        for record in unique.values():
+            row = _staged_row(submission_id, record, keys)
+            staged.append(row)
+            yield row
+
+    insert_rows(session, StagedRecord, STAGED_COLUMNS, made())
     summary = summary_of(staged)
     keep_issues(session, submission_id, [
         (submission_id, i.row, i.field, i.field_name, i.code, i.severity.value, i.message,

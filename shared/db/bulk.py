@@ -10,7 +10,7 @@ row, measured in docs/decisions.md). Column names come from our own tables, neve
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import msgspec
@@ -55,9 +55,12 @@ def json_text(value: object) -> str:
 
 
 def insert_rows(session: Session, model: type[Base], columns: Sequence[str],
-                rows: Sequence[Sequence[object]]) -> None:
-    """INSERT every row (values in ``columns`` order) into the model's table, one executemany."""
-    if not rows:
+                rows: Iterable[Sequence[object]]) -> None:
+    """INSERT every row (values in ``columns`` order) into the model's table, one executemany.
+
+    Rows may be made as they are written: on PostgreSQL the server stores the COPY's rows as
+    they arrive, so a generator has the caller make the next rows while it does."""
+    if isinstance(rows, Sequence) and not rows:
         return
     table = model.__table__
     if not isinstance(table, Table):
@@ -77,4 +80,6 @@ def insert_rows(session: Session, model: type[Base], columns: Sequence[str],
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) "  # noqa: S608 - our own names
            f"VALUES ({', '.join([mark] * len(columns))})")
-    connection.exec_driver_sql(sql, list(rows))
+    listed = list(rows)
+    if listed:
+        connection.exec_driver_sql(sql, listed)
