@@ -90,9 +90,8 @@ class Validator:
         if self._op_index is not None and is_delete(fields[self._op_index]):
             check, rules = self._delete_fields, self._delete_rules
         check(fields, row, issues, failed, applies)
-        today, compiled = context.submitted_on, rules.rules
-        for pos in sorted({*rules.always, *applies}) if applies else rules.always:
-            reads, holds, issue = compiled[pos]
+        today = context.submitted_on
+        for reads, holds, issue in rules.applying(applies):
             if failed and not reads.isdisjoint(failed):
                 continue
             if not holds(fields, today):

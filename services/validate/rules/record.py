@@ -146,6 +146,10 @@ def _allowed_both(p: AllowedWhenBoth, index: Index) -> Holds:
 
 RuleIssue = Callable[[int], Issue]
 """(row) -> the issue of a record that breaks the rule."""
+Compiled = tuple[frozenset[str], Holds, RuleIssue]
+"""A rule as the engine runs it: the fields it reads, its test, its issue."""
+COMBINATIONS = 4096
+"""Combinations of triggered rules a layout keeps the order of (each a tuple of rules)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +192,7 @@ class RuleSet:
 
     def __init__(self, rules: Sequence[CompiledRule], names: Sequence[str]) -> None:
         index = {name: i for i, name in enumerate(names)}
-        self.rules: tuple[tuple[frozenset[str], Holds, RuleIssue], ...] = tuple(
+        self.rules: tuple[Compiled, ...] = tuple(
             (r.reads, r.holds if r.when is None or not r.when.holds("")
              else _guarded(condition(r.when, index), r.holds), r.issue) for r in rules)
         self.always = tuple(pos for pos, r in enumerate(rules)
@@ -199,6 +203,22 @@ class RuleSet:
                 triggered.setdefault(index[r.when.field], []).append((r.when, pos))
         self.triggers: tuple[Trigger | None, ...] = tuple(
             _trigger(triggered[i]) if i in triggered else None for i in range(len(names)))
+        self._always = tuple(self.rules[pos] for pos in self.always)
+        self._applying: dict[tuple[int, ...], tuple[Compiled, ...]] = {}
+
+    def applying(self, triggered: list[int]) -> tuple[Compiled, ...]:
+        """The rules a record runs, in rule order: those always tested and those its values
+        triggered (the few combinations a layout's records make are kept, at most
+        ``COMBINATIONS``)."""
+        if not triggered:
+            return self._always
+        key = tuple(triggered)
+        found = self._applying.get(key)
+        if found is None:
+            found = tuple(self.rules[pos] for pos in sorted({*self.always, *triggered}))
+            if len(self._applying) < COMBINATIONS:
+                self._applying[key] = found
+        return found
 
 
 def _guarded(when: Callable[[Fields], bool], holds: Holds) -> Holds:
