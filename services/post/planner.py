@@ -104,7 +104,7 @@ class KeyMaker:
     def op_key(self, fields: list[str]) -> str:
         """The key of one stored record as one string (the layout's ``row_key``, i.e. its
         primary key, fields joined with '|'); the column keeps its historic name."""
-        return self.prefix + "|".join(fields[i].strip() for i in self.key_index)
+        return self.prefix + "|".join([fields[i].strip() for i in self.key_index])
 
     def school(self, fields: list[str]) -> str | None:
         """The school the record belongs to, if the layout has one."""
@@ -121,4 +121,4 @@ class KeyMaker:
         """The group of a record (e.g. year|school|SSID), None if the layout has none."""
         if not self.set_index:
             return None
-        return "|".join(fields[i].strip() for i in self.set_index)
+        return "|".join([fields[i].strip() for i in self.set_index])
