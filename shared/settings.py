@@ -22,7 +22,11 @@ class KafkaSettings(BaseModel):
     session_timeout_ms: int = 10_000  # Tansu holds JoinGroup for session/2 (B7)
     heartbeat_interval_ms: int = 3_000
     linger_ms: int = 10
-    max_batch_size: int = 131_072
+    # A producer batch: a parsed or validated message is up to 500 records (~125 KB), so at 128
+    # KiB (kafka-on-tansu.md's figure, for 300-byte messages) every message was a batch and a
+    # request of its own. At 1 MiB the broker's CPU for 500,000 records went 1.8-1.9 -> 1.2-1.4
+    # s and `python bench/e2e.py 500000`, four runs of each in turn, 1.89-1.95 -> 1.78-1.86.
+    max_batch_size: int = 1_048_576
     max_request_size: int = 4_194_304
     # Messages per fetch; each is a batch of up to 500 records. Bounds what a worker holds
     # decoded at once when it lags behind (memory flat however large the file). Each fetch is
