@@ -151,7 +151,7 @@ def _field_loop(layout: Layout, catalog: Catalog, checks: Sequence[FieldChecker]
     for i, (spec, check, seen, trigger) in enumerate(
             zip(layout.fields, checks, passed, triggers, strict=True)):
         fire = None if trigger is None else f"applies += {source.ref(trigger, 'trigger')}(v)"
-        keep = None
+        keep = keep_checked = None
         depth = 1
         source.add(depth, f"v = f[{i}]")
         if not spec.required:
@@ -162,7 +162,10 @@ def _field_loop(layout: Layout, catalog: Catalog, checks: Sequence[FieldChecker]
             source.add(depth, f"if {test}:")
         else:
             remembered = source.ref(seen, "passed")
-            keep = f"if len({remembered}) < {PASSED_LIMIT}: {remembered}.add(v)"
+            room = f"len({remembered}) < {PASSED_LIMIT}"
+            keep = f"if {room}: {remembered}.add(v)"
+            # Not remembered when blank: a Delete's checks pass a blank required field.
+            keep_checked = f"if v.strip() and {room}: {remembered}.add(v)"
             source.add(depth, f"if v in {remembered}:")
             block(depth + 1, fire)
             source.add(depth, f"elif {test}:")
@@ -170,8 +173,7 @@ def _field_loop(layout: Layout, catalog: Catalog, checks: Sequence[FieldChecker]
         source.add(depth, "else:")
         source.add(depth + 1, f"problem = {source.ref(check, 'check')}(v, row)")
         source.add(depth + 1, "if problem is None:")
-        # Not remembered when blank: a Delete's checks pass a blank required field.
-        block(depth + 2, keep and keep.replace("if ", "if v.strip() and ", 1), fire)
+        block(depth + 2, keep_checked, fire)
         source.add(depth + 1, "else:")
         block(depth + 2, "issues.append(problem)",
               f"failed.add({source.ref(spec.name, 'name')})")
