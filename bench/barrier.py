@@ -108,6 +108,7 @@ def main() -> None:
     parser.add_argument("files", nargs="?", type=int, default=10)
     parser.add_argument("records", nargs="?", type=int, default=50_000)
     options = parser.parse_args()
+    e2e.exit_on_signals()
     catalog = default_catalog()
     with tempfile.TemporaryDirectory(prefix="edcs-barrier-") as tmp, \
             store(options.postgres, Path(tmp)) as url:

@@ -35,6 +35,7 @@ import contextlib
 import os
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -313,8 +314,17 @@ def run(files: int, n: int, work: Path, options: argparse.Namespace,
         path.unlink()
 
 
+def exit_on_signals() -> None:
+    """Make SIGTERM and SIGHUP (``timeout``, a closed terminal) leave through every ``finally``,
+    as Ctrl-C does: the stack's children and the PostgreSQL server stop instead of staying
+    behind with their memory, ports and files."""
+    for number in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, lambda signum, _frame: sys.exit(128 + signum))
+
+
 def main() -> None:
     """Run every size given on the command line (N, or FILESxN for files at once)."""
+    exit_on_signals()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sizes", nargs="*", default=["100000"])
     parser.add_argument("--postgres", action="store_true")
