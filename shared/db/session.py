@@ -15,7 +15,7 @@ SQLITE_CHECKPOINT_BYTES = 40 * 1024 * 1024  # WAL written before it is checkpoin
 # each in turn) barrier 6.03 -> 5.27 s on average; end to end (`python bench/e2e.py 500000`,
 # three of each in turn) barrier 6.9 / 6.5 / 4.5 -> 4.3 / 4.5 / 3.7 s, ratio 2.61 / 1.93 /
 # 1.88 -> 1.74 / 1.97 / 1.65; 1,000-record files and `edcs export` of 1,000,000 unchanged
-# (docs/decisions.md "Throughput", 2026-12-08).
+# (docs/decisions.md "16 KiB pages for a new SQLite store").
 SQLITE_PAGE_BYTES = 16384
 
 
