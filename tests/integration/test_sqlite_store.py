@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from pathlib import Path
 
@@ -42,7 +43,8 @@ def test_a_new_store_has_large_pages_and_checkpoints_by_bytes(tmp_path: Path) ->
 
 def test_a_store_made_with_small_pages_keeps_them_and_its_data(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
-    with sqlite3.connect(path) as old:  # as an earlier edcs (SQLite's default pages) made it
+    # as an earlier edcs (SQLite's default pages) made it; closed before edcs opens it
+    with contextlib.closing(sqlite3.connect(path)) as old, old:
         old.execute("PRAGMA page_size=4096")
         old.execute("PRAGMA journal_mode=WAL")
         old.execute("CREATE TABLE kept (value TEXT)")
