@@ -156,7 +156,9 @@ def stages() -> dashboard.Dashboard:
             "Posting one file after its barrier opened; waiting at the barrier."),
         series("Memory by process", [(
             'process_resident_memory_bytes{job=~"edcs-workers|edcs-web"}',
-            "{{process}}")], "bytes", "Resident memory (flat as files grow)."),
+            "{{process}}")], "bytes",
+            "Resident memory (flat as files grow). On SQLite the web app's counts the store "
+            "file it maps (up to 2 GiB a connection), pages the OS drops when it needs them."),
         series("CPU by process", [(
             'rate(process_cpu_seconds_total{job=~"edcs-workers|edcs-web"}[1m])',
             "{{process}}")], "percentunit", "CPU time per second."),

@@ -88,7 +88,7 @@ def create_app(settings: Settings, connect: bool = True) -> FastAPI:
     """The app with its database, file store and (unless ``connect`` is false, as in tests of
     the API alone) its Kafka producer."""
     catalog = default_catalog()
-    sessions = make_session_factory(make_engine(settings.database.url))
+    sessions = make_session_factory(make_engine(settings.database.url, reader=True))
     web = WebContext(settings, catalog, sessions, FileStore(settings.files_dir),
                      session_key=session_key(settings))
     auth = Sessions(web)

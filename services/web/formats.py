@@ -93,38 +93,33 @@ def _plain_page(page: Sequence[str], delimiter: str) -> str | None:
     """The page as delimited lines, or None when a value needs care (``cell``, quoting,
     escapes) or a row is not a flat array of strings written as ``json`` or ``msgspec`` do.
 
-    Without a backslash, every ``"`` delimits a string. Then: one ``[`` and one ``]`` a row and
-    no ``{`` mean no nested arrays or objects; each line being ``["…"]`` and as many commas as
-    strings less rows mean every value is a string and every comma separates two (a number,
-    ``null`` or a comma in a value would add one); every separator being ``", "``, or every
-    one ``","``, means removing the quotes, the brackets and the separators' spaces leaves the
-    values, in order, one line per row.
+    The rows are joined as they are, and three replacements make the lines: the first row's
+    ``["`` and the last one's ``"]`` are cut, every ``"]["`` (one row's end, the next one's
+    start) becomes a line break, and every separator (``", "``, or ``","``) the delimiter.
+    Without a backslash every ``"`` delimits a string, so the quotes of a page of valid JSON
+    rows run open, close, open, close ...; each replacement takes two quotes that are next to
+    each other (none takes quotes across another's line break or delimiter), so when no quote
+    is left they took every closing quote with the opening one after it: every row is exactly
+    ``["v", "v", ...]`` (between two rows lies ``"]["``, and only there), and each value is
+    what lies between. In csv, no value holds a comma when the commas are as many as the
+    separators replaced.
     """
-    rows = len(page)
-    text = "\n".join(page).encode()
-    if (b"\\" in text or b"\r" in text or b"\0" in text or b"{" in text
-            or b'[""]' in text or (delimiter != "," and delimiter.encode() in text)
-            or not (text.startswith(b'["') and text.endswith(b'"]'))
-            or text.count(b"\n") != rows - 1 or text.count(b'"]\n["') != rows - 1
-            or text.count(b"[") != rows or text.count(b"]") != rows):
+    text, mark = "".join(page).encode(), delimiter.encode()
+    if (b"\\" in text or b"\r" in text or b"\n" in text or b'[""]' in text
+            or (delimiter != "," and mark in text)
+            or not (text.startswith(b'["') and text.endswith(b'"]'))):
         return None
-    separators = text.count(b'"') // 2 - rows
-    spaced = text.count(b'", "')
-    tight = text.count(b'","')
-    if text.count(b",") != separators or (spaced, tight) not in ((separators, 0),
-                                                                (0, separators)):
+    body = text[2:-2].replace(b'"]["', b"\r\n")
+    separator = b'", "' if b'", "' in body else b'","'
+    joined = body.replace(separator, mark)
+    separators = (len(body) - len(joined)) // (len(separator) - 1)
+    if b'"' in joined or (delimiter == "," and joined.count(b",") != separators):
         return None
-    body = text[1:-1].translate(None, b'"')
-    if spaced:
-        body = body.replace(b", ", b",")
-    body = body.replace(b"]\n[", b"\r\n")
     for risky in _RISKY_BYTES:
-        if risky in body and (body.startswith(risky) or b"," + risky in body
-                              or b"\n" + risky in body):
+        if risky in joined and (joined.startswith(risky) or mark + risky in joined
+                                or b"\n" + risky in joined):
             return None
-    if delimiter != ",":
-        body = body.replace(b",", delimiter.encode())
-    return body.decode() + "\r\n"
+    return joined.decode() + "\r\n"
 
 
 def xml_text(value: object) -> str:

@@ -16,11 +16,12 @@ import itertools
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Text, and_, cast, func, or_, select, true
+from sqlalchemy import ColumnElement, Text, and_, cast, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from services.web.formats import delimited_json, json_rows, xml_document, xml_name
 from shared.catalog.models import Layout
+from shared.db.bulk import driver_rows
 from shared.db.history import after_image
 from shared.db.models import OdsRecord, RecordHistory, Submission
 
@@ -76,16 +77,16 @@ def export_pages(session: Session, layout: Layout, institution_id: str,
 
 
 def _key_pages(session: Session, layout: Layout, institution: ColumnElement[bool],
-               where: ColumnElement[bool], page: int) -> Iterator[Sequence[Row[str, str]]]:
+               where: ColumnElement[bool], page: int) -> Iterator[Sequence[tuple[str, str]]]:
     """(key, JSON text) of the records, in key order, a query of ``page`` rows at a time."""
     query = (select(OdsRecord.op_key, cast(OdsRecord.fields, Text))
              .where(OdsRecord.record_type == layout.record_type, institution, where)
              .order_by(OdsRecord.op_key).limit(page))
-    connection = session.connection()  # Core rows: no ORM loading
+    connection = session.connection()
     after: str | None = None
     while True:
-        found = connection.execute(query if after is None else query.where(
-            OdsRecord.op_key > after)).all()
+        found = driver_rows(connection, query if after is None else query.where(
+            OdsRecord.op_key > after))
         if found:
             yield found
         if len(found) < page:

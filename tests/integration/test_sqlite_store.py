@@ -63,3 +63,23 @@ def test_a_store_made_with_small_pages_keeps_them_and_its_data(tmp_path: Path) -
         assert session.scalar(select(func.count()).select_from(Institution)) == 1
         assert session.execute(text("SELECT value FROM kept")).scalar_one() == "still here"
     engine.dispose()
+
+
+def test_only_a_reader_maps_the_store_and_both_see_the_same_records(tmp_path: Path) -> None:
+    """The web app maps the file (exports read it faster); a worker does not, so its memory
+    does not grow with the store. A record written through one is read through the other."""
+    url = f"sqlite:///{tmp_path / 'edcs.db'}"
+    upgrade(url)
+    writer, reader = make_engine(url), make_engine(url, reader=True)
+    try:
+        with make_session_factory(writer).begin() as session:
+            session.add(Institution(id="1964733", name="Demo USD",
+                                    contact_email="coordinator@demo-usd.example"))
+        with reader.connect() as connection:
+            assert connection.execute(text("PRAGMA mmap_size")).scalar_one() > 2**30
+            assert connection.execute(select(Institution.name)).scalar_one() == "Demo USD"
+        with writer.connect() as connection:
+            assert connection.execute(text("PRAGMA mmap_size")).scalar_one() == 0
+    finally:
+        writer.dispose()
+        reader.dispose()

@@ -85,12 +85,18 @@ def test_rows_held_as_json_are_written_exactly_as_their_values_would_be(
 
 @pytest.mark.parametrize("held", ['["a", null, "b"]', '["a", 1]', '["a",["b","c"],"d"]',
                                   '["a,b",{"k":"v"},"c"]', '["a" ,"b"]', '["a",\t"b"]',
-                                  '["a",", b"]', '[""]', '["a"," b", "c"]'])
+                                  '["a",", b"]', '[""]', '["a"," b", "c"]', '[1]', '[]',
+                                  '["]["]', '["a", ", ", "b"]', '[", "]', '[","]', '["a",","]',
+                                  '["a", "][", "b"]', '[["a"]]', '["a", ["b"]]'])
+@pytest.mark.parametrize("fmt", ["csv", "txt"])
 def test_rows_that_are_not_flat_arrays_of_strings_are_written_value_by_value(
-        held: str) -> None:
+        held: str, fmt: str) -> None:
+    """Such a row in the middle of a page, alone, or first: the page is written as csv.writer
+    writes the values."""
     rows = [["x", "y"], json.loads(held), ["z", "w"]]
-    pages = [[json.dumps(rows[0]), held, json.dumps(rows[2])]]
-    assert "".join(delimited_json(pages, "csv")) == "".join(delimited(rows, "csv"))
+    for chosen in (rows, rows[1:2], rows[1:]):
+        page = [held if row is rows[1] else json.dumps(row) for row in chosen]
+        assert "".join(delimited_json([page], fmt)) == "".join(delimited(chosen, fmt))
 
 
 @pytest.mark.parametrize("encode", [lambda r: json.dumps(r, ensure_ascii=False),
