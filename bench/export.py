@@ -1,7 +1,8 @@
 """`edcs export` of a large store (issue "Throughput and latency at statewide scale"): prints
 figures, asserts nothing.
 
-Usage: python bench/export.py [--postgres] [--repeat R] [N ...]   (default 1000000)
+Usage: python bench/export.py [--postgres] [--repeat R] [--format csv|txt|xml] [N ...]
+       (default 1000000, csv)
 
 For each N it starts a fresh embedded stack (SQLite, or a throwaway PostgreSQL server with
 ``--postgres``), writes N posted SENR records of the demo district straight into the store's
@@ -82,7 +83,8 @@ def fill(url: str, n: int) -> float:
     return time.perf_counter() - started
 
 
-def export_once(stack: Stack, out: Path) -> tuple[float, int, float, float, float]:
+def export_once(stack: Stack, out: Path, fmt: str = "csv"
+                ) -> tuple[float, int, float, float, float]:
     """Run `edcs export` once; (seconds, lines, peak RSS of the command in MB, its CPU seconds,
     the web app's own memory at its highest while the command ran, in MB).
 
@@ -96,7 +98,8 @@ def export_once(stack: Stack, out: Path) -> tuple[float, int, float, float, floa
     started = time.perf_counter()
     peak = web_own = 0.0
     with out.open("wb") as sink:
-        command = subprocess.Popen([str(edcs), "export", "SENR", "--institution", LEA, "--api",
+        command = subprocess.Popen([str(edcs), "export", "SENR", "--institution", LEA,
+                                    "--format", fmt, "--api",
                                     f"http://127.0.0.1:{stack.web_port}", "--token", token],
                                    stdout=sink)
         while True:
@@ -126,7 +129,7 @@ def run(n: int, work: Path, options: argparse.Namespace,
     try:
         assert stack.settings is not None  # set by start()
         filled = fill(stack.settings.database.url, n)
-        print(f"N={n} ({store}): filled the store in {filled:.1f} s", flush=True)
+        print(f"N={n} ({store}, {options.format}): filled the store in {filled:.1f} s", flush=True)
         times = []
         web = stack.processes["web"].pid
         print(f"  web app before the first export: peak RSS {peak_rss_mb(web):.0f} MB",
@@ -134,7 +137,7 @@ def run(n: int, work: Path, options: argparse.Namespace,
         for attempt in range(options.repeat):
             web_cpu = cpu_seconds(web)
             seconds, lines, cli_peak, cli_cpu, web_own = export_once(
-                stack, work / "export.csv")
+                stack, work / "export.csv", options.format)
             times.append(seconds)
             print(f"  export {attempt + 1}: {seconds:.1f} s, {lines:,} lines, "
                   f"{n / seconds:,.0f} rows/s; CPU web {cpu_seconds(web) - web_cpu:.1f} s, "
@@ -146,9 +149,10 @@ def run(n: int, work: Path, options: argparse.Namespace,
     finally:
         stack.stop()
     target = TARGET_S * n / 1_000_000
-    print(f"RATIO export N={n} {store}: median {statistics.median(times):.1f} s of "
-          f"{len(times)} (target <= {target:.1f} s; ratio {statistics.median(times) / target:.2f}"
-          f"); load average {os.getloadavg()[0]:.2f}", flush=True)
+    median = statistics.median(times)
+    print(f"RATIO export N={n} {store} {options.format}: median {median:.1f} s of "
+          f"{len(times)} (target <= {target:.1f} s; ratio {median / target:.2f}); "
+          f"load average {os.getloadavg()[0]:.2f}", flush=True)
 
 
 def main() -> None:
@@ -157,6 +161,7 @@ def main() -> None:
     parser.add_argument("sizes", nargs="*", type=int, default=[1_000_000])
     parser.add_argument("--postgres", action="store_true")
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--format", choices=["csv", "txt", "xml"], default="csv")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="edcs-bench-") as tmp, contextlib.ExitStack() as es:
         env: Callable[[], dict[str, str]] = dict

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Text, and_, cast, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from services.web.formats import delimited_json, json_rows, xml_document, xml_name
+from services.web.formats import delimited_json, xml_json, xml_name
 from shared.catalog.models import Layout
 from shared.db.bulk import driver_rows
 from shared.db.history import after_image
@@ -104,9 +104,8 @@ def export_lines(session: Session, layout: Layout, institution_id: str, fmt: str
                          true() if where is None else where, changed_since, changed_before)
     if fmt == "xml":
         names = [xml_name(f.name) for f in layout.fields]
-        yield from xml_document("records", "record", names,
-                                (r for p in pages for r in json_rows(p)),
-                                {"collection": layout.record_type})
+        yield from xml_json("records", "record", names, pages,
+                            {"collection": layout.record_type})
         return
     header = [f.title for f in layout.fields] if layout.framing.header else None
     yield from delimited_json(pages, fmt, header)
