@@ -124,9 +124,14 @@ def postgres() -> Iterator[Callable[[], dict[str, str]]]:
         server.stop()
 
 
-def peak_rss_mb(pid: int, field: str = "VmHWM") -> float:
-    """Peak resident memory of a process (VmHWM), or another of its /proc status figures
-    (``RssAnon``: its own memory now, without mapped files), in MB."""
+def peak_rss_mb(pid: int) -> float:
+    """Peak resident memory of a process (VmHWM), in MB."""
+    return status_mb(pid, "VmHWM")
+
+
+def status_mb(pid: int, field: str) -> float:
+    """One memory figure of a process's /proc status (e.g. ``RssAnon``: its own memory now,
+    without mapped files), in MB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024

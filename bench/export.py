@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from e2e import TOOLS, cpu_seconds, peak_rss_mb, postgres
+from e2e import TOOLS, cpu_seconds, peak_rss_mb, postgres, status_mb
 
 from edcs.stack import Stack, free_port
 from services.post.planner import KeyMaker
@@ -105,7 +105,7 @@ def export_once(stack: Stack, out: Path, fmt: str = "csv"
         while True:
             with contextlib.suppress(OSError):
                 peak = max(peak, peak_rss_mb(command.pid))
-                web_own = max(web_own, peak_rss_mb(web, "RssAnon"))
+                web_own = max(web_own, status_mb(web, "RssAnon"))
             pid, status, usage = os.wait4(command.pid, os.WNOHANG)
             if pid:
                 break
@@ -143,7 +143,7 @@ def run(n: int, work: Path, options: argparse.Namespace,
                   f"{n / seconds:,.0f} rows/s; CPU web {cpu_seconds(web) - web_cpu:.1f} s, "
                   f"edcs export {cli_cpu:.1f} s; peak RSS web {peak_rss_mb(web):.0f} MB "
                   f"(its own memory at most {web_own:.0f} MB; "
-                  f"{peak_rss_mb(web, 'RssFile'):.0f} MB of the mapped store and code now), "
+                  f"{status_mb(web, 'RssFile'):.0f} MB of the mapped store and code now), "
                   f"edcs export {cli_peak:.0f} MB", flush=True)
         (work / "export.csv").unlink()
     finally:

@@ -157,7 +157,7 @@ def xml_json(root: str, item: str, names: Sequence[str], pages: Iterable[Sequenc
     character XML cannot hold and no quote) whose rows are all as many strings as ``names``
     is written through one template a row, without looking at each value."""
     yield _xml_start(root, attributes)
-    # one %s a value (NUL marks them first: no element name holds one, nor a %)
+    # one %s a value (NUL marks the places first: no element name holds one; a % is doubled)
     template = "".join([f"  <{item}>", *(f"<{n}>\0</{n}>" for n in names), f"</{item}>\n"]
                        ).replace("%", "%%").replace("\0", "%s")
     for page in pages:
